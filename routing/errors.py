@@ -1,0 +1,26 @@
+"""Typed errors: every failure a user can cause is a ``RoutingError``."""
+
+from __future__ import annotations
+
+
+class RoutingError(Exception):
+    """Base class of every error raised by ``routing``."""
+
+
+class InputError(RoutingError, ValueError):
+    """Malformed input: the message names the file, the row or id, the field and what is wrong."""
+
+    def __init__(self, source: str, where: str | None, message: str) -> None:
+        self.source = str(source)
+        self.where = where
+        self.detail = message
+        place = f"{self.source}: {where}: " if where else f"{self.source}: "
+        super().__init__(place + message)
+
+
+class InfeasibleError(RoutingError):
+    """The model has no solution even with every shipment unassigned (should never happen)."""
+
+
+class SolverError(RoutingError):
+    """The solver backend failed or is unavailable."""

@@ -1,0 +1,148 @@
+"""The optimisation model as sparse arrays, filled into OR-Tools at once.
+
+Columns: one per candidate (shipment, option) ``x``, one ``u`` per routable shipment (left
+unassigned at ``unassigned_penalty``), one ``s`` per market target (parcels short of the target, at a
+penalty large enough that shortfall is minimised first). Rows: each routable shipment takes exactly
+one of its options or ``u``; every capacitated lane departure (chargeable kg), node-day (parcels)
+and stocked (bonded node, sku) (units) stays within its limit; each market's on-time count plus its
+shortfall reaches ``ceil(target × shipments)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from ortools.linear_solver.python import model_builder_helper as mbh
+
+from .network import Network
+from .options import Candidates, unpack_key
+from .schedules import RES_LANE, RES_NODE, RES_STOCK
+from .shipments import Inventory, Shipments
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """Minimise ``cost @ v`` subject to ``row_lb <= A @ v <= row_ub``, ``0 <= v <= col_ub``."""
+
+    cost: np.ndarray
+    col_ub: np.ndarray
+    A: sp.csr_matrix
+    row_lb: np.ndarray
+    row_ub: np.ndarray
+    n_x: int
+    u_ship: np.ndarray  # shipment of each u column
+    target_markets: np.ndarray  # market node index of each s column / target row
+    target_need: np.ndarray  # on-time parcels needed per target row
+    target_shipments: np.ndarray  # non-unroutable shipments per target market
+    res_keys: np.ndarray  # packed key of each resource row
+    res_cap: np.ndarray
+    shortfall_penalty: float
+    unassigned_penalty: float
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.cost)
+
+    @property
+    def n_rows(self) -> int:
+        return self.A.shape[0]
+
+    @property
+    def n_u(self) -> int:
+        return len(self.u_ship)
+
+    @property
+    def res_row0(self) -> int:
+        return self.n_u
+
+    @property
+    def target_row0(self) -> int:
+        return self.n_u + len(self.res_keys)
+
+    def to_ortools(self, integral: bool) -> mbh.ModelBuilderHelper:
+        """The model in OR-Tools' model builder, filled from the sparse arrays in one call."""
+        helper = mbh.ModelBuilderHelper()
+        helper.fill_model_from_sparse_data(
+            np.zeros(self.n_cols), self.col_ub, self.cost, self.row_lb, self.row_ub, self.A)
+        if integral:
+            for j in range(self.n_cols):
+                helper.set_var_integrality(j, True)
+        return helper
+
+
+def resource_capacity(network: Network, inventory: Inventory | None, sku_names: list[str] | None,
+                      keys: np.ndarray) -> np.ndarray:
+    kind, ident, value = unpack_key(keys)
+    cap = np.empty(len(keys))
+    for r, (k, i, v) in enumerate(zip(kind.tolist(), ident.tolist(), value.tolist(), strict=True)):
+        if k == RES_LANE:
+            cap[r] = network.lanes[i].capacity_kg_per_departure
+        elif k == RES_NODE:
+            cap[r] = network.nodes[i].capacity_parcels_per_day
+        elif k == RES_STOCK:
+            assert inventory is not None and sku_names is not None
+            cap[r] = inventory.stocked(i, sku_names[v])
+    return cap
+
+
+def build_model(network: Network, shipments: Shipments, inventory: Inventory | None, cand: Candidates,
+                unassigned_penalty: float, shortfall_penalty: float | None = None) -> Model:
+    """Assemble the sparse model of the candidates."""
+    routable = np.flatnonzero(cand.unroutable_reason == "")
+    n_x, n_u = cand.n_vars, len(routable)
+    ship_row = np.full(len(shipments), -1, dtype=np.int64)
+    ship_row[routable] = np.arange(n_u)
+
+    res_keys, res_row = np.unique(cand.inc_key, return_inverse=True)
+    sku_names = shipments.sku_names.to_pylist() if inventory is not None else None
+    res_cap = resource_capacity(network, inventory, sku_names, res_keys)
+
+    targets = [(i, n.on_time_target) for i, n in enumerate(network.nodes)
+               if n.kind == "market" and n.on_time_target is not None]
+    counts = np.bincount(shipments.destination[routable], minlength=len(network.nodes))
+    t_market, t_need, t_ships = [], [], []
+    for m, target in targets:
+        need = math.ceil(target * counts[m] - 1e-9)
+        if need > 0:
+            t_market.append(m)
+            t_need.append(need)
+            t_ships.append(counts[m])
+    n_t = len(t_market)
+    max_cost = float(cand.var_cost.max()) if n_x else 0.0
+    if shortfall_penalty is None:
+        shortfall_penalty = 100.0 * max(unassigned_penalty, max_cost, 1.0)
+
+    # assignment rows
+    rows = [ship_row[cand.var_ship], np.arange(n_u)]
+    cols = [np.arange(n_x), n_x + np.arange(n_u)]
+    vals = [np.ones(n_x), np.ones(n_u)]
+    # resource rows
+    rows.append(n_u + res_row)
+    cols.append(cand.inc_var)
+    vals.append(cand.inc_coef)
+    # target rows
+    market_row = np.full(len(network.nodes), -1, dtype=np.int64)
+    market_row[t_market] = np.arange(n_t)
+    dest = shipments.destination[cand.var_ship]
+    on = np.flatnonzero(cand.var_ontime & (market_row[dest] >= 0))
+    rows += [n_u + len(res_keys) + market_row[dest[on]], n_u + len(res_keys) + np.arange(n_t)]
+    cols += [on, n_x + n_u + np.arange(n_t)]
+    vals += [np.ones(len(on)), np.ones(n_t)]
+    n_rows = n_u + len(res_keys) + n_t
+    n_cols = n_x + n_u + n_t
+    A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                      shape=(n_rows, n_cols))
+    A.sum_duplicates()
+    row_lb = np.concatenate([np.ones(n_u), np.full(len(res_keys), -np.inf), np.asarray(t_need, float)])
+    row_ub = np.concatenate([np.ones(n_u), res_cap, np.full(n_t, np.inf)])
+    cost = np.concatenate([cand.var_cost, np.full(n_u, unassigned_penalty), np.full(n_t, shortfall_penalty)])
+    col_ub = np.concatenate([np.ones(n_x + n_u), np.asarray(t_need, float)])
+    return Model(
+        cost=cost, col_ub=col_ub, A=A, row_lb=row_lb, row_ub=row_ub, n_x=n_x, u_ship=routable,
+        target_markets=np.asarray(t_market, dtype=np.int64), target_need=np.asarray(t_need, dtype=np.int64),
+        target_shipments=np.asarray(t_ships, dtype=np.int64), res_keys=res_keys, res_cap=res_cap,
+        shortfall_penalty=shortfall_penalty, unassigned_penalty=unassigned_penalty,
+    )

@@ -1,0 +1,314 @@
+"""The network: nodes (factories, hubs, gateways, bonded warehouses, markets) and lanes.
+
+``load_network`` reads the YAML/JSON file of DESIGN.md §2 into a frozen :class:`Network`;
+``Network.graph()`` gives the networkx ``MultiDiGraph`` view used for route enumeration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import yaml
+
+from .errors import InputError
+
+NODE_KINDS = ("factory", "hub", "gateway", "bonded", "market")
+LANE_MODES = ("truck", "air", "sea", "rail", "express", "last_mile")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAILY = (True,) * 7
+
+_NODE_FIELDS = {
+    "id", "kind", "country", "lat", "lon", "handling_days", "handling_cost", "capacity_parcels_per_day",
+    "storage_cost_per_kg_day", "dwell_days", "promise_days", "on_time_target", "late_penalty_per_day",
+    "duty_rate", "de_minimis", "name",
+}
+_LANE_FIELDS = {
+    "from", "to", "mode", "id", "transit_days", "departures", "cost_per_kg", "cost_per_parcel",
+    "volumetric_divisor", "capacity_kg_per_departure",
+}
+
+
+@dataclass(frozen=True)
+class Node:
+    """A place parcels pass. Costs in currency per parcel, days are whole days."""
+
+    id: str
+    kind: str
+    country: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    handling_days: int = 0
+    handling_cost: float = 0.0
+    capacity_parcels_per_day: int | None = None
+    # bonded warehouses
+    storage_cost_per_kg_day: float = 0.0
+    dwell_days: float = 0.0
+    # markets
+    promise_days: int = 5
+    on_time_target: float | None = None
+    late_penalty_per_day: float = 0.0
+    duty_rate: float = 0.0
+    de_minimis: float | None = None
+
+
+@dataclass(frozen=True)
+class Lane:
+    """A transport service between two nodes; ``departures[k]`` is True if it leaves on weekday k (Mon=0)."""
+
+    id: str
+    origin: str
+    dest: str
+    mode: str
+    transit_days: int = 0
+    departures: tuple[bool, ...] = DAILY
+    cost_per_kg: float = 0.0
+    cost_per_parcel: float = 0.0
+    volumetric_divisor: float | None = None
+    capacity_kg_per_departure: float | None = None
+
+    @property
+    def daily(self) -> bool:
+        return all(self.departures)
+
+
+@dataclass(frozen=True)
+class Network:
+    """Nodes and lanes of the logistics network; ``epoch`` is day 0 of the plan (None: earliest order)."""
+
+    nodes: tuple[Node, ...]
+    lanes: tuple[Lane, ...]
+    epoch: dt.date | None = None
+    source: str = field(default="<network>", compare=False)
+
+    @cached_property
+    def node_index(self) -> dict[str, int]:
+        return {n.id: i for i, n in enumerate(self.nodes)}
+
+    @cached_property
+    def lane_index(self) -> dict[str, int]:
+        return {ln.id: i for i, ln in enumerate(self.lanes)}
+
+    def node(self, node_id: str) -> Node:
+        return self.nodes[self.node_index[node_id]]
+
+    def lane(self, lane_id: str) -> Lane:
+        return self.lanes[self.lane_index[lane_id]]
+
+    def ids_of_kind(self, kind: str) -> list[str]:
+        return [n.id for n in self.nodes if n.kind == kind]
+
+    def graph(self) -> nx.MultiDiGraph:
+        """A ``MultiDiGraph``: node attributes are the :class:`Node`, edge key is the lane id."""
+        g = nx.MultiDiGraph()
+        for n in self.nodes:
+            g.add_node(n.id, node=n, kind=n.kind)
+        for ln in self.lanes:
+            g.add_edge(ln.origin, ln.dest, key=ln.id, lane=ln, mode=ln.mode)
+        return g
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _read_document(path: Path) -> Any:
+    if not path.exists():
+        raise InputError(str(path), None, "file not found")
+    if path.is_dir():
+        raise InputError(str(path), None, "is a directory, expected a YAML or JSON file")
+    text = path.read_text(encoding="utf-8")
+    if not text.strip():
+        raise InputError(str(path), None, "file is empty")
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        where = f"line {line + 1}" if line is not None else None
+        if isinstance(exc, json.JSONDecodeError):
+            where = f"line {exc.lineno}"
+        msg = str(getattr(exc, "problem", None) or getattr(exc, "msg", exc))
+        raise InputError(str(path), where, f"not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {msg}") from None
+
+
+class _Fields:
+    """Typed access to one mapping of the file, raising InputError that names the place and field."""
+
+    def __init__(self, source: str, where: str, data: Mapping[str, Any], allowed: set[str]) -> None:
+        self.source, self.where, self.data = source, where, data
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            self.fail(unknown[0], "unknown field")
+
+    def fail(self, name: str, message: str) -> None:
+        raise InputError(self.source, self.where, f"field '{name}': {message}")
+
+    def string(self, name: str, default: str | None = None) -> str:
+        value = self.data.get(name)
+        if value is None:
+            if default is None:
+                self.fail(name, "is required")
+            return default  # type: ignore[return-value]
+        if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
+            self.fail(name, f"must be a non-empty string, got {value!r}")
+        return str(value).strip()
+
+    def number(self, name: str, default: float | None = None, *, minimum: float | None = 0.0,
+               positive: bool = False, maximum: float | None = None, integer: bool = False,
+               nullable: bool = False) -> Any:
+        if name not in self.data or self.data[name] is None:
+            if name in self.data and nullable:
+                return None
+            return default
+        value = self.data[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(name, f"must be a number, got {value!r}")
+        if math.isnan(value) or math.isinf(value):
+            self.fail(name, f"must be finite, got {value!r}")
+        if integer and float(value) != int(value):
+            self.fail(name, f"must be a whole number, got {value!r}")
+        if positive and value <= 0:
+            self.fail(name, f"must be > 0, got {value!r}")
+        if minimum is not None and value < minimum:
+            self.fail(name, f"must be >= {minimum:g}, got {value!r}")
+        if maximum is not None and value > maximum:
+            self.fail(name, f"must be <= {maximum:g}, got {value!r}")
+        return int(value) if integer else float(value)
+
+
+def _parse_departures(f: _Fields) -> tuple[bool, ...]:
+    value = f.data.get("departures", "daily")
+    if value == "daily" or value is None:
+        return DAILY
+    if isinstance(value, str):
+        value = [v.strip() for v in value.replace(";", ",").split(",")]
+    if not isinstance(value, list) or not value:
+        f.fail("departures", f"must be 'daily' or a non-empty list of weekdays, got {value!r}")
+    days = [False] * 7
+    for v in value:
+        key = str(v).strip().lower()[:3]
+        if key not in WEEKDAYS or len(str(v).strip()) < 3:
+            f.fail("departures", f"unknown weekday {v!r} (use mon, tue, wed, thu, fri, sat, sun)")
+        days[WEEKDAYS.index(key)] = True
+    return tuple(days)
+
+
+def _parse_node(source: str, k: int, raw: Any) -> Node:
+    if not isinstance(raw, Mapping):
+        raise InputError(source, f"nodes[{k + 1}]", f"must be a mapping, got {raw!r}")
+    ident = raw.get("id")
+    where = f"node '{ident}'" if isinstance(ident, str) and ident.strip() else f"nodes[{k + 1}]"
+    f = _Fields(source, where, raw, _NODE_FIELDS)
+    node_id = f.string("id")
+    kind = f.string("kind")
+    if kind not in NODE_KINDS:
+        f.fail("kind", f"must be one of {', '.join(NODE_KINDS)}, got {kind!r}")
+    country = str(raw.get("country") or "").strip()
+    if country and (len(country) != 2 or not country.isalpha()):
+        f.fail("country", f"must be an ISO 3166 alpha-2 code, got {country!r}")
+    cap = f.number("capacity_parcels_per_day", None, integer=True, nullable=True)
+    target = f.number("on_time_target", None, maximum=1.0, nullable=True)
+    return Node(
+        id=node_id,
+        kind=kind,
+        country=country.upper(),
+        lat=f.number("lat", None, minimum=-90, maximum=90),
+        lon=f.number("lon", None, minimum=-180, maximum=180),
+        handling_days=f.number("handling_days", 0, integer=True),
+        handling_cost=f.number("handling_cost", 0.0),
+        capacity_parcels_per_day=cap,
+        storage_cost_per_kg_day=f.number("storage_cost_per_kg_day", 0.0),
+        dwell_days=f.number("dwell_days", 0.0),
+        promise_days=f.number("promise_days", 5, integer=True),
+        on_time_target=target,
+        late_penalty_per_day=f.number("late_penalty_per_day", 0.0),
+        duty_rate=f.number("duty_rate", 0.0),
+        de_minimis=f.number("de_minimis", None, nullable=True),
+    )
+
+
+def _parse_lane(source: str, k: int, raw: Any, nodes: Mapping[str, Node]) -> Lane:
+    if not isinstance(raw, Mapping):
+        raise InputError(source, f"lanes[{k + 1}]", f"must be a mapping, got {raw!r}")
+    ident = raw.get("id")
+    default_id = f"{raw.get('from')}>{raw.get('to')}:{raw.get('mode')}"
+    where = f"lane '{ident if ident not in (None, '') else default_id}'"
+    f = _Fields(source, where, raw, _LANE_FIELDS)
+    origin, dest, mode = f.string("from"), f.string("to"), f.string("mode")
+    for name, node_id in (("from", origin), ("to", dest)):
+        if node_id not in nodes:
+            f.fail(name, f"unknown node {node_id!r}")
+    if origin == dest:
+        f.fail("to", "a lane must join two different nodes")
+    if mode not in LANE_MODES:
+        f.fail("mode", f"must be one of {', '.join(LANE_MODES)}, got {mode!r}")
+    return Lane(
+        id=f.string("id", f"{origin}>{dest}:{mode}"),
+        origin=origin,
+        dest=dest,
+        mode=mode,
+        transit_days=f.number("transit_days", 0, integer=True),
+        departures=_parse_departures(f),
+        cost_per_kg=f.number("cost_per_kg", 0.0),
+        cost_per_parcel=f.number("cost_per_parcel", 0.0),
+        volumetric_divisor=f.number("volumetric_divisor", None, positive=True, nullable=True),
+        capacity_kg_per_departure=f.number("capacity_kg_per_departure", None, nullable=True),
+    )
+
+
+def parse_date(value: Any) -> dt.date:
+    """A ``YYYY-MM-DD`` string or date -> ``datetime.date`` (ValueError otherwise)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value).strip())
+
+
+def network_from_dict(data: Any, source: str = "<network>") -> Network:
+    """Build and validate a :class:`Network` from the parsed YAML/JSON document."""
+    if not isinstance(data, Mapping):
+        raise InputError(source, None, "must be a mapping with 'nodes' and 'lanes'")
+    unknown = sorted(set(data) - {"epoch", "nodes", "lanes", "name", "currency", "description"})
+    if unknown:
+        raise InputError(source, None, f"unknown top-level field '{unknown[0]}'")
+    epoch = None
+    if data.get("epoch") is not None:
+        try:
+            epoch = parse_date(data["epoch"])
+        except ValueError:
+            raise InputError(source, "epoch", f"bad date {data['epoch']!r} (expected YYYY-MM-DD)") from None
+    raw_nodes, raw_lanes = data.get("nodes"), data.get("lanes")
+    if not isinstance(raw_nodes, list) or not raw_nodes:
+        raise InputError(source, "nodes", "must be a non-empty list")
+    if raw_lanes is None:
+        raw_lanes = []
+    if not isinstance(raw_lanes, list):
+        raise InputError(source, "lanes", "must be a list")
+    nodes: dict[str, Node] = {}
+    for k, raw in enumerate(raw_nodes):
+        node = _parse_node(source, k, raw)
+        if node.id in nodes:
+            raise InputError(source, f"node '{node.id}'", "duplicate node id")
+        nodes[node.id] = node
+    lanes: dict[str, Lane] = {}
+    for k, raw in enumerate(raw_lanes):
+        lane = _parse_lane(source, k, raw, nodes)
+        if lane.id in lanes:
+            raise InputError(source, f"lane '{lane.id}'", "duplicate lane id")
+        lanes[lane.id] = lane
+    return Network(nodes=tuple(nodes.values()), lanes=tuple(lanes.values()), epoch=epoch, source=source)
+
+
+def load_network(path: str | Path) -> Network:
+    """Read and validate a network file (YAML or JSON, DESIGN.md §2)."""
+    path = Path(path)
+    return network_from_dict(_read_document(path), str(path))

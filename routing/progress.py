@@ -1,0 +1,37 @@
+"""Phase lines on stderr with elapsed time; silent when ``quiet``."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+
+class Progress:
+    """Prints ``[  1.23s] phase: detail`` lines and keeps each phase's duration in ``seconds``."""
+
+    def __init__(self, quiet: bool = True, stream: TextIO | None = None) -> None:
+        self.quiet = quiet
+        self.stream = stream or sys.stderr
+        self.start = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    def say(self, message: str) -> None:
+        if not self.quiet:
+            elapsed = time.perf_counter() - self.start
+            print(f"[{elapsed:7.2f}s] {message}", file=self.stream, flush=True)
+
+    @contextmanager
+    def phase(self, name: str, detail: str = "") -> Iterator[dict[str, str]]:
+        """Time a phase; the block may set ``info['done']`` to a text shown when it ends."""
+        self.say(f"{name}: {detail or 'started'}")
+        info: dict[str, str] = {}
+        t = time.perf_counter()
+        try:
+            yield info
+        finally:
+            took = time.perf_counter() - t
+            self.seconds[name] = self.seconds.get(name, 0.0) + took
+            self.say(f"{name}: {info.get('done', 'done')} ({took:.2f}s)")

@@ -1,0 +1,374 @@
+"""The plan as tables (pyarrow), the summary (DESIGN.md §4), and writing them atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+from .network import Network
+from .options import Candidates, PlanSettings, unpack_key
+from .routes import route_costs
+from .schedules import RES_LANE, RES_NODE, RES_STOCK
+from .shipments import Inventory, Shipments
+from .tables import atomic_write_bytes, write_table
+
+if TYPE_CHECKING:
+    from .model import Model
+    from .solve import Solution, SolveOptions
+
+PLAN_COLUMNS = ("shipment_id", "status", "channel", "route", "dispatch_date", "delivery_date", "on_time",
+                "cost_transport", "cost_handling", "cost_storage", "cost_duty", "cost_penalty", "cost_total",
+                "reason")
+LEG_COLUMNS = ("shipment_id", "seq", "lane_id", "from", "to", "departure_date", "arrival_date",
+               "chargeable_kg", "replenishment")
+_DAY0 = dt.date(1970, 1, 1)
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """A solved plan: ``plan`` and ``legs`` tables, ``summary_data`` (the summary JSON as a dict).
+
+    The inputs, candidates, model and solution are kept so a what-if re-plan can reuse them.
+    """
+
+    plan: pa.Table
+    legs: pa.Table
+    summary_data: dict[str, Any]
+    network: Network
+    shipments: Shipments
+    inventory: Inventory | None
+    settings: PlanSettings
+    options: SolveOptions
+    candidates: Candidates
+    model: Model
+    solution: Solution
+
+    @property
+    def objective(self) -> float:
+        return float(self.summary_data["objective"])
+
+    @property
+    def status(self) -> str:
+        return str(self.summary_data["status"])
+
+    def to_pandas(self) -> tuple[Any, Any]:
+        """(plan, legs) as pandas DataFrames (needs pandas)."""
+        return self.plan.to_pandas(), self.legs.to_pandas()
+
+    def summary(self) -> str:
+        """A short human-readable report of the plan."""
+        s = self.summary_data
+        c = s["counts"]
+        lines = [
+            f"status {s['status']} ({s['strategy']}/{s['solver']}{', heuristic window' if s['heuristic'] else ''})",
+            f"objective {s['objective']:,.2f}   lower bound {s['lower_bound']:,.2f}   gap {s['gap']:.2e}",
+            f"shipments {sum(c.values()):,}: assigned {c['assigned']:,}, unassigned {c['unassigned']:,}, "
+            f"unroutable {c['unroutable']:,}",
+            f"{'market':<8}{'ships':>8}{'on-time':>9}{'target':>8}{'met':>5}{'short':>7}{'cost':>13}"
+            f"{'/kg':>8}{'jit':>6}",
+        ]
+        for m, d in s["markets"].items():
+            target = "-" if d["target"] is None else f"{d['target']:.0%}"
+            lines.append(f"{m:<8}{d['shipments']:>8,}{d['on_time_rate']:>9.1%}{target:>8}"
+                         f"{'yes' if d['target_met'] else 'NO':>5}{d['shortfall']:>7}{d['cost']:>13,.2f}"
+                         f"{d['cost_per_kg']:>8.2f}{d['jit_share']:>6.0%}")
+        binding = [ln for ln in s["lanes"] if ln["load_kg"] >= ln["capacity_kg"] - 1e-6]
+        lines.append(f"capacitated lane departures {len(s['lanes'])}, full {len(binding)}; "
+                     f"node-days {len(s['nodes'])}, full "
+                     f"{sum(1 for n in s['nodes'] if n['parcels'] >= n['capacity'])}")
+        if s["reasons"]:
+            lines.append("reasons: " + ", ".join(f"{k} {v}" for k, v in s["reasons"].items()))
+        secs = s["seconds"]
+        lines.append("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in secs.items()))
+        return "\n".join(lines)
+
+    def write(self, out_dir: str | Path, fmt: str = "csv") -> dict[str, Path]:
+        """Write plan, legs (``fmt`` csv or parquet) and summary.json into ``out_dir``, each atomically."""
+        out = Path(out_dir)
+        t = time.perf_counter()
+        ext = {"csv": "csv", "parquet": "parquet"}[fmt]
+        paths = {"plan": out / f"plan.{ext}", "legs": out / f"legs.{ext}", "summary": out / "summary.json"}
+        write_table(self.plan, paths["plan"], fmt)
+        write_table(self.legs, paths["legs"], fmt)
+        secs = self.summary_data["seconds"]
+        secs["write"] = time.perf_counter() - t
+        secs["total"] = secs.get("load", 0.0) + secs.get("plan", 0.0) + secs["write"]
+        text = json.dumps(self.summary_data, indent=2, allow_nan=False)
+        atomic_write_bytes(paths["summary"], lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+        return paths
+
+
+def _dates(epoch: dt.date, days: np.ndarray, mask: np.ndarray) -> pa.Array:
+    base = (epoch - _DAY0).days
+    return pa.array((base + days).astype(np.int32), type=pa.int32(), mask=~mask).cast(pa.date32())
+
+
+def _unassigned_reasons(model: Model, cand: Candidates, values: np.ndarray, ships: np.ndarray) -> np.ndarray:
+    """Why each of ``ships`` (unassigned) was left out: what blocks its options cheaper than the penalty."""
+    out = np.full(len(ships), "penalty_cheaper", dtype=object)
+    if len(ships) == 0:
+        return out
+    n_x = model.n_x
+    load = model.A[model.res_row0:model.target_row0, :n_x] @ values[:n_x]
+    A_res = model.A[model.res_row0:model.target_row0, :n_x].tocsc()
+    kinds = unpack_key(model.res_keys)[0]
+    pos = {s: i for i, s in enumerate(ships.tolist())}
+    for j in np.flatnonzero(np.isin(cand.var_ship, ships)).tolist():
+        if cand.var_cost[j] >= model.unassigned_penalty:
+            continue
+        i = pos[int(cand.var_ship[j])]
+        lo, hi = A_res.indptr[j], A_res.indptr[j + 1]
+        rows = A_res.indices[lo:hi]
+        full = rows[load[rows] + A_res.data[lo:hi] > model.res_cap[rows] + 1e-9]
+        kind = {RES_LANE: "lane_capacity", RES_NODE: "node_capacity", RES_STOCK: "stock_exhausted"}
+        found = sorted({kind[int(k)] for k in kinds[full]})
+        label = found[0] if len(found) == 1 else ("capacity" if found else "not_selected")
+        prev = out[i]
+        if prev == "penalty_cheaper":
+            out[i] = label
+        elif prev != label:
+            out[i] = "not_selected" if "not_selected" in (prev, label) else "capacity"
+    return out
+
+
+def assemble_result(network: Network, shipments: Shipments, inventory: Inventory | None,
+                    settings: PlanSettings, options: SolveOptions, cand: Candidates, model: Model,
+                    solution: Solution, seconds: dict[str, float]) -> Result:
+    n, n_x = len(shipments), model.n_x
+    values = solution.values
+    chosen = np.flatnonzero(values[:n_x] > 0.5)
+    ship_var = np.full(n, -1, dtype=np.int64)
+    ship_var[cand.var_ship[chosen]] = chosen
+    assigned = ship_var >= 0
+    routable = cand.unroutable_reason == ""
+    unassigned = routable & ~assigned
+    status = np.where(assigned, "assigned", np.where(unassigned, "unassigned", "unroutable")).astype(object)
+
+    a_idx = np.flatnonzero(assigned)
+    v = ship_var[a_idx]
+    r = cand.var_route[v]
+    routes = cand.routes
+    rc = route_costs(network, routes) if routes else None
+    is_bonded = np.array([rt.bonded for rt in routes], dtype=bool)
+    w = shipments.weight_kg[a_idx]
+    val = shipments.value[a_idx]
+    dest = shipments.destination[a_idx]
+    transport = np.zeros(len(a_idx))
+    for rid in np.unique(r).tolist():
+        sel = r == rid
+        ships = a_idx[sel]
+        t = np.zeros(len(ships))
+        for ln in routes[rid].lanes:
+            lane = network.lanes[ln]
+            t += lane.cost_per_parcel + lane.cost_per_kg * cand.chargeable[ships, cand.lane_divclass[ln]]
+        transport[sel] = t
+    handling = rc.handling[r] if rc is not None else np.zeros(0)
+    storage = rc.storage_per_kg[r] * w if rc is not None else np.zeros(0)
+    duty_rate = np.array([nd.duty_rate for nd in network.nodes])[dest]
+    de_min = np.array([np.nan if nd.de_minimis is None else nd.de_minimis for nd in network.nodes])[dest]
+    exempt = ~is_bonded[r] & ~np.isnan(de_min) & (val <= np.nan_to_num(de_min, nan=-1.0))
+    duty = np.where(exempt, 0.0, duty_rate * val)
+    sched = cand.var_sched[v]
+    delivery_off = np.array([cand.schedules[s].delivery for s in sched.tolist()], dtype=np.int64)
+    dispatch_off = np.array([cand.schedules[s].departures[0] for s in sched.tolist()], dtype=np.int64)
+    late_days = np.maximum(0, delivery_off - cand.promise[a_idx])
+    late_rate = np.array([nd.late_penalty_per_day for nd in network.nodes])[dest]
+    penalty = late_rate * late_days
+
+    def full(values_a: np.ndarray, fill: float = 0.0) -> np.ndarray:
+        out = np.full(n, fill, dtype=np.float64)
+        out[a_idx] = values_a
+        return out
+
+    cost_transport, cost_handling = full(transport), full(handling)
+    cost_storage, cost_duty = full(storage), full(duty)
+    cost_penalty = full(penalty)
+    cost_penalty[unassigned] = model.unassigned_penalty
+    cost_total = cost_transport + cost_handling + cost_storage + cost_duty + cost_penalty
+    if len(a_idx):
+        drift = np.abs(cost_total[a_idx] - cand.var_cost[v]).max()
+        assert drift < 1e-6 * max(1.0, float(np.abs(cand.var_cost).max())), f"cost mismatch {drift}"
+
+    route_names = np.array([">".join(network.nodes[k].id for k in rt.nodes) for rt in routes] or [""], dtype=object)
+    route_col = np.full(n, None, dtype=object)
+    route_col[a_idx] = route_names[r]
+    channel = np.full(n, None, dtype=object)
+    channel[a_idx] = np.where(is_bonded[r], "bonded", "jit") if len(a_idx) else []
+    dispatch = np.zeros(n, dtype=np.int64)
+    delivery = np.zeros(n, dtype=np.int64)
+    dispatch[a_idx] = cand.order_day[a_idx] + dispatch_off
+    delivery[a_idx] = cand.order_day[a_idx] + delivery_off
+    on_time = np.zeros(n, dtype=bool)
+    on_time[a_idx] = late_days == 0
+    reason = np.where(routable, "", cand.unroutable_reason).astype(object)
+    un_idx = np.flatnonzero(unassigned)
+    reason[un_idx] = _unassigned_reasons(model, cand, values, un_idx)
+    reason_col = np.where(reason == "", None, reason)
+
+    plan = pa.table({
+        "shipment_id": shipments.ids,
+        "status": pa.array(status, pa.string()),
+        "channel": pa.array(channel, pa.string()),
+        "route": pa.array(route_col, pa.string()),
+        "dispatch_date": _dates(cand.epoch, dispatch, assigned),
+        "delivery_date": _dates(cand.epoch, delivery, assigned),
+        "on_time": pa.array(on_time, pa.bool_(), mask=~assigned),
+        "cost_transport": cost_transport, "cost_handling": cost_handling, "cost_storage": cost_storage,
+        "cost_duty": cost_duty, "cost_penalty": cost_penalty, "cost_total": cost_total,
+        "reason": pa.array(reason_col, pa.string()),
+    })
+    legs = _legs_table(network, shipments, cand, a_idx, v)
+    summary = _summary(network, shipments, inventory, settings, options, cand, model, solution, seconds,
+                       status, on_time, cost_total, channel, reason)
+    return Result(plan=plan, legs=legs, summary_data=summary, network=network, shipments=shipments,
+                  inventory=inventory, settings=settings, options=options, candidates=cand, model=model,
+                  solution=solution)
+
+
+def _legs_table(network: Network, shipments: Shipments, cand: Candidates, a_idx: np.ndarray,
+                v: np.ndarray) -> pa.Table:
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("ship", "seq", "lane", "dep", "rep")}
+    combo = cand.var_route[v] * (len(cand.schedules) + 1) + cand.var_sched[v]
+    for key in np.unique(combo).tolist():
+        sel = combo == key
+        ships = a_idx[sel]
+        rt = cand.routes[int(cand.var_route[v[sel][0]])]
+        sc = cand.schedules[int(cand.var_sched[v[sel][0]])]
+        ft = rt.first_timed
+        for k, ln in enumerate(rt.lanes):
+            parts["ship"].append(ships)
+            parts["seq"].append(np.full(len(ships), k + 1))
+            parts["lane"].append(np.full(len(ships), ln))
+            rep = k < ft
+            parts["rep"].append(np.full(len(ships), rep))
+            dep = cand.order_day[ships] + (sc.departures[k - ft] if not rep else 0)
+            parts["dep"].append(dep)
+    if not parts["ship"]:
+        ship = seq = lane = dep = np.zeros(0, dtype=np.int64)
+        rep = np.zeros(0, dtype=bool)
+    else:
+        ship, seq, lane, dep = (np.concatenate(parts[k]).astype(np.int64) for k in ("ship", "seq", "lane", "dep"))
+        rep = np.concatenate(parts["rep"]).astype(bool)
+    order = np.lexsort((seq, ship))
+    ship, seq, lane, dep, rep = ship[order], seq[order], lane[order], dep[order], rep[order]
+    transit = np.array([ln.transit_days for ln in network.lanes], dtype=np.int64)
+    lane_ids = np.array([ln.id for ln in network.lanes] or [""], dtype=object)
+    lane_from = np.array([ln.origin for ln in network.lanes] or [""], dtype=object)
+    lane_to = np.array([ln.dest for ln in network.lanes] or [""], dtype=object)
+    chg = cand.chargeable[ship, cand.lane_divclass[lane]] if len(ship) else np.zeros(0)
+    timed = ~rep
+    return pa.table({
+        "shipment_id": shipments.ids.take(pa.array(ship)),
+        "seq": pa.array(seq, pa.int64()),
+        "lane_id": pa.array(lane_ids[lane], pa.string()),
+        "from": pa.array(lane_from[lane], pa.string()),
+        "to": pa.array(lane_to[lane], pa.string()),
+        "departure_date": _dates(cand.epoch, dep, timed),
+        "arrival_date": _dates(cand.epoch, dep + transit[lane], timed),
+        "chargeable_kg": pa.array(chg, pa.float64()),
+        "replenishment": pa.array(rep, pa.bool_()),
+    })
+
+
+def _clean(x: float) -> float:
+    return 0.0 if abs(x) < 1e-12 else float(x)
+
+
+def _summary(network: Network, shipments: Shipments, inventory: Inventory | None, settings: PlanSettings,
+             options: SolveOptions, cand: Candidates, model: Model, solution: Solution,
+             seconds: dict[str, float], status: np.ndarray, on_time: np.ndarray, cost_total: np.ndarray,
+             channel: np.ndarray, reason: np.ndarray) -> dict[str, Any]:
+    n_x = model.n_x
+    values = solution.values
+    objective = float(cost_total.sum())
+    shortfall_cols = values[n_x + model.n_u:]
+    lower = solution.internal_bound - model.shortfall_penalty * float(shortfall_cols.sum())
+    lower = min(lower, objective)
+    gap = (objective - lower) / max(1.0, abs(objective))
+    assigned = status == "assigned"
+    routable = status != "unroutable"
+    markets: dict[str, Any] = {}
+    dest = shipments.destination
+    for m, node in enumerate(network.nodes):
+        if node.kind != "market":
+            continue
+        mine = dest == m
+        if not mine.any():
+            continue
+        ships = int((mine & routable).sum())
+        on = int((mine & assigned & on_time).sum())
+        n_assigned = int((mine & assigned).sum())
+        kg = float(shipments.weight_kg[mine & assigned].sum())
+        cost = float(cost_total[mine].sum())
+        target = node.on_time_target
+        need = math.ceil(target * ships - 1e-9) if target is not None else 0
+        markets[node.id] = {
+            "shipments": ships,
+            "on_time_rate": on / ships if ships else 0.0,
+            "target": target,
+            "target_met": on >= need,
+            "shortfall": max(0, need - on),
+            "cost": cost,
+            "cost_per_kg": cost / kg if kg > 0 else 0.0,
+            "jit_share": float((mine & (channel == "jit")).sum()) / n_assigned if n_assigned else 0.0,
+        }
+    load = model.A[model.res_row0:model.target_row0, :n_x] @ values[:n_x]
+    duals = solution.duals
+    kind, ident, val = unpack_key(model.res_keys)
+    lanes_out, nodes_out, stock_out = [], [], []
+    sku_names = shipments.sku_names.to_pylist() if inventory is not None else []
+    for row in range(len(model.res_keys)):
+        price = 0.0 if duals is None else _clean(-float(duals[model.res_row0 + row]))
+        k, i, d = int(kind[row]), int(ident[row]), int(val[row])
+        if k == RES_LANE:
+            lanes_out.append({"lane_id": network.lanes[i].id,
+                              "departure_date": str(cand.epoch + dt.timedelta(days=d)),
+                              "load_kg": _clean(float(load[row])), "capacity_kg": float(model.res_cap[row]),
+                              "shadow_price": price})
+        elif k == RES_NODE:
+            nodes_out.append({"node": network.nodes[i].id, "date": str(cand.epoch + dt.timedelta(days=d)),
+                              "parcels": int(round(load[row])), "capacity": int(model.res_cap[row]),
+                              "shadow_price": price})
+        else:
+            stock_out.append({"node": network.nodes[i].id, "sku": sku_names[d], "units_used": int(round(load[row])),
+                              "units": int(model.res_cap[row]), "shadow_price": price})
+    lanes_out.sort(key=lambda e: (e["lane_id"], e["departure_date"]))
+    nodes_out.sort(key=lambda e: (e["node"], e["date"]))
+    stock_out.sort(key=lambda e: (e["node"], e["sku"]))
+    labels, label_counts = np.unique(reason[reason != ""].astype(str), return_counts=True)
+    reasons = {str(k): int(c) for k, c in zip(labels, label_counts, strict=True)}
+    counts = {"assigned": int(assigned.sum()), "unassigned": int((status == "unassigned").sum()),
+              "unroutable": int((status == "unroutable").sum())}
+    return {
+        "status": solution.status,
+        "objective": objective,
+        "lower_bound": lower,
+        "gap": gap,
+        "lp_bound": solution.lp_objective,
+        "unassigned_penalty": model.unassigned_penalty,
+        "counts": counts,
+        "seconds": dict(seconds),
+        "markets": markets,
+        "lanes": lanes_out,
+        "nodes": nodes_out,
+        "stock": stock_out,
+        "reasons": reasons,
+        "epoch": str(cand.epoch),
+        "horizon_days": settings.horizon_days,
+        "waiting_days": settings.waiting_days,
+        "max_legs": settings.max_legs,
+        "heuristic": settings.waiting_days is not None,
+        "strategy": options.strategy,
+        "solver": options.solver,
+        "model": {"columns": model.n_cols, "rows": model.n_rows, "nonzeros": int(model.A.nnz),
+                  "options": n_x, "routes": cand.stats.get("routes", 0),
+                  "dominated_options": cand.stats.get("pruned_options", 0)},
+    }

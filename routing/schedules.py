@@ -1,0 +1,100 @@
+"""Departure schedules of a route's timed legs (DESIGN.md §3 timing).
+
+A schedule fixes a departure day for every timed leg, as offsets (days) from the order day. Only
+capacitated lane departures and node-days are *resources*; a leg that is uncapacitated and ends at
+an uncapacitated node only ever needs its first departure (a later one is dominated: same
+resources, later readiness downstream). Schedules of one route are pruned by dominance: A beats B
+when A delivers no later and uses a subset of B's resources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .network import Network
+
+RES_LANE, RES_NODE, RES_STOCK = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Departure offsets (days after the order day) of the timed legs, delivery offset, resources.
+
+    ``resources`` holds ``(kind, id, offset)``: kind RES_LANE with a lane index and departure
+    offset, or RES_NODE with a node index and the offset of the day the parcel counts there.
+    """
+
+    departures: tuple[int, ...]
+    delivery: int
+    resources: tuple[tuple[int, int, int], ...]
+
+
+def _departs(departures: tuple[bool, ...], weekday: int) -> bool:
+    return departures[weekday % 7]
+
+
+def enumerate_schedules(network: Network, timed_lanes: tuple[int, ...], timed_nodes: tuple[int, ...],
+                        weekday: int, horizon_days: int, waiting_days: int | None,
+                        lane_cap: np.ndarray, node_cap: np.ndarray) -> list[Schedule]:
+    """Non-dominated schedules for an order placed on ``weekday`` (0 = Monday).
+
+    Every departure must be at most ``horizon_days`` after the order day; at each leg the parcel
+    may wait up to ``waiting_days`` after the first feasible departure (None: up to the horizon).
+    """
+    nodes, lanes = network.nodes, network.lanes
+    first = timed_nodes[0]
+    start_res: list[tuple[int, int, int]] = [(RES_NODE, first, 0)] if node_cap[first] else []
+    out: list[Schedule] = []
+    deps: list[int] = []
+    res: list[tuple[int, int, int]] = list(start_res)
+
+    def leg(k: int, ready: int) -> None:
+        if k == len(timed_lanes):
+            return
+        lane_idx = timed_lanes[k]
+        lane = lanes[lane_idx]
+        nxt = timed_nodes[k + 1]
+        first_dep = next((d for d in range(ready, horizon_days + 1) if _departs(lane.departures, weekday + d)),
+                         None)
+        if first_dep is None:
+            return
+        free = not lane_cap[lane_idx] and not node_cap[nxt]
+        last = first_dep if free else horizon_days
+        if waiting_days is not None:
+            last = min(last, first_dep + waiting_days)
+        for d in range(first_dep, last + 1):
+            if not _departs(lane.departures, weekday + d):
+                continue
+            arrival = d + lane.transit_days
+            added = 0
+            if lane_cap[lane_idx]:
+                res.append((RES_LANE, lane_idx, d))
+                added += 1
+            if node_cap[nxt]:
+                res.append((RES_NODE, nxt, arrival))
+                added += 1
+            deps.append(d)
+            if k + 1 == len(timed_lanes):
+                out.append(Schedule(tuple(deps), arrival, tuple(res)))
+            else:
+                leg(k + 1, arrival + nodes[nxt].handling_days)
+            deps.pop()
+            del res[len(res) - added:]
+
+    leg(0, nodes[first].handling_days)
+    return prune_dominated(out)
+
+
+def prune_dominated(schedules: list[Schedule]) -> list[Schedule]:
+    """Drop schedules that deliver no earlier than another while using a superset of its resources."""
+    order = sorted(range(len(schedules)), key=lambda i: (schedules[i].delivery, len(schedules[i].resources), i))
+    kept: list[tuple[int, frozenset]] = []
+    for i in order:
+        s = schedules[i]
+        rs = frozenset(s.resources)
+        if any(k_rs <= rs for _, k_rs in kept):
+            continue
+        kept.append((i, rs))
+    return [schedules[i] for i, _ in sorted(kept)]

@@ -1,0 +1,178 @@
+"""Shipments and bonded inventory tables (DESIGN.md §2), held as numpy columns."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .errors import InputError
+from .network import Network
+from .tables import Column, read_table
+
+CHANNELS = ("any", "jit", "bonded")
+CHANNEL_ANY, CHANNEL_JIT, CHANNEL_BONDED = 0, 1, 2
+
+SHIPMENT_COLUMNS = {
+    "shipment_id": True, "origin": True, "destination": True, "order_date": True, "weight_kg": True,
+    "volume_cm3": False, "value": False, "sku": False, "quantity": False, "channel": False,
+    "promise_days": False,
+}
+INVENTORY_COLUMNS = {"node": True, "sku": True, "units": True}
+_EPOCH_1970 = dt.date(1970, 1, 1)
+
+
+@dataclass(frozen=True, eq=False)
+class Shipments:
+    """One row per parcel. Weights in kg, volumes in cm³, value in currency, dates as days since 1970.
+
+    ``origin``/``destination`` index ``Network.nodes``; ``sku`` indexes ``sku_names``;
+    ``promise_days`` is -1 where the market's promise applies.
+    """
+
+    ids: pa.Array
+    origin: np.ndarray
+    destination: np.ndarray
+    order_date: np.ndarray
+    weight_kg: np.ndarray
+    volume_cm3: np.ndarray
+    value: np.ndarray
+    sku: np.ndarray
+    sku_names: pa.Array
+    quantity: np.ndarray
+    channel: np.ndarray
+    promise_days: np.ndarray
+    source: str = field(default="<shipments>")
+
+    def __len__(self) -> int:
+        return len(self.origin)
+
+    def take(self, index: np.ndarray) -> Shipments:
+        """A new table with the rows at ``index`` (in that order)."""
+        index = np.asarray(index, dtype=np.int64)
+        return Shipments(
+            ids=self.ids.take(pa.array(index)), origin=self.origin[index],
+            destination=self.destination[index], order_date=self.order_date[index],
+            weight_kg=self.weight_kg[index], volume_cm3=self.volume_cm3[index], value=self.value[index],
+            sku=self.sku[index], sku_names=self.sku_names, quantity=self.quantity[index],
+            channel=self.channel[index], promise_days=self.promise_days[index], source=self.source,
+        )
+
+    def first_order_date(self) -> dt.date:
+        return _EPOCH_1970 + dt.timedelta(days=int(self.order_date.min()))
+
+
+@dataclass(frozen=True, eq=False)
+class Inventory:
+    """Units of stock per (bonded node index, sku name)."""
+
+    units: dict[tuple[int, str], int]
+    source: str = "<inventory>"
+
+    def stocked(self, node: int, sku: str) -> int:
+        return self.units.get((node, sku), 0)
+
+
+def _node_lookup(col: Column, network: Network, kind: str) -> np.ndarray:
+    """Map a text column of node ids to node indices, checking existence and kind."""
+    encoded = pc.dictionary_encode(col.text()).combine_chunks()
+    names = encoded.dictionary.to_pylist()
+    index = np.empty(len(names), dtype=np.int32)
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    for k, name in enumerate(names):
+        if name not in network.node_index:
+            col.check(codes == k, "unknown node")
+        idx = network.node_index[name]
+        if network.nodes[idx].kind != kind:
+            col.check(codes == k, f"must be a {kind} node, not a {network.nodes[idx].kind}")
+        index[k] = idx
+    return index[codes]
+
+
+def load_shipments(path: str | Path, network: Network) -> Shipments:
+    """Read and validate the shipments table (CSV or Parquet) against ``network``."""
+    source = str(path)
+    table = read_table(path, SHIPMENT_COLUMNS)
+    if table.num_rows == 0:
+        raise InputError(source, None, "has no shipment rows")
+    col = {name: Column(source, table, name) for name in SHIPMENT_COLUMNS}
+    for name, required in SHIPMENT_COLUMNS.items():
+        if required:
+            col[name].require_filled()
+
+    ids = col["shipment_id"].text().combine_chunks()
+    unique = pc.unique(ids)
+    if len(unique) != len(ids):
+        counts = pc.value_counts(ids)
+        dup = counts.field("values").filter(pc.greater(counts.field("counts"), 1))[0].as_py()
+        first = pc.index(ids, dup).as_py()
+        second = first + 1 + pc.index(ids.slice(first + 1), dup).as_py()
+        col["shipment_id"].fail(second + 1, f"duplicate shipment_id {dup!r} (first at row {first + 1})")
+
+    origin = _node_lookup(col["origin"], network, "factory")
+    destination = _node_lookup(col["destination"], network, "market")
+    order_date = col["order_date"].dates()
+
+    weight = col["weight_kg"].floats(np.nan)
+    col["weight_kg"].check(~(weight > 0) | ~np.isfinite(weight), "must be a finite number > 0")
+    volume = col["volume_cm3"].floats(0.0)
+    col["volume_cm3"].check(~(volume >= 0) | ~np.isfinite(volume), "must be a finite number >= 0")
+    value = col["value"].floats(0.0)
+    col["value"].check(~(value >= 0) | ~np.isfinite(value), "must be a finite number >= 0")
+    quantity = col["quantity"].ints(1)
+    col["quantity"].check(quantity < 1, "must be an integer >= 1")
+    promise = col["promise_days"].ints(-1)
+    promise_blank = col["promise_days"].blank()
+    col["promise_days"].check((promise < 0) & ~promise_blank, "must be an integer >= 0")
+    promise[promise_blank] = -1
+
+    if col["channel"].present:
+        text = pc.utf8_lower(col["channel"].text()).fill_null("")
+        chan_text = pc.if_else(pc.equal(text, ""), "any", text).combine_chunks()
+        channel = np.full(len(ids), -1, dtype=np.int8)
+        for code, name in enumerate(CHANNELS):
+            channel[pc.equal(chan_text, name).to_numpy(zero_copy_only=False)] = code
+        col["channel"].check(channel < 0, "must be any, jit or bonded")
+    else:
+        channel = np.zeros(len(ids), dtype=np.int8)
+
+    if col["sku"].present:
+        sku_text = col["sku"].text()
+        sku_text = pc.if_else(pc.or_(pc.is_null(sku_text), pc.equal(sku_text, "")), ids, sku_text)
+    else:
+        sku_text = ids
+    sku_enc = pc.dictionary_encode(sku_text).combine_chunks() if isinstance(
+        sku_text, pa.ChunkedArray) else pc.dictionary_encode(sku_text)
+    return Shipments(
+        ids=ids, origin=origin, destination=destination, order_date=order_date.astype(np.int32),
+        weight_kg=weight, volume_cm3=volume, value=value,
+        sku=sku_enc.indices.to_numpy(zero_copy_only=False).astype(np.int32),
+        sku_names=sku_enc.dictionary, quantity=quantity.astype(np.int64), channel=channel,
+        promise_days=promise.astype(np.int32), source=source,
+    )
+
+
+def load_inventory(path: str | Path, network: Network) -> Inventory:
+    """Read and validate the bonded stock table ``node, sku, units``."""
+    source = str(path)
+    table = read_table(path, INVENTORY_COLUMNS)
+    col = {name: Column(source, table, name) for name in INVENTORY_COLUMNS}
+    for c in col.values():
+        c.require_filled()
+    units = col["units"].ints(0)
+    col["units"].check(units < 0, "must be an integer >= 0")
+    if table.num_rows == 0:
+        return Inventory(units={}, source=source)
+    nodes = _node_lookup(col["node"], network, "bonded")
+    skus = col["sku"].text().to_pylist()
+    stock: dict[tuple[int, str], int] = {}
+    for row, (node, sku, n) in enumerate(zip(nodes.tolist(), skus, units.tolist(), strict=True)):
+        key = (node, sku)
+        if key in stock:
+            col["sku"].fail(row + 1, f"duplicate stock row for node {network.nodes[node].id!r}, sku {sku!r}")
+        stock[key] = n
+    return Inventory(units=stock, source=source)

@@ -1,0 +1,195 @@
+"""``solve(network, shipments, ...)``: candidates → model → OR-Tools → :class:`~routing.result.Result`.
+
+Strategy ``exact`` solves the LP relaxation (GLOP: lower bound and shadow prices), builds an
+LP-guided feasible plan, then gives the full MIP — one binary per (shipment, option) after
+dominance pruning — to the chosen backend (HiGHS by default, SCIP or CP-SAT) with that plan as a
+hint, and proves optimality within the time limit where it can.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.linear_solver.python import model_builder_helper as mbh
+
+from .errors import InputError, SolverError
+from .model import Model, build_model
+from .network import Network
+from .options import Candidates, PlanSettings, build_candidates
+from .progress import Progress
+from .result import Result, assemble_result
+from .shipments import Inventory, Shipments
+
+MIP_SOLVERS = {"highs": "highs", "scip": "scip", "cp-sat": "sat"}
+LP_SOLVERS = {"glop": "glop", "pdlp": "pdlp"}
+STRATEGIES = ("exact",)
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """How to solve: strategy, MIP backend, time limit (s), random seed, threads for the backend."""
+
+    strategy: str = "exact"
+    solver: str = "highs"
+    time_limit: float = 60.0
+    seed: int = 0
+    threads: int = 1
+    lp_solver: str = "glop"
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise InputError("options", "strategy", f"unknown strategy {self.strategy!r} (use {', '.join(STRATEGIES)})")
+        if self.solver not in MIP_SOLVERS:
+            raise InputError("options", "solver", f"unknown solver {self.solver!r} (use {', '.join(MIP_SOLVERS)})")
+        if self.lp_solver not in LP_SOLVERS:
+            raise InputError("options", "lp_solver", f"unknown LP solver {self.lp_solver!r}")
+        if not self.time_limit > 0:
+            raise InputError("options", "time_limit", f"must be > 0 seconds, got {self.time_limit!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class Solution:
+    """Column values of a solved model plus what the solver proved."""
+
+    values: np.ndarray
+    status: str
+    internal_objective: float
+    internal_bound: float
+    lp_objective: float | None
+    duals: np.ndarray | None
+    info: dict = field(default_factory=dict)
+
+
+def _solver_params(name: str, threads: int, seed: int) -> str:
+    if name == "highs":
+        return f"mip_rel_gap=1e-9\nmip_abs_gap=1e-7\nthreads={threads}\nrandom_seed={seed}\noutput_flag=false"
+    if name == "scip":
+        return f"limits/gap = 1e-9\nlimits/absgap = 1e-7\nrandomization/randomseedshift = {seed}"
+    if name == "sat":
+        return (f"relative_gap_limit:1e-9 absolute_gap_limit:1e-7 num_workers:{max(threads, 1)} "
+                f"random_seed:{seed} interleave_search:true")
+    return ""
+
+
+def solve_lp(model: Model, lp_solver: str = "glop", time_limit: float = 60.0) -> tuple[float, np.ndarray, np.ndarray]:
+    """LP relaxation: objective, primal values and row duals (OR-Tools sign convention)."""
+    helper = model.to_ortools(integral=False)
+    solver = mbh.ModelSolverHelper(LP_SOLVERS[lp_solver])
+    solver.set_time_limit_in_seconds(time_limit)
+    solver.solve(helper)
+    if solver.status() != mbh.SolveStatus.OPTIMAL:
+        raise SolverError(f"LP relaxation not solved: {solver.status().name} {solver.status_string()}")
+    return solver.objective_value(), np.asarray(solver.variable_values()), np.asarray(solver.dual_values())
+
+
+def greedy_plan(model: Model, cand: Candidates, preference: np.ndarray | None = None) -> np.ndarray:
+    """A feasible 0/1 column vector: each shipment takes its most preferred option that still fits.
+
+    ``preference`` (per x column, higher first; e.g. LP values) orders a shipment's options, cost
+    breaks ties; shipments are served in order of their best preference, most certain first.
+    """
+    n_x = model.n_x
+    values = np.zeros(model.n_cols)
+    if preference is None:
+        preference = np.zeros(n_x)
+    A_res = model.A[model.res_row0:model.target_row0, :n_x].tocsc()
+    load = np.zeros(len(model.res_keys))
+    cap = model.res_cap + 1e-9
+    order = np.lexsort((cand.var_cost, -preference, cand.var_ship))
+    ships = cand.var_ship[order]
+    starts = np.flatnonzero(np.r_[True, ships[1:] != ships[:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    first_pref = preference[order[starts]]
+    assigned = np.zeros(len(cand.unroutable_reason), dtype=bool)
+    for g in np.argsort(-first_pref, kind="stable").tolist():
+        for j in order[starts[g]:ends[g]].tolist():
+            if cand.var_cost[j] >= model.unassigned_penalty and preference[j] < 0.5:
+                continue
+            lo, hi = A_res.indptr[j], A_res.indptr[j + 1]
+            rows, coef = A_res.indices[lo:hi], A_res.data[lo:hi]
+            if np.all(load[rows] + coef <= cap[rows]):
+                load[rows] += coef
+                values[j] = 1.0
+                assigned[cand.var_ship[j]] = True
+                break
+    u = ~assigned[model.u_ship]
+    values[n_x:n_x + model.n_u] = u.astype(float)
+    # shortfall columns take whatever the targets still miss
+    on_rows = model.A[model.target_row0:, :n_x] @ values[:n_x]
+    values[n_x + model.n_u:] = np.maximum(0.0, model.target_need - on_rows)
+    return values
+
+
+def _mip(model: Model, cand: Candidates, options: SolveOptions, hint: np.ndarray | None,
+         time_limit: float) -> tuple[np.ndarray | None, str, float, float]:
+    helper = model.to_ortools(integral=True)
+    if hint is not None:
+        for j in np.flatnonzero(hint[:model.n_x] > 0.5).tolist():
+            helper.add_hint(j, 1.0)
+    solver = mbh.ModelSolverHelper(MIP_SOLVERS[options.solver])
+    if not solver.solver_is_supported():
+        raise SolverError(f"solver {options.solver!r} is not available in this OR-Tools build")
+    solver.set_solver_specific_parameters(_solver_params(MIP_SOLVERS[options.solver], options.threads, options.seed))
+    solver.set_time_limit_in_seconds(max(time_limit, 0.1))
+    t = time.perf_counter()
+    solver.solve(helper)
+    took = time.perf_counter() - t
+    status = solver.status()
+    if status == mbh.SolveStatus.INVALID_SOLVER_PARAMETERS:
+        raise SolverError(f"{options.solver}: {solver.status_string()}")
+    if status in (mbh.SolveStatus.OPTIMAL, mbh.SolveStatus.FEASIBLE) and solver.has_solution():
+        values = np.round(np.asarray(solver.variable_values()))
+        name = "optimal" if status == mbh.SolveStatus.OPTIMAL else (
+            "time_limit" if took >= 0.95 * time_limit else "feasible")
+        return values, name, solver.objective_value(), solver.best_objective_bound()
+    name = "time_limit" if took >= 0.95 * time_limit else status.name.lower()
+    return None, name, float("nan"), solver.best_objective_bound() if solver.has_response() else -np.inf
+
+
+def optimise(model: Model, cand: Candidates, options: SolveOptions, progress: Progress) -> Solution:
+    """Solve ``model`` by the chosen strategy; always returns a feasible plan."""
+    deadline = time.perf_counter() + options.time_limit
+    with progress.phase("solve", f"LP relaxation ({options.lp_solver})") as info:
+        lp_obj, lp_x, duals = solve_lp(model, options.lp_solver, options.time_limit)
+        info["done"] = f"LP bound {lp_obj:,.2f}"
+    hint = greedy_plan(model, cand, lp_x[:model.n_x])
+    hint_obj = float(model.cost @ hint)
+    integral_lp = bool(np.all(np.abs(lp_x - np.round(lp_x)) < 1e-9))
+    if integral_lp and abs(float(model.cost @ np.round(lp_x)) - lp_obj) <= 1e-9 * max(1.0, abs(lp_obj)):
+        values, status, obj, bound = np.round(lp_x), "optimal", lp_obj, lp_obj
+    else:
+        remaining = deadline - time.perf_counter()
+        with progress.phase("solve", f"MIP ({options.solver}, {model.n_cols:,} columns, "
+                                     f"{model.n_rows:,} rows, {remaining:.0f}s left)") as info:
+            values, status, obj, bound = _mip(model, cand, options, hint, remaining)
+            info["done"] = status
+        if values is None or obj > hint_obj:
+            values, obj = hint, hint_obj
+            status = status if status in ("time_limit",) else "heuristic"
+    bound = max(bound if np.isfinite(bound) else -np.inf, lp_obj)
+    bound = min(bound, obj)
+    return Solution(values=values, status=status, internal_objective=obj, internal_bound=bound,
+                    lp_objective=lp_obj, duals=duals)
+
+
+def solve(network: Network, shipments: Shipments, inventory: Inventory | None = None, *,
+          settings: PlanSettings | None = None, options: SolveOptions | None = None,
+          progress: Progress | None = None, load_seconds: float = 0.0) -> Result:
+    """Plan every shipment: the minimum-cost assignment to routes and departures (DESIGN.md §3)."""
+    settings = settings or PlanSettings()
+    options = options or SolveOptions()
+    progress = progress or Progress(quiet=True)
+    t0 = time.perf_counter()
+    with progress.phase("routes", f"{len(shipments):,} shipments") as info:
+        cand = build_candidates(network, shipments, inventory, settings)
+        info["done"] = (f"{cand.stats['routes']:,} routes, {cand.stats['schedules']:,} schedules, "
+                        f"{cand.n_vars:,} options kept ({cand.stats['pruned_options']:,} dominated)")
+    with progress.phase("build") as info:
+        model = build_model(network, shipments, inventory, cand, settings.unassigned_penalty)
+        info["done"] = f"{model.n_cols:,} columns x {model.n_rows:,} rows, {model.A.nnz:,} nonzeros"
+    solution = optimise(model, cand, options, progress)
+    seconds = {"load": load_seconds, **{k: progress.seconds.get(k, 0.0) for k in ("routes", "build", "solve")}}
+    seconds["plan"] = time.perf_counter() - t0
+    return assemble_result(network, shipments, inventory, settings, options, cand, model, solution, seconds)
