@@ -12,7 +12,7 @@ from .network import Lane, Network, Node, load_network
 from .options import PlanSettings
 from .result import Result
 from .shipments import Inventory, Shipments, load_inventory, load_shipments
-from .solve import SolveOptions, solve
+from .solver import SolveOptions, solve
 
 __all__ = [
     "InfeasibleError", "InputError", "Inventory", "Lane", "Network", "Node", "PlanSettings", "Result",

@@ -62,11 +62,12 @@ class Model:
     def target_row0(self) -> int:
         return self.n_u + len(self.res_keys)
 
-    def to_ortools(self, integral: bool) -> mbh.ModelBuilderHelper:
-        """The model in OR-Tools' model builder, filled from the sparse arrays in one call."""
+    def to_ortools(self, integral: bool, fixed: np.ndarray | None = None) -> mbh.ModelBuilderHelper:
+        """The model in OR-Tools' model builder, filled from the sparse arrays in one call;
+        columns where ``fixed`` is True get upper bound 0."""
+        col_ub = self.col_ub if fixed is None else np.where(fixed, 0.0, self.col_ub)
         helper = mbh.ModelBuilderHelper()
-        helper.fill_model_from_sparse_data(
-            np.zeros(self.n_cols), self.col_ub, self.cost, self.row_lb, self.row_ub, self.A)
+        helper.fill_model_from_sparse_data(np.zeros(self.n_cols), col_ub, self.cost, self.row_lb, self.row_ub, self.A)
         if integral:
             for j in range(self.n_cols):
                 helper.set_var_integrality(j, True)

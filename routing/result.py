@@ -22,7 +22,7 @@ from .tables import atomic_write_bytes, write_table
 
 if TYPE_CHECKING:
     from .model import Model
-    from .solve import Solution, SolveOptions
+    from .solver import Solution, SolveOptions
 
 PLAN_COLUMNS = ("shipment_id", "status", "channel", "route", "dispatch_date", "delivery_date", "on_time",
                 "cost_transport", "cost_handling", "cost_storage", "cost_duty", "cost_penalty", "cost_total",

@@ -117,10 +117,7 @@ class Column:
         assert self.col is not None
         col = self.col
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-            if pa.types.is_dictionary(col.type):
-                col = col.cast(pa.string())
-            else:
-                col = pc.cast(col, pa.string())
+            col = col.cast(pa.string()) if pa.types.is_dictionary(col.type) else pc.cast(col, pa.string())
         return pc.utf8_trim_whitespace(col)
 
     def floats(self, default: float) -> np.ndarray:

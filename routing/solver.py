@@ -73,15 +73,31 @@ def _solver_params(name: str, threads: int, seed: int) -> str:
     return ""
 
 
-def solve_lp(model: Model, lp_solver: str = "glop", time_limit: float = 60.0) -> tuple[float, np.ndarray, np.ndarray]:
-    """LP relaxation: objective, primal values and row duals (OR-Tools sign convention)."""
+def solve_lp(model: Model, lp_solver: str = "glop", time_limit: float = 60.0) -> LPSolution:
+    """LP relaxation: objective, primal values, row duals and reduced costs (OR-Tools signs)."""
     helper = model.to_ortools(integral=False)
     solver = mbh.ModelSolverHelper(LP_SOLVERS[lp_solver])
     solver.set_time_limit_in_seconds(time_limit)
     solver.solve(helper)
     if solver.status() != mbh.SolveStatus.OPTIMAL:
         raise SolverError(f"LP relaxation not solved: {solver.status().name} {solver.status_string()}")
-    return solver.objective_value(), np.asarray(solver.variable_values()), np.asarray(solver.dual_values())
+    return LPSolution(objective=solver.objective_value(), values=np.asarray(solver.variable_values()),
+                      duals=np.asarray(solver.dual_values()), reduced_costs=np.asarray(solver.reduced_costs()))
+
+
+@dataclass(frozen=True, eq=False)
+class LPSolution:
+    objective: float
+    values: np.ndarray
+    duals: np.ndarray
+    reduced_costs: np.ndarray
+
+
+def reduced_cost_fixing(lp: LPSolution, upper: float) -> np.ndarray:
+    """Columns that no solution cheaper than ``upper`` can use: at 0 in the LP with reduced cost
+    above ``upper - lp.objective`` (a small tolerance keeps the test conservative)."""
+    slack = upper - lp.objective + 1e-6 * max(1.0, abs(upper))
+    return (lp.values < 1e-9) & (lp.reduced_costs > slack)
 
 
 def greedy_plan(model: Model, cand: Candidates, preference: np.ndarray | None = None) -> np.ndarray:
@@ -123,9 +139,10 @@ def greedy_plan(model: Model, cand: Candidates, preference: np.ndarray | None = 
 
 
 def _mip(model: Model, cand: Candidates, options: SolveOptions, hint: np.ndarray | None,
-         time_limit: float) -> tuple[np.ndarray | None, str, float, float]:
-    helper = model.to_ortools(integral=True)
-    if hint is not None:
+         time_limit: float, fixed: np.ndarray | None = None) -> tuple[np.ndarray | None, str, float, float]:
+    helper = model.to_ortools(integral=True, fixed=fixed)
+    # HiGHS through OR-Tools crashes on solution hints; the other backends take them
+    if hint is not None and options.solver != "highs":
         for j in np.flatnonzero(hint[:model.n_x] > 0.5).tolist():
             helper.add_hint(j, 1.0)
     solver = mbh.ModelSolverHelper(MIP_SOLVERS[options.solver])
@@ -149,29 +166,58 @@ def _mip(model: Model, cand: Candidates, options: SolveOptions, hint: np.ndarray
 
 
 def optimise(model: Model, cand: Candidates, options: SolveOptions, progress: Progress) -> Solution:
-    """Solve ``model`` by the chosen strategy; always returns a feasible plan."""
+    """Solve ``model`` by the chosen strategy; always returns a feasible plan.
+
+    LP relaxation → LP-guided greedy plan (an upper bound) → reduced-cost fixing (columns that
+    cannot appear in any cheaper plan are fixed at 0) → MIP on what is left. The MIP's answer is
+    optimal for the whole model: every plan cheaper than the greedy one survives the fixing.
+    """
     deadline = time.perf_counter() + options.time_limit
     with progress.phase("solve", f"LP relaxation ({options.lp_solver})") as info:
-        lp_obj, lp_x, duals = solve_lp(model, options.lp_solver, options.time_limit)
-        info["done"] = f"LP bound {lp_obj:,.2f}"
-    hint = greedy_plan(model, cand, lp_x[:model.n_x])
+        lp = solve_lp(model, options.lp_solver, options.time_limit)
+        info["done"] = f"LP bound {lp.objective:,.2f}"
+    hint = greedy_plan(model, cand, lp.values[:model.n_x])
     hint_obj = float(model.cost @ hint)
-    integral_lp = bool(np.all(np.abs(lp_x - np.round(lp_x)) < 1e-9))
-    if integral_lp and abs(float(model.cost @ np.round(lp_x)) - lp_obj) <= 1e-9 * max(1.0, abs(lp_obj)):
-        values, status, obj, bound = np.round(lp_x), "optimal", lp_obj, lp_obj
+    lp_round = np.round(lp.values)
+    if np.all(np.abs(lp.values - lp_round) < 1e-9) and float(model.cost @ lp_round) <= hint_obj:
+        values, status, obj, bound = lp_round, "optimal", float(model.cost @ lp_round), lp.objective
     else:
-        remaining = deadline - time.perf_counter()
-        with progress.phase("solve", f"MIP ({options.solver}, {model.n_cols:,} columns, "
-                                     f"{model.n_rows:,} rows, {remaining:.0f}s left)") as info:
-            values, status, obj, bound = _mip(model, cand, options, hint, remaining)
-            info["done"] = status
-        if values is None or obj > hint_obj:
-            values, obj = hint, hint_obj
-            status = status if status in ("time_limit",) else "heuristic"
-    bound = max(bound if np.isfinite(bound) else -np.inf, lp_obj)
+        values, status, obj, bound = _core_mip(model, cand, options, lp, hint, hint_obj, deadline, progress)
+    bound = max(bound if np.isfinite(bound) else -np.inf, lp.objective)
     bound = min(bound, obj)
     return Solution(values=values, status=status, internal_objective=obj, internal_bound=bound,
-                    lp_objective=lp_obj, duals=duals)
+                    lp_objective=lp.objective, duals=lp.duals)
+
+
+def _core_mip(model: Model, cand: Candidates, options: SolveOptions, lp: LPSolution, hint: np.ndarray,
+              hint_obj: float, deadline: float, progress: Progress) -> tuple[np.ndarray, str, float, float]:
+    """MIP over a reduced-cost core, widened until the core provably holds every cheaper plan.
+
+    Columns with reduced cost above ``delta`` are left out; once the best plan found costs at most
+    ``lp.objective + delta``, no column left out can improve it, so an optimal core MIP is optimal.
+    """
+    values, obj, bound, _status = hint, hint_obj, lp.objective, "heuristic"
+    gap = hint_obj - lp.objective
+    delta = min(gap, max(0.05 * gap, 1e-7 * max(1.0, abs(lp.objective))))
+    while True:
+        fixed = reduced_cost_fixing(lp, lp.objective + delta)
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0.05:
+            return values, "time_limit", obj, bound
+        with progress.phase("solve", f"MIP ({options.solver}, {model.n_cols - int(fixed.sum()):,} of "
+                                     f"{model.n_cols:,} columns in the core, {remaining:.0f}s left)") as info:
+            v, st, o, b = _mip(model, cand, options, values, remaining, fixed)
+            info["done"] = f"{st}, {o:,.2f}" if v is not None else st
+        if v is not None and o < obj:
+            values, obj = v, o
+        if st not in ("optimal", "infeasible"):
+            # time ran out inside the core: the bound is only the LP's unless the core was everything
+            if not fixed.any() and np.isfinite(b):
+                bound = max(bound, b)
+            return values, ("time_limit" if st == "time_limit" else "heuristic"), obj, bound
+        if obj - lp.objective <= delta + 1e-9 * max(1.0, abs(obj)) or not fixed.any():
+            return values, "optimal", obj, obj
+        delta = obj - lp.objective
 
 
 def solve(network: Network, shipments: Shipments, inventory: Inventory | None = None, *,

@@ -1,0 +1,145 @@
+"""Command line: ``routing plan`` and ``routing generate``.
+
+Bad input prints one line ``routing: error: <file>: <where>: <what>`` on stderr and exits 2,
+with nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import InputError, RoutingError
+from .generate import write_generated
+from .network import load_network
+from .options import PlanSettings
+from .progress import Progress
+from .shipments import load_inventory, load_shipments
+from .solver import MIP_SOLVERS, STRATEGIES, SolveOptions, solve
+
+EXIT_INPUT = 2
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="routing",
+        description="Plan cross-border parcels (JIT vs bonded warehouse) at minimum landed cost with OR-Tools.",
+    )
+    p.add_argument("--version", action="version", version=f"routing {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    plan = sub.add_parser(
+        "plan", help="plan every shipment: route, channel and departures",
+        description="Assign every shipment to a JIT or bonded path with a departure for each leg, at minimum "
+                    "landed cost within lane, node and stock capacities and on-time targets. Writes plan, legs "
+                    "and summary.json into --out.",
+    )
+    plan.add_argument("--network", required=True, type=Path, help="network file (YAML or JSON)")
+    plan.add_argument("--shipments", required=True, type=Path, help="shipments table (CSV or Parquet)")
+    plan.add_argument("--inventory", type=Path, help="bonded stock table node,sku,units (CSV or Parquet); "
+                                                     "without it bonded stock is unlimited")
+    plan.add_argument("--out", required=True, type=Path, help="output directory")
+    plan.add_argument("--format", choices=("csv", "parquet"), help="plan/legs format (default csv)")
+    plan.add_argument("--solver", choices=tuple(MIP_SOLVERS), default="highs", help="MIP backend (default highs)")
+    plan.add_argument("--strategy", choices=STRATEGIES, default="exact", help="solution strategy (default exact)")
+    plan.add_argument("--time-limit", type=_positive_float, default=60.0, metavar="S",
+                      help="solver time limit in seconds (default 60)")
+    plan.add_argument("--horizon-days", type=_non_negative_int, default=14, metavar="D",
+                      help="a departure may leave at most D days after the order day (default 14)")
+    plan.add_argument("--waiting-days", type=_non_negative_int, default=None, metavar="D",
+                      help="wait at most D days past each leg's first departure (default: to the horizon, exact; "
+                           "a smaller window is a heuristic)")
+    plan.add_argument("--max-legs", type=_non_negative_int, default=6, metavar="N",
+                      help="longest route considered, in legs (default 6)")
+    plan.add_argument("--unassigned-penalty", type=_positive_float, default=1000.0, metavar="COST",
+                      help="cost per parcel left unassigned (default 1000)")
+    plan.add_argument("--seed", type=int, default=0, help="solver random seed (default 0)")
+    plan.add_argument("--threads", type=int, default=1, help="solver threads (default 1)")
+    plan.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
+    gen = sub.add_parser(
+        "generate", help="generate realistic shipments (and stock) for a network",
+        description="Write shipments.csv (and inventory.csv with --inventory) into --out: order dates over "
+                    "--days from the network epoch, skewed market demand, lognormal weights, Zipf sku popularity. "
+                    "Deterministic for a given seed.",
+    )
+    gen.add_argument("--network", required=True, type=Path, help="network file (YAML or JSON)")
+    gen.add_argument("--shipments", required=True, type=int, metavar="N", help="number of shipments")
+    gen.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    gen.add_argument("--days", type=int, default=7, help="order dates spread over this many days (default 7)")
+    gen.add_argument("--out", required=True, type=Path, help="output directory")
+    gen.add_argument("--inventory", action="store_true", help="also write bonded stock (inventory.csv)")
+    gen.add_argument("--format", choices=("csv", "parquet"), default="csv", help="table format (default csv)")
+    gen.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    return p
+
+
+def _plan(args: argparse.Namespace) -> int:
+    progress = Progress(quiet=args.quiet)
+    t = time.perf_counter()
+    with progress.phase("load", str(args.shipments)) as info:
+        network = load_network(args.network)
+        shipments = load_shipments(args.shipments, network)
+        inventory = load_inventory(args.inventory, network) if args.inventory else None
+        info["done"] = f"{len(network.nodes)} nodes, {len(network.lanes)} lanes, {len(shipments):,} shipments"
+    if args.out.exists() and not args.out.is_dir():
+        raise InputError(str(args.out), None, "exists and is not a directory")
+    settings = PlanSettings(horizon_days=args.horizon_days, waiting_days=args.waiting_days,
+                            max_legs=args.max_legs, unassigned_penalty=args.unassigned_penalty)
+    options = SolveOptions(strategy=args.strategy, solver=args.solver, time_limit=args.time_limit,
+                           seed=args.seed, threads=args.threads)
+    result = solve(network, shipments, inventory, settings=settings, options=options, progress=progress,
+                   load_seconds=time.perf_counter() - t)
+    fmt = args.format or "csv"
+    with progress.phase("write", str(args.out)):
+        paths = result.write(args.out, fmt)
+    print(result.summary())
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    progress = Progress(quiet=args.quiet)
+    network = load_network(args.network)
+    with progress.phase("generate", f"{args.shipments:,} shipments, seed {args.seed}"):
+        paths = write_generated(network, args.shipments, args.seed, args.out, inventory=args.inventory,
+                                days=args.days, fmt=args.format)
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _plan(args) if args.command == "plan" else _generate(args)
+    except InputError as exc:
+        print(f"routing: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except RoutingError as exc:
+        print(f"routing: failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("routing: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
