@@ -118,6 +118,19 @@ class Network:
 # --------------------------------------------------------------------------- loading
 
 
+class _YamlLoader(yaml.SafeLoader):
+    """A SafeLoader that keeps an impossible date (``2026-13-01``) as text for the field check to report."""
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _YamlLoader.construct_yaml_timestamp)
+
+
 def _read_document(path: Path) -> Any:
     if not path.exists():
         raise InputError(str(path), None, "file not found")
@@ -129,7 +142,7 @@ def _read_document(path: Path) -> Any:
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text)
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_YamlLoader)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         where = f"line {line + 1}" if line is not None else None
@@ -294,17 +307,21 @@ def network_from_dict(data: Any, source: str = "<network>") -> Network:
     if not isinstance(raw_lanes, list):
         raise InputError(source, "lanes", "must be a list")
     nodes: dict[str, Node] = {}
+    first: dict[str, int] = {}
     for k, raw in enumerate(raw_nodes):
         node = _parse_node(source, k, raw)
         if node.id in nodes:
-            raise InputError(source, f"node '{node.id}'", "duplicate node id")
-        nodes[node.id] = node
+            raise InputError(source, f"node '{node.id}'",
+                             f"field 'id': duplicate node id (nodes[{k + 1}], first at nodes[{first[node.id]}])")
+        nodes[node.id], first[node.id] = node, k + 1
     lanes: dict[str, Lane] = {}
+    first.clear()
     for k, raw in enumerate(raw_lanes):
         lane = _parse_lane(source, k, raw, nodes)
         if lane.id in lanes:
-            raise InputError(source, f"lane '{lane.id}'", "duplicate lane id")
-        lanes[lane.id] = lane
+            raise InputError(source, f"lane '{lane.id}'",
+                             f"field 'id': duplicate lane id (lanes[{k + 1}], first at lanes[{first[lane.id]}])")
+        lanes[lane.id], first[lane.id] = lane, k + 1
     return Network(nodes=tuple(nodes.values()), lanes=tuple(lanes.values()), epoch=epoch, source=source)
 
 

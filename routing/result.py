@@ -80,10 +80,10 @@ class Result:
             lines.append(f"{m:<8}{d['shipments']:>8,}{d['on_time_rate']:>9.1%}{target:>8}"
                          f"{'yes' if d['target_met'] else 'NO':>5}{d['shortfall']:>7}{d['cost']:>13,.2f}"
                          f"{d['cost_per_kg']:>8.2f}{d['jit_share']:>6.0%}")
-        binding = [ln for ln in s["lanes"] if ln["load_kg"] >= ln["capacity_kg"] - 1e-6]
-        lines.append(f"capacitated lane departures {len(s['lanes'])}, full {len(binding)}; "
-                     f"node-days {len(s['nodes'])}, full "
-                     f"{sum(1 for n in s['nodes'] if n['parcels'] >= n['capacity'])}")
+        lines.append(
+            f"capacitated lane departures {len(s['lanes'])} (binding {sum(e['shadow_price'] > 0 for e in s['lanes'])}), "
+            f"node-days {len(s['nodes'])} (full {sum(n['parcels'] >= n['capacity'] for n in s['nodes'])}), "
+            f"stock rows {len(s['stock'])} (used up {sum(e['units_used'] >= e['units'] for e in s['stock'])})")
         if s["reasons"]:
             lines.append("reasons: " + ", ".join(f"{k} {v}" for k, v in s["reasons"].items()))
         secs = s["seconds"]
@@ -347,8 +347,10 @@ def _summary(network: Network, shipments: Shipments, inventory: Inventory | None
     reasons = {str(k): int(c) for k, c in zip(labels, label_counts, strict=True)}
     counts = {"assigned": int(assigned.sum()), "unassigned": int((status == "unassigned").sum()),
               "unroutable": int((status == "unroutable").sum())}
+    heuristic = settings.waiting_days is not None and settings.waiting_days < settings.horizon_days
     return {
-        "status": solution.status,
+        # optimal over a shortened waiting window is only a feasible plan for the full problem
+        "status": "feasible" if heuristic and solution.status == "optimal" else solution.status,
         "objective": objective,
         "lower_bound": lower,
         "gap": gap,
@@ -365,7 +367,8 @@ def _summary(network: Network, shipments: Shipments, inventory: Inventory | None
         "horizon_days": settings.horizon_days,
         "waiting_days": settings.waiting_days,
         "max_legs": settings.max_legs,
-        "heuristic": settings.waiting_days is not None,
+        "heuristic": heuristic,
+        "bound_scope": "waiting window" if heuristic else "full horizon",
         "strategy": options.strategy,
         "solver": options.solver,
         "model": {"columns": model.n_cols, "rows": model.n_rows, "nonzeros": int(model.A.nnz),

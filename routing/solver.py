@@ -115,6 +115,10 @@ def greedy_plan(model: Model, cand: Candidates, preference: np.ndarray | None = 
     cap = model.res_cap + 1e-9
     order = np.lexsort((cand.var_cost, -preference, cand.var_ship))
     ships = cand.var_ship[order]
+    if len(order) == 0:
+        values[n_x:n_x + model.n_u] = 1.0
+        values[n_x + model.n_u:] = model.target_need
+        return values
     starts = np.flatnonzero(np.r_[True, ships[1:] != ships[:-1]])
     ends = np.r_[starts[1:], len(order)]
     first_pref = preference[order[starts]]
@@ -173,6 +177,9 @@ def optimise(model: Model, cand: Candidates, options: SolveOptions, progress: Pr
     optimal for the whole model: every plan cheaper than the greedy one survives the fixing.
     """
     deadline = time.perf_counter() + options.time_limit
+    if model.n_cols == 0:
+        return Solution(values=np.zeros(0), status="optimal", internal_objective=0.0, internal_bound=0.0,
+                        lp_objective=0.0, duals=np.zeros(model.n_rows))
     with progress.phase("solve", f"LP relaxation ({options.lp_solver})") as info:
         lp = solve_lp(model, options.lp_solver, options.time_limit)
         info["done"] = f"LP bound {lp.objective:,.2f}"

@@ -172,7 +172,7 @@ class Column:
             row = int(np.flatnonzero(~ok_np)[0]) + 1
             self.fail(row, f"bad date {txt[row - 1].as_py()!r} (expected YYYY-MM-DD)")
         try:
-            days = pc.cast(pc.strptime(txt, format="%Y-%m-%d", unit="s"), pa.date32())
+            days = pc.cast(txt, pa.date32())  # rejects 2026-02-30, which strptime rolls over to March 2
         except pa.ArrowInvalid:
             row, value = _first_bad_row(txt, _parses_date)
             self.fail(row, f"bad date {value!r} (expected YYYY-MM-DD)")
