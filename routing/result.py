@@ -80,8 +80,9 @@ class Result:
             lines.append(f"{m:<8}{d['shipments']:>8,}{d['on_time_rate']:>9.1%}{target:>8}"
                          f"{'yes' if d['target_met'] else 'NO':>5}{d['shortfall']:>7}{d['cost']:>13,.2f}"
                          f"{d['cost_per_kg']:>8.2f}{d['jit_share']:>6.0%}")
+        binding = sum(e["shadow_price"] > 0 for e in s["lanes"])
         lines.append(
-            f"capacitated lane departures {len(s['lanes'])} (binding {sum(e['shadow_price'] > 0 for e in s['lanes'])}), "
+            f"capacitated lane departures {len(s['lanes'])} (binding {binding}), "
             f"node-days {len(s['nodes'])} (full {sum(n['parcels'] >= n['capacity'] for n in s['nodes'])}), "
             f"stock rows {len(s['stock'])} (used up {sum(e['units_used'] >= e['units'] for e in s['stock'])})")
         if s["reasons"]:

@@ -124,7 +124,7 @@ def _options(net: dict, ship: dict, inventory: list[dict] | None) -> list[dict]:
         first = route[start]
         node_res0 = [(first, order)] if nodes[first].get("capacity_parcels_per_day") else []
 
-        def legs(k: int, ready: int, res: list, lane_res: list) -> None:
+        def legs(k: int, ready: int, res: list, lane_res: list, timed=timed, base=base, bonded=bonded) -> None:
             if k == len(timed):
                 return
             ln = timed[k]
