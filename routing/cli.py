@@ -95,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
 def _plan(args: argparse.Namespace) -> int:
     progress = Progress(quiet=args.quiet)
     t = time.perf_counter()
-    with progress.phase("load", str(args.shipments)) as info:
+    with progress.phase("load", announce=False) as info:
         network = load_network(args.network)
         shipments = load_shipments(args.shipments, network)
         inventory = load_inventory(args.inventory, network) if args.inventory else None

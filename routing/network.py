@@ -23,6 +23,7 @@ from .errors import InputError
 NODE_KINDS = ("factory", "hub", "gateway", "bonded", "market")
 LANE_MODES = ("truck", "air", "sea", "rail", "express", "last_mile")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAILY = (True,) * 7
 
 _NODE_FIELDS = {
@@ -136,7 +137,12 @@ def _read_document(path: Path) -> Any:
         raise InputError(str(path), None, "file not found")
     if path.is_dir():
         raise InputError(str(path), None, "is a directory, expected a YAML or JSON file")
-    text = path.read_text(encoding="utf-8")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(str(path), f"line {line}", f"not UTF-8 text (byte {data[exc.start]:#04x})") from None
     if not text.strip():
         raise InputError(str(path), None, "file is empty")
     try:
@@ -199,7 +205,7 @@ class _Fields:
 
 def _parse_departures(f: _Fields) -> tuple[bool, ...]:
     value = f.data.get("departures", "daily")
-    if value == "daily" or value is None:
+    if value is None or (isinstance(value, str) and value.strip().lower() == "daily"):
         return DAILY
     if isinstance(value, str):
         value = [v.strip() for v in value.replace(";", ",").split(",")]
@@ -207,8 +213,9 @@ def _parse_departures(f: _Fields) -> tuple[bool, ...]:
         f.fail("departures", f"must be 'daily' or a non-empty list of weekdays, got {value!r}")
     days = [False] * 7
     for v in value:
-        key = str(v).strip().lower()[:3]
-        if key not in WEEKDAYS or len(str(v).strip()) < 3:
+        name = str(v).strip().lower()
+        key = name[:3]
+        if key not in WEEKDAYS or len(name) < 3 or not _DAY_NAMES[WEEKDAYS.index(key)].startswith(name):
             f.fail("departures", f"unknown weekday {v!r} (use mon, tue, wed, thu, fri, sat, sun)")
         days[WEEKDAYS.index(key)] = True
     return tuple(days)

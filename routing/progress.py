@@ -24,14 +24,15 @@ class Progress:
             print(f"[{elapsed:7.2f}s] {message}", file=self.stream, flush=True)
 
     @contextmanager
-    def phase(self, name: str, detail: str = "") -> Iterator[dict[str, str]]:
-        """Time a phase; the block may set ``info['done']`` to a text shown when it ends."""
-        self.say(f"{name}: {detail or 'started'}")
+    def phase(self, name: str, detail: str = "", announce: bool = True) -> Iterator[dict[str, str]]:
+        """Time a phase; the block may set ``info['done']`` to a text shown when it ends.
+
+        ``announce=False`` prints only the closing line (so a phase that fails prints nothing)."""
+        if announce:
+            self.say(f"{name}: {detail or 'started'}")
         info: dict[str, str] = {}
         t = time.perf_counter()
-        try:
-            yield info
-        finally:
-            took = time.perf_counter() - t
-            self.seconds[name] = self.seconds.get(name, 0.0) + took
-            self.say(f"{name}: {info.get('done', 'done')} ({took:.2f}s)")
+        yield info
+        took = time.perf_counter() - t
+        self.seconds[name] = self.seconds.get(name, 0.0) + took
+        self.say(f"{name}: {info.get('done', 'done')} ({took:.2f}s)")

@@ -12,7 +12,9 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder_helper as mbh
+from scipy.optimize import linprog
 
 from .errors import InputError, SolverError
 from .model import Model, build_model
@@ -23,7 +25,7 @@ from .result import Result, assemble_result
 from .shipments import Inventory, Shipments
 
 MIP_SOLVERS = {"highs": "highs", "scip": "scip", "cp-sat": "sat"}
-LP_SOLVERS = {"glop": "glop", "pdlp": "pdlp"}
+LP_SOLVERS = {"highs": "highs", "glop": "glop", "pdlp": "pdlp"}
 STRATEGIES = ("exact",)
 
 
@@ -36,7 +38,7 @@ class SolveOptions:
     time_limit: float = 60.0
     seed: int = 0
     threads: int = 1
-    lp_solver: str = "glop"
+    lp_solver: str = "highs"
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -73,8 +75,15 @@ def _solver_params(name: str, threads: int, seed: int) -> str:
     return ""
 
 
-def solve_lp(model: Model, lp_solver: str = "glop", time_limit: float = 60.0) -> LPSolution:
-    """LP relaxation: objective, primal values, row duals and reduced costs (OR-Tools signs)."""
+def solve_lp(model: Model, lp_solver: str = "highs", time_limit: float = 60.0) -> LPSolution:
+    """LP relaxation: objective, primal values, row duals and reduced costs.
+
+    Duals follow d(objective)/d(right-hand side): ≤ 0 on a binding capacity row, ≥ 0 on a binding
+    target row. ``highs`` runs HiGHS dual simplex through scipy (OR-Tools' HiGHS wrapper returns no
+    duals); ``glop`` and ``pdlp`` run through OR-Tools' model builder.
+    """
+    if lp_solver == "highs":
+        return _solve_lp_scipy(model, time_limit)
     helper = model.to_ortools(integral=False)
     solver = mbh.ModelSolverHelper(LP_SOLVERS[lp_solver])
     solver.set_time_limit_in_seconds(time_limit)
@@ -83,6 +92,22 @@ def solve_lp(model: Model, lp_solver: str = "glop", time_limit: float = 60.0) ->
         raise SolverError(f"LP relaxation not solved: {solver.status().name} {solver.status_string()}")
     return LPSolution(objective=solver.objective_value(), values=np.asarray(solver.variable_values()),
                       duals=np.asarray(solver.dual_values()), reduced_costs=np.asarray(solver.reduced_costs()))
+
+
+def _solve_lp_scipy(model: Model, time_limit: float) -> LPSolution:
+    A = model.A.tocsr()
+    a, r, t = model.n_u, model.target_row0, model.n_rows
+    A_ub = sp.vstack([A[a:r], -A[r:t]]).tocsr()
+    b_ub = np.concatenate([model.row_ub[a:r], -model.row_lb[r:t]])
+    res = linprog(model.cost, A_ub=A_ub, b_ub=b_ub, A_eq=A[:a], b_eq=model.row_lb[:a],
+                  bounds=np.column_stack([np.zeros(model.n_cols), model.col_ub]), method="highs",
+                  options={"time_limit": float(time_limit), "presolve": True})
+    if res.status != 0:
+        raise SolverError(f"LP relaxation not solved: {res.message}")
+    ineq = res.ineqlin.marginals
+    duals = np.concatenate([res.eqlin.marginals, ineq[:r - a], -ineq[r - a:]])
+    return LPSolution(objective=float(res.fun), values=np.asarray(res.x), duals=duals,
+                      reduced_costs=np.asarray(res.lower.marginals) + np.asarray(res.upper.marginals))
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,24 +147,63 @@ def greedy_plan(model: Model, cand: Candidates, preference: np.ndarray | None = 
     starts = np.flatnonzero(np.r_[True, ships[1:] != ships[:-1]])
     ends = np.r_[starts[1:], len(order)]
     first_pref = preference[order[starts]]
-    assigned = np.zeros(len(cand.unroutable_reason), dtype=bool)
+    chosen = np.full(len(cand.unroutable_reason), -1, dtype=np.int64)
+
+    def fits(j: int) -> tuple[np.ndarray, np.ndarray, bool]:
+        lo, hi = A_res.indptr[j], A_res.indptr[j + 1]
+        rows, coef = A_res.indices[lo:hi], A_res.data[lo:hi]
+        return rows, coef, bool(np.all(load[rows] + coef <= cap[rows]))
+
     for g in np.argsort(-first_pref, kind="stable").tolist():
         for j in order[starts[g]:ends[g]].tolist():
             if cand.var_cost[j] >= model.unassigned_penalty and preference[j] < 0.5:
                 continue
-            lo, hi = A_res.indptr[j], A_res.indptr[j + 1]
-            rows, coef = A_res.indices[lo:hi], A_res.data[lo:hi]
-            if np.all(load[rows] + coef <= cap[rows]):
+            rows, coef, ok = fits(j)
+            if ok:
                 load[rows] += coef
-                values[j] = 1.0
-                assigned[cand.var_ship[j]] = True
+                chosen[cand.var_ship[j]] = j
                 break
-    u = ~assigned[model.u_ship]
-    values[n_x:n_x + model.n_u] = u.astype(float)
+    _repair_targets(model, cand, chosen, load, fits)
+    values[chosen[chosen >= 0]] = 1.0
+    values[n_x:n_x + model.n_u] = (chosen[model.u_ship] < 0).astype(float)
     # shortfall columns take whatever the targets still miss
     on_rows = model.A[model.target_row0:, :n_x] @ values[:n_x]
     values[n_x + model.n_u:] = np.maximum(0.0, model.target_need - on_rows)
     return values
+
+
+def _repair_targets(model: Model, cand: Candidates, chosen: np.ndarray, load: np.ndarray, fits) -> None:
+    """Move shipments of markets short of their target to on-time options that fit, cheapest first."""
+    n_x = model.n_x
+    targets = model.A[model.target_row0:, :n_x].tocsr()
+    for r in range(targets.shape[0]):
+        cols = targets.indices[targets.indptr[r]:targets.indptr[r + 1]]
+        on_time_cols = set(cols.tolist())
+        short = int(model.target_need[r]) - sum(1 for j in chosen[cand.var_ship[cols]].tolist() if j in on_time_cols)
+        if short <= 0:
+            continue
+        ships = cand.var_ship[cols]
+        current = chosen[ships]
+        now_cost = np.where(current >= 0, cand.var_cost[np.maximum(current, 0)], model.unassigned_penalty)
+        now_on = np.isin(current, cols)
+        extra = cand.var_cost[cols] - now_cost
+        for k in np.argsort(extra, kind="stable").tolist():
+            if short <= 0:
+                break
+            s_, j = int(ships[k]), int(cols[k])
+            if now_on[k] or chosen[s_] in on_time_cols:
+                continue
+            old = int(chosen[s_])
+            if old >= 0:
+                rows_o, coef_o, _ = fits(old)
+                load[rows_o] -= coef_o
+            rows, coef, ok = fits(j)
+            if ok:
+                load[rows] += coef
+                chosen[s_] = j
+                short -= 1
+            elif old >= 0:
+                load[rows_o] += coef_o
 
 
 def _mip(model: Model, cand: Candidates, options: SolveOptions, hint: np.ndarray | None,
@@ -205,7 +269,10 @@ def _core_mip(model: Model, cand: Candidates, options: SolveOptions, lp: LPSolut
     """
     values, obj, bound, _status = hint, hint_obj, lp.objective, "heuristic"
     gap = hint_obj - lp.objective
-    delta = min(gap, max(0.05 * gap, 1e-7 * max(1.0, abs(lp.objective))))
+    # a shortfall in the hint says nothing about reduced costs: size the first core on the cost part only
+    k = model.n_x + model.n_u
+    cost_gap = max(0.0, float(model.cost[:k] @ hint[:k] - model.cost[:k] @ lp.values[:k]))
+    delta = min(gap, max(0.05 * cost_gap, 1e-7 * max(1.0, abs(lp.objective)), 1e-6))
     while True:
         fixed = reduced_cost_fixing(lp, lp.objective + delta)
         remaining = deadline - time.perf_counter()
@@ -224,7 +291,8 @@ def _core_mip(model: Model, cand: Candidates, options: SolveOptions, lp: LPSolut
             return values, ("time_limit" if st == "time_limit" else "heuristic"), obj, bound
         if obj - lp.objective <= delta + 1e-9 * max(1.0, abs(obj)) or not fixed.any():
             return values, "optimal", obj, obj
-        delta = obj - lp.objective
+        # widen geometrically: a core holding everything costs as much as the full MIP
+        delta = min(obj - lp.objective, 4.0 * delta)
 
 
 def solve(network: Network, shipments: Shipments, inventory: Inventory | None = None, *,

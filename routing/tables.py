@@ -6,6 +6,7 @@ and the column.
 
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
 from collections.abc import Callable
@@ -60,6 +61,9 @@ def read_table(path: str | Path, columns: dict[str, bool]) -> pa.Table:
     except InputError:
         raise
     except (pa.ArrowInvalid, OSError) as exc:
+        if isinstance(exc, pa.ArrowInvalid) and fmt == "csv" and (ragged := _ragged_row(path, len(names))):
+            raise InputError(str(path), f"row {ragged[0]}",
+                             f"has {ragged[1]} fields, the header has {len(names)}") from None
         raise InputError(str(path), None, f"cannot read {fmt.upper()}: {str(exc).splitlines()[0]}") from None
     seen: set[str] = set()
     for name in table.column_names:
@@ -72,6 +76,17 @@ def read_table(path: str | Path, columns: dict[str, bool]) -> pa.Table:
         if required and name not in seen:
             raise InputError(str(path), None, f"missing required column '{name}'")
     return table
+
+
+def _ragged_row(path: Path, n_fields: int) -> tuple[int, int] | None:
+    """The first data row (1-based, blank lines skipped as pyarrow does) without ``n_fields`` fields, and its count."""
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
+        rows = (r for r in csv.reader(fh) if r)
+        next(rows, None)
+        for i, row in enumerate(rows, 1):
+            if len(row) != n_fields:
+                return i, len(row)
+    return None
 
 
 def _blank_mask(col: pa.ChunkedArray) -> np.ndarray:

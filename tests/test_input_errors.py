@@ -169,6 +169,12 @@ def add_column(which: str, column: str) -> Edit:
     return edit
 
 
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, (old, text)
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
 def missing(which: str) -> Edit:
     def edit(inp: Inputs) -> None:
         inp.path(which).unlink()
@@ -251,8 +257,14 @@ CASES = [
     Case("blank-network", "network", None, None, "empty", post=raw_text("network", "\n  \n")),
     Case("header-only-shipments", "shipments", None, None, "no shipment rows",
          post=raw_text("shipments", ",".join(SHIPMENT_COLUMNS) + "\n")),
-    Case("bad-yaml-syntax", "network", "line 3", None, "not valid yaml",
+    Case("bad-yaml-syntax", "network", "line 4", None, "not valid yaml",
          post=raw_text("network", "epoch: 2026-11-30\nnodes:\n  - id: F1\n    kind: factory: hub\n")),
+    Case("network-not-utf8", "network", "line 3", None, "not utf-8",
+         post=lambda inp: inp.network_path.write_bytes(b"nodes:\n  - id: F1\n    name: Li\xe8ge\n")),
+    Case("shipments-row-too-long", "shipments", "row 2", None, "12 fields, the header has 11",
+         post=lambda inp: _replace(inp.shipments_path, "S2,F1,M1", "S2,F1,EXTRA,M1")),
+    Case("shipments-row-too-short", "shipments", "row 3", None, "2 fields, the header has 11",
+         post=lambda inp: _replace(inp.shipments_path, "S3,F1,M1,2026-12-01,1.5,,,B,1,any,3", "S3,F1")),
     Case("bad-json-syntax", "network", "line 1", None, "not valid json",
          pre=as_json(lambda inp: None), post=raw_text("network", '{"nodes": [}')),
     # ---- columns
@@ -265,7 +277,8 @@ CASES = [
     Case("inventory-unknown-column", "inventory", None, col("warehouse"), "unknown column",
          pre=add_column("inventory", "warehouse")),
     # ---- shipments cells
-    Case("weight-not-a-number", "shipments", "row 2", col("weight_kg"), "not a number", pre=ship(2, "weight_kg", "1,5kg")),
+    Case("weight-not-a-number", "shipments", "row 2", col("weight_kg"), "not a number",
+         pre=ship(2, "weight_kg", "1,5kg")),
     Case("parquet-weight-bool", "shipments", "row 1", col("weight_kg"), "not a number",
          pre=parquet_weight(pa.array([True, False, True]))),
     Case("parquet-weight-text", "shipments", "row 2", col("weight_kg"), "not a number",
@@ -311,6 +324,8 @@ CASES = [
     Case("lane-bad-mode", "network", "lane 'HB'", fld("mode"), "must be one of", pre=lane("HB", mode="ship")),
     Case("lane-unknown-weekday", "network", "lane 'HG'", fld("departures"), "unknown weekday",
          pre=lane("HG", departures=["mon", "wdn"])),
+    Case("lane-weekday-prefix-of-a-word", "network", "lane 'HG'", fld("departures"), "unknown weekday",
+         pre=lane("HG", departures=["month", "wed"])),
     Case("lane-negative-transit-days", "network", "lane 'HB'", fld("transit_days"), ">= 0",
          pre=lane("HB", transit_days=-1)),
     Case("lane-negative-capacity", "network", "lane 'HG'", fld("capacity_kg_per_departure"), ">= 0",
@@ -328,8 +343,7 @@ CASES = [
          pre=node("M1", on_time_target=1.5)),
     Case("epoch-not-a-date", "network", "epoch", None, "bad date", pre=top(epoch="next monday")),
     Case("epoch-month-13", "network", "epoch", None, "bad date",
-         post=lambda inp: inp.network_path.write_text(
-             inp.network_path.read_text(encoding="utf-8").replace("2026-11-30", "2026-13-01"), encoding="utf-8")),
+         post=lambda inp: _replace(inp.network_path, "2026-11-30", "2026-13-01")),
     Case("json-bad-transit-days", "network", "lane 'HB'", fld("transit_days"), "must be a number",
          pre=as_json(lane("HB", transit_days="twenty"))),
     Case("json-epoch-not-a-date", "network", "epoch", None, "bad date", pre=as_json(top(epoch="2026-11-31"))),
@@ -391,10 +405,10 @@ def test_input_error(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert captured.out == ""
 
 
-SUBPROCESS_CASES = ["bad-yaml-syntax", "parquet-weight-text", "inventory-non-bonded-node"]
+SUBPROCESS_CASES = [c for c in CASES if c.id in ("bad-yaml-syntax", "parquet-weight-text", "inventory-non-bonded-node")]
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.id in SUBPROCESS_CASES], ids=SUBPROCESS_CASES)
+@pytest.mark.parametrize("case", SUBPROCESS_CASES, ids=[c.id for c in SUBPROCESS_CASES])
 def test_cli_subprocess(case: Case, tmp_path: Path) -> None:
     """End to end: a real interpreter exits 2 with one error line and no traceback."""
     inp = case.build(tmp_path)
@@ -403,3 +417,24 @@ def test_cli_subprocess(case: Case, tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60, cwd=tmp_path)
     _check_cli_output(case, inp, proc.returncode, proc.stderr, out)
     assert proc.stdout == ""
+
+
+def test_cli_error_is_one_line_without_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (case,) = [c for c in CASES if c.id == "weight-negative"]
+    inp = case.build(tmp_path)
+    out = tmp_path / "out"
+    code = cli.main(_plan_argv(inp, out)[:-1])  # drop --quiet
+    _check_cli_output(case, inp, code, capsys.readouterr().err, out)
+
+
+@pytest.mark.parametrize(("departures", "days"), [
+    ("daily", (True,) * 7), ("Daily", (True,) * 7), (None, (True,) * 7),
+    (["Monday", "wed", "FRI"], (True, False, True, False, True, False, False)),
+    ("tues, thurs", (False, True, False, True, False, False, False)),
+])
+def test_weekday_spellings(tmp_path: Path, departures: Any, days: tuple[bool, ...]) -> None:
+    """Weekdays are the 3-letter code or a prefix of the full name, any case; 'month' is no Monday."""
+    inp = Inputs(tmp_path)
+    lane("HG", departures=departures)(inp)
+    inp.write()
+    assert routing.load_network(inp.network_path).lane("HG").departures == days

@@ -1,0 +1,105 @@
+"""The command line end to end: generate → plan → files that validate; help; determinism."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import FIXTURES
+from validator import validate_plan
+
+from routing.cli import main
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "routing.cli", *args], capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gen")
+    code = main(["generate", "--network", str(FIXTURES / "network.yaml"), "--shipments", "1500", "--seed", "3",
+                 "--days", "14", "--inventory", "--out", str(out), "--quiet"])
+    assert code == 0
+    return out
+
+
+def test_plan_generated_instance_end_to_end(generated, tmp_path):
+    out = tmp_path / "plan"
+    proc = run("plan", "--network", str(FIXTURES / "network.yaml"), "--shipments", str(generated / "shipments.csv"),
+               "--inventory", str(generated / "inventory.csv"), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    # progress lines on stderr for every phase, the summary on stdout
+    for phase in ("load:", "routes:", "build:", "solve:", "write:"):
+        assert phase in proc.stderr
+    assert "objective" in proc.stdout and str(out / "plan.csv") in proc.stdout
+    validate_plan(FIXTURES / "network.yaml", generated / "shipments.csv", out, generated / "inventory.csv")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "optimal" and summary["gap"] <= 1e-6
+    assert set(summary["seconds"]) >= {"load", "routes", "build", "solve", "write", "total"}
+    # the instance really has binding capacities: some shadow prices are positive
+    assert any(e["shadow_price"] > 0 for e in summary["lanes"] + summary["nodes"] + summary["stock"])
+    assert not list(out.glob(".*.tmp"))  # no temp files left behind
+
+
+def test_quiet_silences_progress(generated, tmp_path):
+    proc = run("plan", "--network", str(FIXTURES / "network.yaml"), "--shipments", str(generated / "shipments.csv"),
+               "--out", str(tmp_path / "q"), "--quiet", "--format", "parquet", "--solver", "highs")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    validate_plan(FIXTURES / "network.yaml", generated / "shipments.csv", tmp_path / "q", fmt="parquet")
+
+
+@pytest.mark.parametrize("command", [[], ["plan"], ["generate"]])
+def test_help_is_useful(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([*command, "--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    assert "usage: routing" in text
+    if command == ["plan"]:
+        for flag in ("--network", "--shipments", "--inventory", "--out", "--solver", "--time-limit", "--format",
+                     "--quiet", "--waiting-days"):
+            assert flag in text
+
+
+def test_generate_is_deterministic_and_realistic(tmp_path):
+    net = str(FIXTURES / "network.yaml")
+    for name in ("a", "b"):
+        assert main(["generate", "--network", net, "--shipments", "3000", "--seed", "5", "--inventory",
+                     "--out", str(tmp_path / name), "--quiet"]) == 0
+    for f in ("shipments.csv", "inventory.csv"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+    assert main(["generate", "--network", net, "--shipments", "3000", "--seed", "6", "--out", str(tmp_path / "c"),
+                 "--quiet"]) == 0
+    assert (tmp_path / "a" / "shipments.csv").read_bytes() != (tmp_path / "c" / "shipments.csv").read_bytes()
+    rows = list(csv.DictReader(open(tmp_path / "a" / "shipments.csv")))
+    assert len(rows) == 3000 and len({r["shipment_id"] for r in rows}) == 3000
+    weights = sorted(float(r["weight_kg"]) for r in rows)
+    assert weights[0] > 0 and weights[-1] > 5 * weights[len(weights) // 2]  # long tail
+    by_market: dict[str, int] = {}
+    for r in rows:
+        by_market[r["destination"]] = by_market.get(r["destination"], 0) + 1
+    assert max(by_market.values()) > 4 * min(by_market.values())  # skewed demand
+    skus: dict[str, int] = {}
+    for r in rows:
+        skus[r["sku"]] = skus.get(r["sku"], 0) + 1
+    top = sorted(skus.values(), reverse=True)
+    assert top[0] > 10 * top[len(top) // 2]  # Zipf popularity
+    assert {r["channel"] for r in rows} == {"", "jit", "bonded"}
+    assert len({r["order_date"] for r in rows}) == 7
+
+
+def test_solver_choice_and_time_limit_are_validated(generated, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["plan", "--network", str(FIXTURES / "network.yaml"), "--shipments", str(generated / "shipments.csv"),
+              "--out", str(tmp_path / "x"), "--solver", "gurobi"])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["plan", "--network", str(FIXTURES / "network.yaml"), "--shipments", str(generated / "shipments.csv"),
+              "--out", str(tmp_path / "x"), "--time-limit", "-3"])
+    assert exc.value.code == 2
+    assert not (tmp_path / "x").exists()
