@@ -76,7 +76,7 @@ def test_generate_is_deterministic_and_realistic(tmp_path):
     assert main(["generate", "--network", net, "--shipments", "3000", "--seed", "6", "--out", str(tmp_path / "c"),
                  "--quiet"]) == 0
     assert (tmp_path / "a" / "shipments.csv").read_bytes() != (tmp_path / "c" / "shipments.csv").read_bytes()
-    rows = list(csv.DictReader(open(tmp_path / "a" / "shipments.csv")))
+    rows = list(csv.DictReader((tmp_path / "a" / "shipments.csv").read_text().splitlines()))
     assert len(rows) == 3000 and len({r["shipment_id"] for r in rows}) == 3000
     weights = sorted(float(r["weight_kg"]) for r in rows)
     assert weights[0] > 0 and weights[-1] > 5 * weights[len(weights) // 2]  # long tail
