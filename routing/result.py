@@ -279,6 +279,31 @@ def _legs_table(network: Network, shipments: Shipments, cand: Candidates, a_idx:
     })
 
 
+def _add_idle_capacity(network: Network, cand: Candidates, settings: PlanSettings, lanes_out: list[dict],
+                       nodes_out: list[dict]) -> None:
+    """Every capacitated lane departure and node-day of the planning window, used or not (load 0)."""
+    if len(cand.order_day) == 0:
+        return
+    first, last = int(cand.order_day.min()), int(cand.order_day.max()) + settings.horizon_days
+    seen_lanes = {(e["lane_id"], e["departure_date"]) for e in lanes_out}
+    seen_nodes = {(e["node"], e["date"]) for e in nodes_out}
+    dates = {d: cand.epoch + dt.timedelta(days=d) for d in range(first, last + 1)}
+    for lane in network.lanes:
+        if lane.capacity_kg_per_departure is None:
+            continue
+        for d, date in dates.items():
+            if lane.departures[date.weekday()] and (lane.id, str(date)) not in seen_lanes:
+                lanes_out.append({"lane_id": lane.id, "departure_date": str(date), "load_kg": 0.0,
+                                  "capacity_kg": float(lane.capacity_kg_per_departure), "shadow_price": 0.0})
+    for node in network.nodes:
+        if node.capacity_parcels_per_day is None:
+            continue
+        for date in dates.values():
+            if (node.id, str(date)) not in seen_nodes:
+                nodes_out.append({"node": node.id, "date": str(date), "parcels": 0,
+                                  "capacity": int(node.capacity_parcels_per_day), "shadow_price": 0.0})
+
+
 def _clean(x: float) -> float:
     return 0.0 if abs(x) < 1e-12 else float(x)
 
@@ -341,6 +366,7 @@ def _summary(network: Network, shipments: Shipments, inventory: Inventory | None
         else:
             stock_out.append({"node": network.nodes[i].id, "sku": sku_names[d], "units_used": int(round(load[row])),
                               "units": int(model.res_cap[row]), "shadow_price": price})
+    _add_idle_capacity(network, cand, settings, lanes_out, nodes_out)
     lanes_out.sort(key=lambda e: (e["lane_id"], e["departure_date"]))
     nodes_out.sort(key=lambda e: (e["node"], e["date"]))
     stock_out.sort(key=lambda e: (e["node"], e["sku"]))

@@ -291,8 +291,10 @@ def _core_mip(model: Model, cand: Candidates, options: SolveOptions, lp: LPSolut
             return values, ("time_limit" if st == "time_limit" else "heuristic"), obj, bound
         if obj - lp.objective <= delta + 1e-9 * max(1.0, abs(obj)) or not fixed.any():
             return values, "optimal", obj, obj
-        # widen geometrically: a core holding everything costs as much as the full MIP
-        delta = min(obj - lp.objective, 4.0 * delta)
+        # widen to the proven need when the plan meets its targets; while it still pays shortfall
+        # penalties that need is inflated, so widen geometrically instead
+        short = float(values[model.n_x + model.n_u:].sum()) > 0.5
+        delta = min(obj - lp.objective, 4.0 * delta) if short else obj - lp.objective
 
 
 def solve(network: Network, shipments: Shipments, inventory: Inventory | None = None, *,
