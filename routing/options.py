@@ -52,6 +52,7 @@ class Candidates:
 
     epoch: dt.date
     order_day: np.ndarray  # per shipment, days since epoch
+    destination: np.ndarray  # per shipment, market node index
     promise: np.ndarray  # per shipment, effective promise days
     routes: list[Route]
     schedules: list[Schedule]
@@ -254,7 +255,8 @@ def build_candidates(network: Network, shipments: Shipments, inventory: Inventor
         return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
 
     return Candidates(
-        epoch=epoch, order_day=order_day, promise=promise, routes=routes, schedules=schedules,
+        epoch=epoch, order_day=order_day, destination=shipments.destination, promise=promise,
+        routes=routes, schedules=schedules,
         chargeable=chg, lane_divclass=lane_cls, unroutable_reason=reason,
         var_ship=cat(out_ship, np.int64), var_route=cat(out_route, np.int64), var_sched=cat(out_sched, np.int64),
         var_cost=cat(out_cost, np.float64), var_ontime=cat(out_ontime, bool),

@@ -291,7 +291,7 @@ def _add_idle_capacity(network: Network, cand: Candidates, settings: PlanSetting
     for lane in network.lanes:
         if lane.capacity_kg_per_departure is None:
             continue
-        for d, date in dates.items():
+        for date in dates.values():
             if lane.departures[date.weekday()] and (lane.id, str(date)) not in seen_lanes:
                 lanes_out.append({"lane_id": lane.id, "departure_date": str(date), "load_kg": 0.0,
                                   "capacity_kg": float(lane.capacity_kg_per_departure), "shadow_price": 0.0})

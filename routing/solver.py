@@ -206,13 +206,18 @@ def _repair_targets(model: Model, cand: Candidates, chosen: np.ndarray, load: np
                 load[rows_o] += coef_o
 
 
-def _mip(model: Model, cand: Candidates, options: SolveOptions, hint: np.ndarray | None,
-         time_limit: float, fixed: np.ndarray | None = None) -> tuple[np.ndarray | None, str, float, float]:
-    helper = model.to_ortools(integral=True, fixed=fixed)
+def _mip_arrays(cost: np.ndarray, col_ub: np.ndarray, A: sp.csr_matrix, row_lb: np.ndarray, row_ub: np.ndarray,
+                options: SolveOptions, time_limit: float,
+                hint: np.ndarray | None = None) -> tuple[np.ndarray | None, str, float, float]:
+    """Solve an all-integer model; returns (values or None, status, objective, bound)."""
+    helper = mbh.ModelBuilderHelper()
+    helper.fill_model_from_sparse_data(np.zeros(len(cost)), col_ub, cost, row_lb, row_ub, A)
+    for j in range(len(cost)):
+        helper.set_var_integrality(j, True)
     # HiGHS through OR-Tools crashes on solution hints; the other backends take them
     if hint is not None and options.solver != "highs":
-        for j in np.flatnonzero(hint[:model.n_x] > 0.5).tolist():
-            helper.add_hint(j, 1.0)
+        for j in np.flatnonzero(hint > 0.5).tolist():
+            helper.add_hint(j, float(round(hint[j])))
     solver = mbh.ModelSolverHelper(MIP_SOLVERS[options.solver])
     if not solver.solver_is_supported():
         raise SolverError(f"solver {options.solver!r} is not available in this OR-Tools build")
@@ -233,6 +238,63 @@ def _mip(model: Model, cand: Candidates, options: SolveOptions, hint: np.ndarray
     return None, name, float("nan"), solver.best_objective_bound() if solver.has_response() else -np.inf
 
 
+def _mip(model: Model, cand: Candidates, options: SolveOptions, hint: np.ndarray | None,
+         time_limit: float, fixed: np.ndarray | None = None) -> tuple[np.ndarray | None, str, float, float]:
+    col_ub = model.col_ub if fixed is None else np.where(fixed, 0.0, model.col_ub)
+    return _mip_arrays(model.cost, col_ub, model.A, model.row_lb, model.row_ub, options, time_limit,
+                       None if hint is None else hint)
+
+
+def restricted_mip(model: Model, base: np.ndarray, free: np.ndarray, options: SolveOptions,
+                   time_limit: float) -> np.ndarray | None:
+    """Re-optimise the columns where ``free`` is True with every other column held at ``base``."""
+    held = np.where(free, 0.0, base)
+    activity = model.A @ held
+    A_free = model.A[:, free].tocsr()
+    rows = np.flatnonzero(np.diff(A_free.indptr) > 0)
+    values, _, _, _ = _mip_arrays(model.cost[free], model.col_ub[free], A_free[rows],
+                                  model.row_lb[rows] - activity[rows], model.row_ub[rows] - activity[rows],
+                                  options, time_limit)
+    if values is None:
+        return None
+    out = held.copy()
+    out[free] = values
+    return out
+
+
+def lp_round(model: Model, cand: Candidates, lp: LPSolution, options: SolveOptions,
+             time_limit: float) -> np.ndarray | None:
+    """Keep every shipment the LP assigns integrally; re-optimise the fractional ones in a small MIP.
+
+    If the residual targets cannot be met that way, the shipments of the short markets are freed too.
+    """
+    n_x, n_u = model.n_x, model.n_u
+    x = lp.values
+    ship_row = np.full(len(cand.unroutable_reason), -1, dtype=np.int64)
+    ship_row[model.u_ship] = np.arange(n_u)
+    col_row = np.concatenate([ship_row[cand.var_ship], np.arange(n_u)])
+    integral = x[:n_x + n_u] >= 1.0 - 1e-6
+    settled = np.zeros(n_u, dtype=bool)
+    settled[col_row[integral]] = True
+    base = np.zeros(model.n_cols)
+    base[:n_x + n_u] = integral.astype(float)
+    free = np.ones(model.n_cols, dtype=bool)
+    free[:n_x + n_u] = ~settled[col_row]
+    t = time.perf_counter()
+    values = restricted_mip(model, base, free, options, time_limit)
+    if values is None:
+        return None
+    shortfall = values[n_x + n_u:]
+    if shortfall.sum() > 0.5 and lp.values[n_x + n_u:].sum() < 0.5:
+        short_markets = model.target_markets[shortfall > 0.5]
+        col_dest = cand.destination[np.concatenate([cand.var_ship, model.u_ship])]
+        free[:n_x + n_u] |= np.isin(col_dest, short_markets)
+        retry = restricted_mip(model, values, free, options, max(0.1, time_limit - (time.perf_counter() - t)))
+        if retry is not None and model.cost @ retry < model.cost @ values:
+            values = retry
+    return values
+
+
 def optimise(model: Model, cand: Candidates, options: SolveOptions, progress: Progress) -> Solution:
     """Solve ``model`` by the chosen strategy; always returns a feasible plan.
 
@@ -247,11 +309,16 @@ def optimise(model: Model, cand: Candidates, options: SolveOptions, progress: Pr
     with progress.phase("solve", f"LP relaxation ({options.lp_solver})") as info:
         lp = solve_lp(model, options.lp_solver, options.time_limit)
         info["done"] = f"LP bound {lp.objective:,.2f}"
-    hint = greedy_plan(model, cand, lp.values[:model.n_x])
-    hint_obj = float(model.cost @ hint)
-    lp_round = np.round(lp.values)
-    if np.all(np.abs(lp.values - lp_round) < 1e-9) and float(model.cost @ lp_round) <= hint_obj:
-        values, status, obj, bound = lp_round, "optimal", float(model.cost @ lp_round), lp.objective
+    with progress.phase("solve", "rounding the LP (fractional shipments re-optimised)") as info:
+        hint = greedy_plan(model, cand, lp.values[:model.n_x])
+        hint_obj = float(model.cost @ hint)
+        rounded = lp_round(model, cand, lp, options, max(0.1, 0.25 * (deadline - time.perf_counter())))
+        if rounded is not None and float(model.cost @ rounded) < hint_obj:
+            hint, hint_obj = rounded, float(model.cost @ rounded)
+        info["done"] = f"upper bound {hint_obj:,.2f}"
+    lp_int = np.round(lp.values)
+    if np.all(np.abs(lp.values - lp_int) < 1e-9) and float(model.cost @ lp_int) <= hint_obj:
+        values, status, obj, bound = lp_int, "optimal", float(model.cost @ lp_int), lp.objective
     else:
         values, status, obj, bound = _core_mip(model, cand, options, lp, hint, hint_obj, deadline, progress)
     bound = max(bound if np.isfinite(bound) else -np.inf, lp.objective)
