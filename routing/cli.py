@@ -136,6 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RoutingError as exc:
         print(f"routing: failed: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # e.g. `routing plan ... | head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("routing: interrupted", file=sys.stderr)
         return 130
