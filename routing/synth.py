@@ -36,7 +36,8 @@ GATEWAYS = [
     ("MX-MEX-GW", "LA", 19.4, -99.1, 2, ["MX", "CO"]), ("BR-GRU-GW", "LA", -23.4, -46.5, 3, ["BR", "CL"]),
     ("GB-LHR-GW", "EU", 51.5, -0.5, 1, ["GB", "IE"]),
     ("BE-LGG-GW", "EU", 50.6, 5.4, 1, ["BE", "NL", "DE", "FR", "IT", "AT", "CH", "CZ", "DK", "SE", "NO", "FI"]),
-    ("ES-MAD-GW", "EU", 40.5, -3.6, 1, ["ES", "PT", "FR", "IT"]), ("DE-FRA-GW", "EU", 50.0, 8.6, 2, ["DE", "PL", "CZ", "AT", "CH"]),
+    ("ES-MAD-GW", "EU", 40.5, -3.6, 1, ["ES", "PT", "FR", "IT"]),
+    ("DE-FRA-GW", "EU", 50.0, 8.6, 2, ["DE", "PL", "CZ", "AT", "CH"]),
     ("KR-ICN-GW", "AP", 37.5, 126.4, 1, ["KR", "JP"]), ("AE-DXB-GW", "ME", 25.3, 55.4, 1, ["AE", "SA", "IL"]),
     ("AU-SYD-GW", "AP", -33.9, 151.2, 1, ["AU", "NZ"]),
 ]
@@ -72,13 +73,14 @@ def large_network(factories: int = 40, shipments: int = 1_000_000, days: int = 1
     for k in range(factories):
         hub = HUBS[k % len(HUBS)]
         nodes.append({"id": f"CN-F{k + 1:03d}", "kind": "factory", "country": "CN",
-                      "lat": round(hub[1] + rng.uniform(-1.5, 1.5), 2), "lon": round(hub[2] + rng.uniform(-1.5, 1.5), 2),
+                      "lat": round(hub[1] + rng.uniform(-1.5, 1.5), 2),
+                      "lon": round(hub[2] + rng.uniform(-1.5, 1.5), 2),
                       "handling_days": 1, "handling_cost": round(rng.uniform(0.05, 0.15), 2)})
     for hid, lat, lon, hd, hc in HUBS:
         nodes.append({"id": hid, "kind": "hub", "country": "CN", "lat": lat, "lon": lon, "handling_days": hd,
                       "handling_cost": hc})
     gw_load: dict[str, float] = {}
-    for gid, region, lat, lon, hd, served in GATEWAYS:
+    for gid, _region, lat, lon, hd, served in GATEWAYS:
         node = {"id": gid, "kind": "gateway", "country": gid[:2], "lat": lat, "lon": lon, "handling_days": hd,
                 "handling_cost": round(rng.uniform(0.3, 0.6), 2)}
         if gid == "BR-GRU-GW":  # Brazil customs is the bottleneck
@@ -90,7 +92,7 @@ def large_network(factories: int = 40, shipments: int = 1_000_000, days: int = 1
         nodes.append({"id": bid, "kind": "bonded", "country": bid[:2], "lat": lat, "lon": lon, "handling_days": 1,
                       "handling_cost": round(rng.uniform(2.0, 3.5), 2), "storage_cost_per_kg_day": storage,
                       "dwell_days": dwell, "capacity_parcels_per_day": max(1, math.ceil(0.3 * demand))})
-    for mid, region, lat, lon, _w, promise, duty, dm, late in MARKETS:
+    for mid, _region, lat, lon, _w, promise, duty, dm, late in MARKETS:
         node = {"id": mid, "kind": "market", "country": mid, "lat": lat, "lon": lon, "promise_days": promise,
                 "late_penalty_per_day": late, "duty_rate": duty, "de_minimis": dm}
         if mid in ("US", "GB", "DE", "KR", "JP"):
@@ -120,7 +122,7 @@ def large_network(factories: int = 40, shipments: int = 1_000_000, days: int = 1
             lanes.append({"id": f"{hid[3:6]}-{mid}-express", "from": hid, "to": mid, "mode": "express",
                           "transit_days": 2 if mid in ("KR", "JP") else 3, "cost_per_kg": 7.5, "cost_per_parcel": 2.0,
                           "volumetric_divisor": 5000})
-    for gid, region, *_r, served in GATEWAYS:
+    for gid, _region, *_r, served in GATEWAYS:
         for mid in served:
             lanes.append({"id": f"{gid[3:6]}-{mid}-lm", "from": gid, "to": mid, "mode": "last_mile",
                           "transit_days": 1 if gid[:2] == mid else 2, "cost_per_kg": round(rng.uniform(0.3, 0.8), 2),

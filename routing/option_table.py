@@ -1,0 +1,299 @@
+"""The option table: every (route, schedule) open to an order group, as padded numpy arrays.
+
+Shipments with the same origin, destination and order day form a *group* and share one row of
+the table: K option slots (route, departure schedule, delivery offset, cost coefficients, the
+capacity rows it uses). A shipment's cost on each slot is then one vectorised expression of its
+chargeable kg, weight, value and promise (:meth:`OptionTable.costs`), so nothing loops over
+shipments in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from .network import Network
+from .routes import Route, enumerate_routes, route_costs
+from .schedules import RES_LANE, RES_NODE, RES_STOCK, Schedule, enumerate_schedules
+from .shipments import CHANNEL_BONDED, CHANNEL_JIT, Inventory, Shipments
+
+_DAY_BIAS = 1 << 23
+_KEY_KIND, _KEY_ID = 56, 24
+
+# reasons a shipment has no option at all
+NO_ROUTE = "no_route"
+NO_JIT_ROUTE = "no_jit_route"
+NO_BONDED_ROUTE = "no_bonded_route"
+SKU_NOT_STOCKED = "sku_not_stocked"
+NO_DEPARTURE = "no_departure_in_horizon"
+
+
+def resource_key(kind: int | np.ndarray, ident: int | np.ndarray, value: int | np.ndarray) -> np.ndarray:
+    """Pack (kind, id, day or sku) into one int64 key; days are biased to stay positive."""
+    kind = np.asarray(kind, dtype=np.int64)
+    value = np.asarray(value, dtype=np.int64)
+    value = np.where(kind == RES_STOCK, value, value + _DAY_BIAS)
+    return (kind << _KEY_KIND) | (np.asarray(ident, dtype=np.int64) << _KEY_ID) | value
+
+
+def unpack_key(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    kind = key >> _KEY_KIND
+    ident = (key >> _KEY_ID) & ((1 << (_KEY_KIND - _KEY_ID)) - 1)
+    value = key & ((1 << _KEY_ID) - 1)
+    value = np.where(kind == RES_STOCK, value, value - _DAY_BIAS)
+    return kind, ident, value
+
+
+def chargeable_kg(network: Network, shipments: Shipments) -> tuple[np.ndarray, np.ndarray]:
+    """Chargeable kg per shipment for each distinct volumetric divisor, and each lane's column."""
+    divisors = sorted({ln.volumetric_divisor for ln in network.lanes if ln.volumetric_divisor})
+    cols = [shipments.weight_kg]
+    for d in divisors:
+        cols.append(np.maximum(shipments.weight_kg, shipments.volume_cm3 / d))
+    lane_cls = np.array([0 if not ln.volumetric_divisor else 1 + divisors.index(ln.volumetric_divisor)
+                         for ln in network.lanes], dtype=np.int64)
+    return np.column_stack(cols), lane_cls
+
+
+def effective_promise(network: Network, shipments: Shipments) -> np.ndarray:
+    market_promise = np.array([n.promise_days for n in network.nodes], dtype=np.int32)
+    return np.where(shipments.promise_days >= 0, shipments.promise_days, market_promise[shipments.destination])
+
+
+@dataclass(frozen=True, eq=False)
+class OptionTable:
+    """Per group g (origin, destination, order day) and slot k < K: one (route, schedule) option.
+
+    ``route[g, k] < 0`` marks an empty slot. Costs in currency, days relative to the epoch.
+    Resources of slot (g, k) are ``res_key[res_ptr[g*K+k] : res_ptr[g*K+k+1]]`` (absolute days),
+    with ``res_div`` the chargeable-kg column for a lane row and -1 for a node row.
+    """
+
+    epoch: dt.date
+    routes: list[Route]
+    schedules: list[Schedule]
+    group_of: np.ndarray  # per shipment
+    group_day: np.ndarray  # per group, order day
+    group_market: np.ndarray  # per group, destination node
+    route: np.ndarray  # (G, K) global route index, -1 empty
+    sched: np.ndarray  # (G, K) global schedule index
+    delivery: np.ndarray  # (G, K) delivery offset from the order day
+    bonded_node: np.ndarray  # (G, K) bonded node index or -1
+    fixed: np.ndarray  # (G, K) per-parcel transport + handling
+    storage: np.ndarray  # (G, K) per kg of actual weight
+    kgcoef: np.ndarray  # (G, K, D) per chargeable kg in each divisor column
+    free: np.ndarray  # (G, K) uses no capacitated lane departure or node-day
+    res_ptr: np.ndarray
+    res_key: np.ndarray
+    res_div: np.ndarray
+    no_route: np.ndarray  # per group: the pair has no route at all
+    has_jit: np.ndarray  # per group: the pair has a JIT route (timing aside)
+    has_bonded: np.ndarray  # per group: the pair has a bonded route (timing aside)
+
+    @property
+    def K(self) -> int:
+        return self.route.shape[1]
+
+
+@dataclass(frozen=True, eq=False)
+class ShipmentData:
+    """What the cost of a shipment on a slot depends on, as per-shipment arrays."""
+
+    chargeable: np.ndarray  # (n, D) kg
+    lane_divclass: np.ndarray  # per lane, column of ``chargeable``
+    weight: np.ndarray
+    value: np.ndarray
+    promise: np.ndarray
+    order_day: np.ndarray
+    channel: np.ndarray
+    sku: np.ndarray
+    quantity: np.ndarray
+    late_rate: np.ndarray  # per shipment (its market's)
+    duty_rate: np.ndarray  # per shipment
+    duty_exempt_jit: np.ndarray  # per shipment: value at or under the market's de minimis
+    has_target: np.ndarray  # per shipment: its market has an on-time target
+
+
+def shipment_data(network: Network, shipments: Shipments, epoch: dt.date) -> ShipmentData:
+    chg, lane_cls = chargeable_kg(network, shipments)
+    dest = shipments.destination
+    de_min = np.array([np.nan if n.de_minimis is None else n.de_minimis for n in network.nodes])[dest]
+    return ShipmentData(
+        chargeable=chg, lane_divclass=lane_cls, weight=shipments.weight_kg, value=shipments.value,
+        promise=effective_promise(network, shipments),
+        order_day=shipments.order_date.astype(np.int64) - (epoch - dt.date(1970, 1, 1)).days,
+        channel=shipments.channel, sku=shipments.sku, quantity=shipments.quantity,
+        late_rate=np.array([n.late_penalty_per_day for n in network.nodes])[dest],
+        duty_rate=np.array([n.duty_rate for n in network.nodes])[dest],
+        duty_exempt_jit=~np.isnan(de_min) & (shipments.value <= np.nan_to_num(de_min, nan=-1.0)),
+        has_target=np.array([n.on_time_target is not None for n in network.nodes])[dest],
+    )
+
+
+def build_option_table(network: Network, shipments: Shipments, order_day: np.ndarray, epoch: dt.date,
+                       horizon_days: int, waiting_days: int | None, max_legs: int) -> OptionTable:
+    """Enumerate routes per (origin, destination) and schedules per (route, weekday) once each."""
+    n_nodes = len(network.nodes)
+    graph = network.graph()
+    lane_cap = np.array([ln.capacity_kg_per_departure is not None for ln in network.lanes])
+    node_cap = np.array([n.capacity_parcels_per_day is not None for n in network.nodes])
+    _, lane_cls = chargeable_kg(network, shipments)
+    n_div = int(lane_cls.max(initial=0)) + 1
+    pair = shipments.origin.astype(np.int64) * n_nodes + shipments.destination
+    day0 = int(order_day.min())
+    gkey = pair * (int(order_day.max()) - day0 + 1) + (order_day - day0)
+    uniq, group_of = np.unique(gkey, return_inverse=True)
+    span = int(order_day.max()) - day0 + 1
+    g_pair, g_day = uniq // span, uniq % span + day0
+    epoch_wd = epoch.weekday()
+
+    routes: list[Route] = []
+    schedules: list[Schedule] = []
+    pair_routes: dict[int, tuple[int, int]] = {}
+    sched_cache: dict[tuple, list[int]] = {}
+    slot_group, slot_route, slot_sched = [], [], []
+    for g, (p, t0) in enumerate(zip(g_pair.tolist(), g_day.tolist(), strict=True)):
+        if p not in pair_routes:
+            found = enumerate_routes(network, graph, p // n_nodes, p % n_nodes, max_legs)
+            pair_routes[p] = (len(routes), len(routes) + len(found))
+            routes.extend(found)
+        wd = (epoch_wd + t0) % 7
+        for rid in range(*pair_routes[p]):
+            r = routes[rid]
+            ft = r.first_timed
+            key = (r.lanes[ft:], r.nodes[ft:], wd)
+            ids = sched_cache.get(key)
+            if ids is None:
+                found_s = enumerate_schedules(network, r.lanes[ft:], r.nodes[ft:], wd, horizon_days, waiting_days,
+                                              lane_cap, node_cap)
+                ids = sched_cache[key] = list(range(len(schedules), len(schedules) + len(found_s)))
+                schedules.extend(found_s)
+            slot_group.extend([g] * len(ids))
+            slot_route.extend([rid] * len(ids))
+            slot_sched.extend(ids)
+    G = len(uniq)
+    sg = np.asarray(slot_group, dtype=np.int64)
+    sr = np.asarray(slot_route, dtype=np.int64)
+    ss = np.asarray(slot_sched, dtype=np.int64)
+    counts = np.bincount(sg, minlength=G)
+    K = max(1, int(counts.max(initial=0)))
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    slot_k = np.arange(len(sg)) - starts[sg]
+
+    pair_kind = {p: (any(not routes[r].bonded for r in range(a, b)), any(routes[r].bonded for r in range(a, b)))
+             for p, (a, b) in pair_routes.items()}
+    rc = route_costs(network, routes) if routes else None
+    r_kg = np.zeros((len(routes), n_div))
+    for i, r in enumerate(routes):
+        for ln in r.lanes:
+            r_kg[i, lane_cls[ln]] += network.lanes[ln].cost_per_kg
+    r_bonded = np.array([r.bonded_node for r in routes], dtype=np.int64)
+    s_delivery = np.array([s.delivery for s in schedules], dtype=np.int64)
+    s_nres = np.array([len(s.resources) for s in schedules], dtype=np.int64)
+
+    def grid(fill, dtype, values) -> np.ndarray:
+        out = np.full((G, K), fill, dtype=dtype)
+        out[sg, slot_k] = values
+        return out
+
+    route = grid(-1, np.int64, sr)
+    kgcoef = np.zeros((G, K, n_div))
+    if len(sg):
+        kgcoef[sg, slot_k] = r_kg[sr]
+    # resources of every slot, in absolute days
+    res_count = np.zeros(G * K, dtype=np.int64)
+    flat = sg * K + slot_k
+    res_count[flat] = s_nres[ss] if len(ss) else 0
+    res_ptr = np.r_[0, np.cumsum(res_count)]
+    kinds, idents, offs = [], [], []
+    for sid in ss.tolist():
+        for kind, ident, off in schedules[sid].resources:
+            kinds.append(kind)
+            idents.append(ident)
+            offs.append(off)
+    slot_of_res = np.repeat(flat, s_nres[ss]) if len(ss) else np.zeros(0, dtype=np.int64)
+    order = np.argsort(slot_of_res, kind="stable")
+    kinds_a = np.asarray(kinds, dtype=np.int64)[order]
+    idents_a = np.asarray(idents, dtype=np.int64)[order]
+    days_a = (np.asarray(offs, dtype=np.int64) + g_day[slot_of_res // K])[order]
+    res_key = resource_key(kinds_a, idents_a, days_a)
+    res_div = np.where(kinds_a == RES_LANE, lane_cls[idents_a] if len(idents_a) else 0, -1)
+    return OptionTable(
+        epoch=epoch, routes=routes, schedules=schedules, group_of=group_of.astype(np.int64), group_day=g_day,
+        group_market=g_pair % n_nodes, route=route, sched=grid(0, np.int64, ss),
+        delivery=grid(0, np.int64, s_delivery[ss] if len(ss) else ss),
+        bonded_node=grid(-1, np.int64, r_bonded[sr] if len(sr) else sr),
+        fixed=grid(0.0, np.float64, rc.fixed[sr] if rc is not None else 0.0),
+        storage=grid(0.0, np.float64, rc.storage_per_kg[sr] if rc is not None else 0.0),
+        kgcoef=kgcoef, free=grid(True, bool, s_nres[ss] == 0 if len(ss) else True),
+        res_ptr=res_ptr, res_key=res_key, res_div=res_div,
+        no_route=np.array([pair_routes[p][0] == pair_routes[p][1] for p in g_pair.tolist()], dtype=bool),
+        has_jit=np.array([pair_kind[p][0] for p in g_pair.tolist()], dtype=bool),
+        has_bonded=np.array([pair_kind[p][1] for p in g_pair.tolist()], dtype=bool),
+    )
+
+
+def slot_costs(table: OptionTable, data: ShipmentData, idx: np.ndarray,
+               stocked: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(cost, on_time, allowed) of shipments ``idx`` on every slot of their group, each (len(idx), K).
+
+    ``stocked`` (len(idx), K), when given, says whether the bonded slot's sku is in stock.
+    """
+    g = table.group_of[idx]
+    valid = table.route[g] >= 0
+    bonded = table.bonded_node[g] >= 0
+    cost = table.fixed[g] + np.einsum("nkd,nd->nk", table.kgcoef[g], data.chargeable[idx])
+    cost += table.storage[g] * data.weight[idx, None]
+    duty = data.duty_rate[idx] * data.value[idx]
+    cost += np.where(bonded | ~data.duty_exempt_jit[idx, None], duty[:, None], 0.0)
+    late = np.maximum(0, table.delivery[g] - data.promise[idx, None])
+    cost += data.late_rate[idx, None] * late
+    chan = data.channel[idx, None]
+    allowed = valid & ~((chan == CHANNEL_JIT) & bonded) & ~((chan == CHANNEL_BONDED) & ~bonded)
+    if stocked is not None:
+        allowed &= stocked
+    return cost, late == 0, allowed
+
+
+def stock_mask(table: OptionTable, data: ShipmentData, inventory: Inventory | None, sku_names: list[str] | None,
+               idx: np.ndarray) -> np.ndarray | None:
+    """Whether each bonded slot of shipments ``idx`` has their sku in stock (None: unlimited stock)."""
+    if inventory is None:
+        return None
+    assert sku_names is not None
+    bonded = table.bonded_node[table.group_of[idx]]
+    out = bonded < 0
+    nodes = np.unique(bonded[bonded >= 0])
+    skus = data.sku[idx]
+    for node in nodes.tolist():
+        have = np.array([inventory.stocked(node, name) > 0 for name in sku_names], dtype=bool)
+        out |= (bonded == node) & have[skus][:, None]
+    return out
+
+
+def unroutable_reasons(table: OptionTable, data: ShipmentData, idx: np.ndarray, allowed: np.ndarray,
+                       stocked: np.ndarray | None) -> np.ndarray:
+    """Why each of ``idx`` has no allowed slot ('' where it has one)."""
+    g = table.group_of[idx]
+    valid = table.route[g] >= 0
+    bonded = table.bonded_node[g] >= 0
+    out = np.full(len(idx), "", dtype=object)
+    none = ~allowed.any(axis=1)
+    if not none.any():
+        return out
+    chan = data.channel[idx, None]
+    kind_ok = ~((chan == CHANNEL_JIT) & bonded) & ~((chan == CHANNEL_BONDED) & ~bonded)
+    ch = data.channel[idx]
+    reason = np.where(table.no_route[g], NO_ROUTE, NO_DEPARTURE).astype(object)
+    reason = np.where((ch == CHANNEL_JIT) & ~table.has_jit[g] & ~table.no_route[g], NO_JIT_ROUTE, reason)
+    reason = np.where((ch == CHANNEL_BONDED) & ~table.has_bonded[g] & ~table.no_route[g], NO_BONDED_ROUTE, reason)
+    if stocked is not None:
+        unstocked = (valid & kind_ok).any(axis=1) & ~(valid & kind_ok & stocked).any(axis=1)
+        reason = np.where(unstocked, SKU_NOT_STOCKED, reason)
+    out[none] = reason[none]
+    return out
+
+
+__all__ = ["OptionTable", "RES_LANE", "RES_NODE", "RES_STOCK", "resource_key", "unpack_key"]
