@@ -59,7 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--out", required=True, type=Path, help="output directory")
     plan.add_argument("--format", choices=("csv", "parquet"), help="plan/legs format (default csv)")
     plan.add_argument("--solver", choices=tuple(MIP_SOLVERS), default="highs", help="MIP backend (default highs)")
-    plan.add_argument("--strategy", choices=STRATEGIES, default="exact", help="solution strategy (default exact)")
+    plan.add_argument("--strategy", choices=STRATEGIES, default="auto",
+                      help="exact: proven optimum (MIP); aggregate: class LP + repair with a Lagrangian bound, for "
+                           "large instances; auto (default): exact while the model is small enough")
     plan.add_argument("--time-limit", type=_positive_float, default=60.0, metavar="S",
                       help="solver time limit in seconds (default 60)")
     plan.add_argument("--horizon-days", type=_non_negative_int, default=14, metavar="D",

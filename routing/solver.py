@@ -26,14 +26,20 @@ from .shipments import Inventory, Shipments
 
 MIP_SOLVERS = {"highs": "highs", "scip": "scip", "cp-sat": "sat"}
 LP_SOLVERS = {"highs": "highs", "glop": "glop", "pdlp": "pdlp"}
-STRATEGIES = ("exact",)
+STRATEGIES = ("auto", "exact", "aggregate")
+EXACT_MAX_COLUMNS = 60_000  # auto: the exact MIP where the model is at most this wide
 
 
 @dataclass(frozen=True)
 class SolveOptions:
-    """How to solve: strategy, MIP backend, time limit (s), random seed, threads for the backend."""
+    """How to solve: strategy, MIP backend, time limit (s), random seed, threads for the backend.
 
-    strategy: str = "exact"
+    strategy ``exact`` proves optimality (MIP over every shipment option); ``aggregate`` solves an
+    LP over shipment classes, disaggregates and repairs, and reports a Lagrangian bound; ``auto``
+    takes ``exact`` while the model has at most EXACT_MAX_COLUMNS columns.
+    """
+
+    strategy: str = "auto"
     solver: str = "highs"
     time_limit: float = 60.0
     seed: int = 0
@@ -95,17 +101,24 @@ def solve_lp(model: Model, lp_solver: str = "highs", time_limit: float = 60.0) -
 
 
 def _solve_lp_scipy(model: Model, time_limit: float) -> LPSolution:
-    A = model.A.tocsr()
-    a, r, t = model.n_u, model.target_row0, model.n_rows
-    A_ub = sp.vstack([A[a:r], -A[r:t]]).tocsr()
-    b_ub = np.concatenate([model.row_ub[a:r], -model.row_lb[r:t]])
-    res = linprog(model.cost, A_ub=A_ub, b_ub=b_ub, A_eq=A[:a], b_eq=model.row_lb[:a],
-                  bounds=np.column_stack([np.zeros(model.n_cols), model.col_ub]), method="highs",
+    return lp_blocks(model.cost, model.col_ub, model.A, model.row_lb, model.row_ub, model.n_u, model.target_row0,
+                     time_limit)
+
+
+def lp_blocks(cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_lb: np.ndarray, row_ub: np.ndarray,
+              n_eq: int, ge_row0: int, time_limit: float) -> LPSolution:
+    """LP by HiGHS (scipy) on rows laid out as [equalities | ≤ rows | ≥ rows from ``ge_row0``]."""
+    A = A.tocsr()
+    t = A.shape[0]
+    A_ub = sp.vstack([A[n_eq:ge_row0], -A[ge_row0:t]]).tocsr()
+    b_ub = np.concatenate([row_ub[n_eq:ge_row0], -row_lb[ge_row0:t]])
+    res = linprog(cost, A_ub=A_ub, b_ub=b_ub, A_eq=A[:n_eq], b_eq=row_lb[:n_eq],
+                  bounds=np.column_stack([np.zeros(len(cost)), col_ub]), method="highs",
                   options={"time_limit": float(time_limit), "presolve": True})
     if res.status != 0:
         raise SolverError(f"LP relaxation not solved: {res.message}")
     ineq = res.ineqlin.marginals
-    duals = np.concatenate([res.eqlin.marginals, ineq[:r - a], -ineq[r - a:]])
+    duals = np.concatenate([res.eqlin.marginals, ineq[:ge_row0 - n_eq], -ineq[ge_row0 - n_eq:]])
     return LPSolution(objective=float(res.fun), values=np.asarray(res.x), duals=duals,
                       reduced_costs=np.asarray(res.lower.marginals) + np.asarray(res.upper.marginals))
 
@@ -262,6 +275,38 @@ def restricted_mip(model: Model, base: np.ndarray, free: np.ndarray, options: So
     return out
 
 
+def restricted_lp_round(model: Model, base: np.ndarray, free: np.ndarray, options: SolveOptions,
+                        time_limit: float) -> np.ndarray | None:
+    """Like :func:`restricted_mip`, through the LP: solve the restricted LP, keep the shipments it
+    assigns integrally, and re-optimise only the fractional ones in a MIP (a small one)."""
+    t = time.perf_counter()
+    held = np.where(free, 0.0, base)
+    activity = model.A @ held
+    A_free = model.A[:, free].tocsr()
+    rows = np.flatnonzero(np.diff(A_free.indptr) > 0)
+    n_eq = int(np.searchsorted(rows, model.n_u))
+    ge0 = int(np.searchsorted(rows, model.target_row0))
+    lp = lp_blocks(model.cost[free], model.col_ub[free], A_free[rows], model.row_lb[rows] - activity[rows],
+                   model.row_ub[rows] - activity[rows], n_eq, ge0, time_limit)
+    values = held.copy()
+    values[free] = lp.values
+    n_x, n_u = model.n_x, model.n_u
+    # assignment rows (shipments) settled by an integral column
+    A_assign = model.A[:n_u, :n_x + n_u]
+    integral = values[:n_x + n_u] >= 1.0 - 1e-6
+    settled = (A_assign @ integral.astype(float)) > 0.5
+    col_row = np.asarray(A_assign.argmax(axis=0)).ravel()  # each x/u column's assignment row
+    frac_cols = np.zeros(model.n_cols, dtype=bool)
+    frac_cols[:n_x + n_u] = free[:n_x + n_u] & ~settled[col_row]
+    frac_cols[n_x + n_u:] = True
+    values[:n_x + n_u] = np.where(frac_cols[:n_x + n_u], 0.0, np.round(values[:n_x + n_u]))
+    rest = max(0.5, time_limit - (time.perf_counter() - t))
+    repaired = restricted_mip(model, values, frac_cols, options, rest)
+    if repaired is None:
+        return None
+    return repaired
+
+
 def lp_round(model: Model, cand: Candidates, lp: LPSolution, options: SolveOptions,
              time_limit: float) -> np.ndarray | None:
     """Keep every shipment the LP assigns integrally; re-optimise the fractional ones in a small MIP.
@@ -364,6 +409,21 @@ def _core_mip(model: Model, cand: Candidates, options: SolveOptions, lp: LPSolut
         delta = min(obj - lp.objective, 4.0 * delta) if short else obj - lp.objective
 
 
+def optimise_aggregate(network: Network, shipments: Shipments, inventory: Inventory | None, cand: Candidates,
+                       model: Model, settings: PlanSettings, options: SolveOptions, progress: Progress) -> Solution:
+    """The ``aggregate`` strategy (see :mod:`routing.aggregate`)."""
+    from .aggregate import solve_aggregate
+
+    if model.n_cols == 0:
+        return Solution(values=np.zeros(0), status="optimal", internal_objective=0.0, internal_bound=0.0,
+                        lp_objective=0.0, duals=np.zeros(model.n_rows))
+    values, bound, _class_lp, duals, info = solve_aggregate(
+        network, shipments, inventory, cand, model, settings.unassigned_penalty, options.time_limit, options, progress)
+    obj = float(model.cost @ values)
+    return Solution(values=values, status="feasible", internal_objective=obj, internal_bound=min(bound, obj),
+                    lp_objective=bound, duals=duals, info=info)
+
+
 def solve(network: Network, shipments: Shipments, inventory: Inventory | None = None, *,
           settings: PlanSettings | None = None, options: SolveOptions | None = None,
           progress: Progress | None = None, load_seconds: float = 0.0) -> Result:
@@ -379,7 +439,14 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
     with progress.phase("build") as info:
         model = build_model(network, shipments, inventory, cand, settings.unassigned_penalty)
         info["done"] = f"{model.n_cols:,} columns x {model.n_rows:,} rows, {model.A.nnz:,} nonzeros"
-    solution = optimise(model, cand, options, progress)
+    strategy = options.strategy
+    if strategy == "auto":
+        strategy = "exact" if model.n_cols <= EXACT_MAX_COLUMNS else "aggregate"
+    if strategy == "exact":
+        solution = optimise(model, cand, options, progress)
+    else:
+        solution = optimise_aggregate(network, shipments, inventory, cand, model, settings, options, progress)
+    solution.info["strategy"] = strategy
     seconds = {"load": load_seconds, **{k: progress.seconds.get(k, 0.0) for k in ("routes", "build", "solve")}}
     seconds["plan"] = time.perf_counter() - t0
     return assemble_result(network, shipments, inventory, settings, options, cand, model, solution, seconds)

@@ -1,0 +1,354 @@
+"""Strategy ``aggregate``: classes → class LP → disaggregation → repair MIP → Lagrangian bound.
+
+For very large instances. Shipments whose only useful option uses no capacity are settled at
+once. The others are grouped into *classes*: same order group, channel, promise, duty status,
+kept options and chargeable kg within ``bucket`` (relative). One LP over classes (a column per
+class and option, costs and kg averaged) prices every capacity and target row. Each class's
+integral LP counts are handed to its members (heavier parcels to the options with the flattest
+kg cost), over-full rows shed parcels, and a small MIP re-plans every parcel left over against the
+residual capacities and targets. The lower bound is the Lagrangian bound of the full
+per-shipment model at the class LP's prices: valid whatever the aggregation, and close to the
+LP bound when the classes are tight.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .model import Model, build_model, resource_capacity
+from .network import Network
+from .options import Candidates
+from .progress import Progress
+from .shipments import Inventory, Shipments
+
+
+@dataclass(frozen=True, eq=False)
+class Classes:
+    """Contested shipments grouped: ``of_ship`` (-1 for settled shipments), size per class."""
+
+    of_ship: np.ndarray
+    size: np.ndarray
+    settled_var: np.ndarray  # per shipment: its only variable when settled, else -1
+
+
+def _ship_ranges(cand: Candidates, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Variables are emitted per shipment in order: start and count of each shipment's block."""
+    count = np.bincount(cand.var_ship, minlength=n)
+    start = np.r_[0, np.cumsum(count)[:-1]]
+    return start, count
+
+
+def make_classes(cand: Candidates, shipments: Shipments, bucket: float, with_sku: bool) -> Classes:
+    n = len(shipments)
+    start, count = _ship_ranges(cand, n)
+    uses = np.bincount(cand.inc_var, minlength=cand.n_vars) > 0
+    single = count == 1
+    settled_var = np.where(single & ~uses[np.minimum(start, max(cand.n_vars - 1, 0))], start, -1)
+    contested = (count > 1) | (single & (settled_var < 0))
+    # a signature of each shipment's kept options (route, schedule): hash summed over its block
+    rng = np.random.default_rng(12345)
+    mult = rng.integers(1, 2**61, size=2, dtype=np.int64)
+    h = (cand.var_route * mult[0]) ^ (cand.var_sched * mult[1])
+    sig = np.zeros(n, dtype=np.int64)
+    np.add.at(sig, cand.var_ship, h)
+    log_b = math.log1p(bucket)
+    kg = np.floor(np.log(np.maximum(cand.chargeable, 1e-6)) / log_b).astype(np.int64)
+    # value only changes the choice where a JIT parcel is duty-free (bonded pays duty on it)
+    exempt = cand.duty_exempt if cand.duty_exempt is not None else np.ones(n, dtype=bool)
+    value_b = np.where(exempt, np.floor(np.log1p(shipments.value) / log_b), -1).astype(np.int64)
+    cols = [sig, shipments.channel.astype(np.int64), cand.promise.astype(np.int64), value_b,
+            cand.order_day.astype(np.int64), shipments.destination.astype(np.int64),
+            shipments.origin.astype(np.int64)] + [kg[:, d] for d in range(kg.shape[1])]
+    if with_sku:
+        cols += [shipments.sku.astype(np.int64), shipments.quantity.astype(np.int64)]
+    keys = np.column_stack(cols)[contested]
+    _, inv = np.unique(keys, axis=0, return_inverse=True)
+    of_ship = np.full(n, -1, dtype=np.int64)
+    of_ship[contested] = inv.ravel()
+    size = np.bincount(inv.ravel())
+    return Classes(of_ship=of_ship, size=size, settled_var=settled_var)
+
+
+def _slot_rank(cand: Candidates) -> np.ndarray:
+    """A per-variable rank of how fast cost grows with kg (route's kg cost), for handing out parcels."""
+    return cand.var_cost / np.maximum(cand.chargeable[cand.var_ship, 0], 1e-6)
+
+
+def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory | None, cand: Candidates,
+                    model: Model, unassigned_penalty: float, time_limit: float, options, progress: Progress,
+                    bucket: float = 0.6, tie: float = 0.0,
+                    neighbours: int = 40) -> tuple[np.ndarray, float, float, np.ndarray, dict]:
+    """Returns (column values of ``model``, Lagrangian bound, class-LP objective, row duals, info)."""
+    from .solver import lp_blocks, restricted_lp_round
+
+    deadline = time.perf_counter() + time_limit
+    n = len(shipments)
+    cls = make_classes(cand, shipments, bucket, with_sku=inventory is not None)
+    n_cls = len(cls.size)
+    in_cls = cls.of_ship[cand.var_ship] >= 0
+    cvar = np.flatnonzero(in_cls)
+    # one LP column per (class, route, schedule); members share their kept options by construction
+    ckey = np.column_stack([cls.of_ship[cand.var_ship[cvar]], cand.var_route[cvar], cand.var_sched[cvar]])
+    ukeys, col_of = np.unique(ckey, axis=0, return_inverse=True)
+    col_of = col_of.ravel()
+    n_col = len(ukeys)
+    col_class = ukeys[:, 0]
+    size = cls.size[col_class].astype(np.float64)
+    col_cost = np.bincount(col_of, weights=cand.var_cost[cvar], minlength=n_col) / size
+    col_ontime = np.zeros(n_col, dtype=bool)
+    col_ontime[col_of] = cand.var_ontime[cvar]
+    # resource rows: mean coefficient over the class's members
+    var_col = np.full(cand.n_vars, -1, dtype=np.int64)
+    var_col[cvar] = col_of
+    inc_mask = var_col[cand.inc_var] >= 0
+    row_keys, row_of = np.unique(cand.inc_key[inc_mask], return_inverse=True)
+    n_res = len(row_keys)
+    A_res = sp.csr_matrix((cand.inc_coef[inc_mask], (row_of.ravel(), var_col[cand.inc_var[inc_mask]])),
+                          shape=(n_res, n_col))
+    A_res = sp.csr_matrix(A_res.multiply(1.0 / size[None, :]))
+    sku_names = shipments.sku_names.to_pylist() if inventory is not None else None
+    res_cap = resource_capacity(network, inventory, sku_names, row_keys)
+    # targets: need net of settled on-time shipments
+    t_markets, t_need = model.target_markets, model.target_need.astype(np.float64)
+    settled = cls.settled_var >= 0
+    settled_on = np.zeros(len(network.nodes))
+    sv = cls.settled_var[settled]
+    np.add.at(settled_on, shipments.destination[settled], cand.var_ontime[sv].astype(float))
+    resid_need = np.maximum(0.0, t_need - settled_on[t_markets])
+    market_row = np.full(len(network.nodes), -1, dtype=np.int64)
+    market_row[t_markets] = np.arange(len(t_markets))
+    col_market = shipments.destination[np.maximum(cand.var_ship[cvar[np.unique(col_of, return_index=True)[1]]], 0)]
+    on_cols = np.flatnonzero(col_ontime & (market_row[col_market] >= 0))
+    n_t = len(t_markets)
+    # [assignment rows per class | capacity rows | target rows]; columns [z | u per class | s per target]
+    A = sp.vstack([
+        sp.hstack([sp.csr_matrix((np.ones(n_col), (col_class, np.arange(n_col))), shape=(n_cls, n_col)),
+                   sp.identity(n_cls, format="csr"), sp.csr_matrix((n_cls, n_t))]),
+        sp.hstack([A_res, sp.csr_matrix((n_res, n_cls + n_t))]),
+        sp.hstack([sp.csr_matrix((np.ones(len(on_cols)), (market_row[col_market[on_cols]], on_cols)),
+                                 shape=(n_t, n_col)), sp.csr_matrix((n_t, n_cls)), sp.identity(n_t, format="csr")]),
+    ]).tocsr()
+    cost = np.concatenate([col_cost, np.full(n_cls, unassigned_penalty), np.full(n_t, model.shortfall_penalty)])
+    col_ub = np.concatenate([size, cls.size.astype(float), resid_need])
+    row_lb = np.concatenate([cls.size.astype(float), np.full(n_res, -np.inf), resid_need])
+    row_ub = np.concatenate([cls.size.astype(float), res_cap, np.full(n_t, np.inf)])
+    with progress.phase("solve", f"class LP: {n_cls:,} classes of {int(cls.size.sum()):,} contested shipments, "
+                                 f"{n_col:,} columns x {A.shape[0]:,} rows") as info:
+        lp = lp_blocks(cost, col_ub, A, row_lb, row_ub, n_cls, n_cls + n_res, max(1.0, deadline - time.perf_counter()))
+        info["done"] = f"class LP {lp.objective:,.2f}"
+    price = np.maximum(0.0, -lp.duals[n_cls:n_cls + n_res])  # per capacity row, currency per kg/parcel/unit
+    mu = np.maximum(0.0, lp.duals[n_cls + n_res:])  # per target row, currency per on-time parcel
+
+    # prices on the model's rows: Lagrangian reduced costs of every shipment option
+    model_price = np.zeros(len(model.res_keys))
+    pos = np.searchsorted(row_keys, model.res_keys)
+    found = (pos < n_res) & (row_keys[np.minimum(pos, n_res - 1)] == model.res_keys)
+    model_price[found] = price[pos[found]]
+    priced = priced_costs(model, cand, model_price, mu)
+    with progress.phase("solve", "disaggregating classes, repairing capacities") as info:
+        values = _disaggregate(model, cand, cls, lp.values[:n_col], col_of, cvar, n_col)
+        values = _shed_overload(model, cand, values)
+        free = _leftover_columns(model, cand, cls, values)
+        if tie > 0:
+            free |= _near_ties(model, cand, priced, model.n_x, len(cls.of_ship), tie)
+        free |= _neighbours(model, cand, priced, values, free, per_row=neighbours)
+        info["done"] = f"{int(free[:model.n_x + model.n_u].sum()):,} columns left to re-plan"
+    with progress.phase("solve", "repair MIP on the parcels left over") as info:
+        remaining = max(1.0, deadline - time.perf_counter())
+        repaired = restricted_lp_round(model, values, free, options, remaining)
+        values = repaired if repaired is not None else _fill_unassigned(model, values)
+        rounds = 1
+        # parcels still unassigned although an option cheaper than the penalty exists: widen the
+        # neighbourhood on their rows and repair again
+        for widen in (4, 16):
+            stuck = _leftover_columns(model, cand, cls, _clear_unassigned(model, values.copy()))
+            stuck[model.n_x + model.n_u:] = False
+            if not stuck[:model.n_x].any() or deadline - time.perf_counter() < 1.0:
+                break
+            free = stuck | _neighbours(model, cand, priced, values, stuck, per_row=neighbours * widen)
+            free[model.n_x + model.n_u:] = True
+            again = restricted_lp_round(model, values, free, options, max(1.0, deadline - time.perf_counter()))
+            if again is not None and model.cost @ again < model.cost @ values - 1e-9:
+                values = again
+            rounds += 1
+        info["done"] = f"{rounds} round(s)" if repaired is not None else "time limit: left-over parcels unassigned"
+    # Lagrangian bound of the per-shipment model at the class-LP prices
+    model_mu = mu
+    bound = lagrangian_bound(model, cand, model_price, model_mu, n, priced)
+    duals = np.zeros(model.n_rows)
+    duals[model.res_row0:model.target_row0] = -model_price
+    duals[model.target_row0:] = model_mu
+    info_out = {"classes": int(n_cls), "contested": int(cls.size.sum()), "class_lp_columns": int(n_col),
+                "class_lp_objective": float(lp.objective), "bound": "lagrangian at class-LP prices"}
+    return values, bound, float(lp.objective), duals, info_out
+
+
+def priced_costs(model: Model, cand: Candidates, price: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """c_so + π·a_so − μ·on_so per variable: its cost at the given row prices."""
+    A_res = model.A[model.res_row0:model.target_row0, :model.n_x]
+    priced = cand.var_cost + A_res.T @ price
+    market_row = np.full(int(cand.destination.max(initial=0)) + 1, -1, dtype=np.int64)
+    market_row[model.target_markets] = np.arange(len(model.target_markets))
+    mrow = market_row[cand.destination[cand.var_ship]]
+    return priced - np.where(cand.var_ontime & (mrow >= 0), mu[np.maximum(mrow, 0)], 0.0)
+
+
+def _neighbours(model: Model, cand: Candidates, priced: np.ndarray, values: np.ndarray, free: np.ndarray,
+                per_row: int) -> np.ndarray:
+    """Columns of the assigned shipments that could make room on the rows the open shipments need:
+    on each such row, the ``per_row`` parcels with the cheapest move elsewhere (at current prices)."""
+    n_x, n_u = model.n_x, model.n_u
+    out = np.zeros(model.n_cols, dtype=bool)
+    open_vars = np.flatnonzero(free[:n_x] & (cand.var_cost < model.unassigned_penalty))
+    if not len(open_vars) or per_row <= 0:
+        return out
+    A_res = model.A[model.res_row0:model.target_row0, :n_x]
+    rows = np.unique(A_res[:, open_vars].tocoo().row)
+    if not len(rows):
+        return out
+    n_ships = len(cand.unroutable_reason)
+    chosen = np.flatnonzero(values[:n_x] > 0.5)
+    cur = np.full(n_ships, np.inf)
+    cur[cand.var_ship[chosen]] = priced[chosen]
+    # cheapest alternative per shipment (any other option, or unassigned)
+    alt = np.full(n_ships, np.inf)
+    other = values[:n_x] < 0.5
+    np.minimum.at(alt, cand.var_ship[other], priced[other])
+    alt[model.u_ship] = np.minimum(alt[model.u_ship], model.unassigned_penalty)
+    with np.errstate(invalid="ignore"):
+        move = alt - cur
+    sub = A_res[rows][:, chosen].tocsr()
+    pick = []
+    for r in range(len(rows)):
+        cols = chosen[sub.indices[sub.indptr[r]:sub.indptr[r + 1]]]
+        if len(cols) > per_row:
+            cols = cols[np.argsort(move[cand.var_ship[cols]], kind="stable")[:per_row]]
+        pick.append(cand.var_ship[cols])
+    ships = np.zeros(n_ships, dtype=bool)
+    ships[np.concatenate(pick)] = True
+    out[:n_x] = ships[cand.var_ship]
+    out[n_x:n_x + n_u] = ships[model.u_ship]
+    return out
+
+
+def _near_ties(model: Model, cand: Candidates, priced: np.ndarray, n_x: int, n_ships: int, tie: float) -> np.ndarray:
+    """Columns of shipments with two or more options within ``tie`` of their best priced option
+    (leaving the parcel unassigned counts as an option)."""
+    best = np.full(n_ships, np.inf)
+    np.minimum.at(best, cand.var_ship, priced)
+    best[model.u_ship] = np.minimum(best[model.u_ship], model.unassigned_penalty)
+    close = priced <= best[cand.var_ship] + tie
+    n_close = np.bincount(cand.var_ship, weights=close.astype(float), minlength=n_ships)
+    n_close[model.u_ship] += model.unassigned_penalty <= best[model.u_ship] + tie
+    open_ship = n_close >= 2
+    free = np.zeros(model.n_cols, dtype=bool)
+    free[:n_x] = open_ship[cand.var_ship]
+    free[n_x:n_x + model.n_u] = open_ship[model.u_ship]
+    return free
+
+
+def lagrangian_bound(model: Model, cand: Candidates, price: np.ndarray, mu: np.ndarray, n_ships: int,
+                     priced: np.ndarray | None = None) -> float:
+    """L(π, μ) = Σ_s min(penalty, min_o c_so + π·a_so − μ·on_so) − π·cap + μ·need + Σ min(0, M − μ)·need."""
+    if priced is None:
+        priced = priced_costs(model, cand, price, mu)
+    best = np.full(n_ships, np.inf)
+    np.minimum.at(best, cand.var_ship, priced)
+    best = np.minimum(best[model.u_ship], model.unassigned_penalty)
+    need = model.target_need.astype(float)
+    return float(best.sum() - price @ model.res_cap + mu @ need
+                 + np.minimum(0.0, model.shortfall_penalty - mu) @ need)
+
+
+def _disaggregate(model: Model, cand: Candidates, cls: Classes, z: np.ndarray, col_of: np.ndarray,
+                  cvar: np.ndarray, n_col: int) -> np.ndarray:
+    """Hand each class's integral LP counts to its members; settled shipments take their variable."""
+    values = np.zeros(model.n_cols)
+    values[cls.settled_var[cls.settled_var >= 0]] = 1.0
+    whole = np.floor(z + 1e-6).astype(np.int64)
+    # per class: columns ordered by kg cost growth (flattest first), members heaviest first
+    rank = np.zeros(n_col)
+    rank[col_of] = _slot_rank(cand)[cvar]
+    col_class = np.zeros(n_col, dtype=np.int64)
+    col_class[col_of] = cls.of_ship[cand.var_ship[cvar]]
+    order = np.lexsort((rank, col_class))
+    seq_col = np.repeat(order, whole[order])
+    seq_class = col_class[seq_col]
+    first = np.r_[0, np.flatnonzero(np.diff(seq_class)) + 1]
+    pos = np.arange(len(seq_col)) - np.repeat(first, np.diff(np.r_[first, len(seq_col)]))
+    members = np.flatnonzero(cls.of_ship >= 0)
+    weight = cand.chargeable[members, 0]
+    m_order = np.lexsort((-weight, cls.of_ship[members]))
+    members = members[m_order]
+    m_class = cls.of_ship[members]
+    m_first = np.r_[0, np.flatnonzero(np.diff(m_class)) + 1]
+    class_start = np.zeros(len(cls.size), dtype=np.int64)
+    class_start[m_class[m_first]] = m_first
+    ship = members[class_start[seq_class] + pos]
+    # the variable of (ship, column)
+    key = cand.var_ship[cvar] * (n_col + 1) + col_of
+    sorted_idx = np.argsort(key)
+    want = ship * (n_col + 1) + seq_col
+    at = np.searchsorted(key[sorted_idx], want)
+    values[cvar[sorted_idx[at]]] = 1.0
+    return values
+
+
+def _shed_overload(model: Model, cand: Candidates, values: np.ndarray) -> np.ndarray:
+    """Unassign parcels from rows that the averaged kg overfilled, heaviest first, until each fits."""
+    n_x = model.n_x
+    A_res = model.A[model.res_row0:model.target_row0, :n_x].tocsr()
+    for _ in range(50):
+        load = A_res @ values[:n_x]
+        over = np.flatnonzero(load > model.res_cap + 1e-9)
+        if not len(over):
+            break
+        for r in over.tolist():
+            lo, hi = A_res.indptr[r], A_res.indptr[r + 1]
+            cols, coef = A_res.indices[lo:hi], A_res.data[lo:hi]
+            on = values[cols] > 0.5
+            cols, coef = cols[on], coef[on]
+            excess = load[r] - model.res_cap[r]
+            drop = np.argsort(-coef, kind="stable")
+            take = drop[: int(np.searchsorted(np.cumsum(coef[drop]), excess - 1e-9) + 1)]
+            values[cols[take]] = 0.0
+    return values
+
+
+def _leftover_columns(model: Model, cand: Candidates, cls: Classes, values: np.ndarray) -> np.ndarray:
+    """Columns of the shipments without an option yet (x and u) plus every shortfall column."""
+    n_x, n_u = model.n_x, model.n_u
+    has = np.zeros(len(cls.of_ship), dtype=bool)
+    has[cand.var_ship[values[:n_x] > 0.5]] = True
+    open_ship = ~has[model.u_ship]
+    open_by_ship = np.zeros(len(cls.of_ship), dtype=bool)
+    open_by_ship[model.u_ship[open_ship]] = True
+    free = np.zeros(model.n_cols, dtype=bool)
+    free[:n_x] = open_by_ship[cand.var_ship]
+    free[n_x:n_x + n_u] = open_ship
+    free[n_x + n_u:] = True
+    return free
+
+
+def _clear_unassigned(model: Model, values: np.ndarray) -> np.ndarray:
+    """Drop the unassigned marks of shipments that have an option cheaper than the penalty."""
+    values[model.n_x:model.n_x + model.n_u] = 0.0
+    return values
+
+
+def _fill_unassigned(model: Model, values: np.ndarray) -> np.ndarray:
+    """Complete a partial plan: shipments without an option are unassigned; shortfall follows."""
+    n_x, n_u = model.n_x, model.n_u
+    rows = model.A[:n_u, :n_x] @ values[:n_x]
+    values[n_x:n_x + n_u] = (rows < 0.5).astype(float)
+    on = model.A[model.target_row0:, :n_x] @ values[:n_x]
+    values[n_x + n_u:] = np.maximum(0.0, model.target_need - on)
+    return values
+
+
+__all__ = ["build_model", "lagrangian_bound", "make_classes", "solve_aggregate"]
