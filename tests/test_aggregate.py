@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from conftest import plan
+from helpers import plan
 from validator import validate_plan
 
 import routing
@@ -77,7 +77,7 @@ def test_generated_large_network_is_valid_and_binding(instance):
 
 
 def test_strategy_auto_is_exact_on_small_instances(tmp_path):
-    from conftest import write_instance
+    from helpers import write_instance
     from test_rules import network, ship
 
     inst = write_instance(tmp_path, network(), [ship("a"), ship("b")])

@@ -13,7 +13,7 @@ import math
 import random
 
 import pytest
-from conftest import plan, write_instance
+from helpers import plan, write_instance
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 EPOCH = dt.date(2026, 11, 30)

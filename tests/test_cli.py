@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import FIXTURES
+from helpers import FIXTURES
 from validator import validate_plan
 
 from routing.cli import main

@@ -16,7 +16,7 @@ import copy
 import filecmp
 
 import pytest
-from conftest import plan, read_plan, read_summary, write_instance
+from helpers import plan, read_plan, read_summary, write_instance
 
 BASE = {
     "epoch": "2026-11-30",

@@ -1,0 +1,27 @@
+"""Benchmark options: ``--bench-sizes`` (default: the smoke size only, so CI stays short), e.g.
+``pytest benchmarks --bench-sizes 10k,100k`` or ``--bench-sizes 1m``; ``--bench-baseline``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from instances import SIZES  # noqa: E402
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--bench-sizes", default="smoke", help="comma-separated sizes: " + ", ".join(SIZES))
+    parser.addoption("--bench-baseline", action="store_true", help="also run the one-binary-per-option baseline")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "size_id" in metafunc.fixturenames:
+        sizes = [s.strip() for s in metafunc.config.getoption("--bench-sizes").split(",") if s.strip()]
+        unknown = [s for s in sizes if s not in SIZES]
+        if unknown:
+            raise pytest.UsageError(f"unknown --bench-sizes {unknown}; use {', '.join(SIZES)}")
+        metafunc.parametrize("size_id", sizes)

@@ -1,0 +1,54 @@
+"""The straightforward model beside ours on the same instance: one binary per (shipment, path
+option) — every route and departure schedule, no dominance pruning — handed to OR-Tools CP-SAT
+and SCIP with the same time limit. Records cost, bound and time, and ours/baseline ratios.
+
+Opt-in (``--bench-baseline``): at 10k it runs for the whole time limit per backend.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from instances import build_instance
+
+import routing
+from routing.model import build_model
+from routing.options import PlanSettings, build_candidates
+from routing.solver import SolveOptions, _mip, solve
+
+TIME_LIMIT = 60.0
+
+
+@pytest.mark.parametrize("backend", ["cp-sat", "scip"])
+@pytest.mark.parametrize("base_size", ["2k", "10k"])
+def test_baseline_vs_ours(benchmark, request, base_size, backend):
+    if not request.config.getoption("--bench-baseline"):
+        pytest.skip("baseline runs only with --bench-baseline")
+    inst = build_instance(base_size)
+    net = routing.load_network(inst.network)
+    ships = routing.load_shipments(inst.shipments_file, net)
+    t = time.perf_counter()
+    ours = solve(net, ships, options=SolveOptions(time_limit=TIME_LIMIT))
+    ours_seconds = time.perf_counter() - t
+    settings = PlanSettings(prune=False)
+    options = SolveOptions(solver=backend, time_limit=TIME_LIMIT, threads=2)
+
+    def baseline():
+        cand = build_candidates(net, ships, None, settings)
+        model = build_model(net, ships, None, cand, settings.unassigned_penalty)
+        values, status, obj, bound = _mip(model, cand, options, None, TIME_LIMIT)
+        return model, status, obj, bound
+
+    t = time.perf_counter()
+    model, status, obj, bound = benchmark.pedantic(baseline, rounds=1, iterations=1)
+    base_seconds = time.perf_counter() - t
+    s = ours.summary_data
+    benchmark.extra_info.update({
+        "shipments": inst.shipments, "baseline_variables": model.n_cols, "baseline_status": status,
+        "baseline_objective": obj, "baseline_bound": bound, "baseline_seconds": round(base_seconds, 2),
+        "ours_objective": s["objective"], "ours_lower_bound": s["lower_bound"], "ours_gap": s["gap"],
+        "ours_status": s["status"], "ours_seconds": round(ours_seconds, 2),
+        "time_ratio": round(ours_seconds / base_seconds, 3),
+        "cost_ratio": (s["objective"] / obj) if obj == obj and obj else None,
+    })
