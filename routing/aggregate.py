@@ -43,25 +43,21 @@ def _ship_ranges(cand: Candidates, n: int) -> tuple[np.ndarray, np.ndarray]:
     return start, count
 
 
-def make_classes(cand: Candidates, shipments: Shipments, bucket: float, with_sku: bool) -> Classes:
+def make_classes(cand: Candidates, shipments: Shipments, bucket: float, with_sku: bool,
+                 duty_step: float = 1.0) -> Classes:
     n = len(shipments)
     start, count = _ship_ranges(cand, n)
     uses = np.bincount(cand.inc_var, minlength=cand.n_vars) > 0
     single = count == 1
     settled_var = np.where(single & ~uses[np.minimum(start, max(cand.n_vars - 1, 0))], start, -1)
     contested = (count > 1) | (single & (settled_var < 0))
-    # a signature of each shipment's kept options (route, schedule): hash summed over its block
-    rng = np.random.default_rng(12345)
-    mult = rng.integers(1, 2**61, size=2, dtype=np.int64)
-    h = (cand.var_route * mult[0]) ^ (cand.var_sched * mult[1])
-    sig = np.zeros(n, dtype=np.int64)
-    np.add.at(sig, cand.var_ship, h)
     log_b = math.log1p(bucket)
     kg = np.floor(np.log(np.maximum(cand.chargeable, 1e-6)) / log_b).astype(np.int64)
     # value only changes the choice where a JIT parcel is duty-free (bonded pays duty on it)
     exempt = cand.duty_exempt if cand.duty_exempt is not None else np.ones(n, dtype=bool)
-    value_b = np.where(exempt, np.floor(np.log1p(shipments.value) / log_b), -1).astype(np.int64)
-    cols = [sig, shipments.channel.astype(np.int64), cand.promise.astype(np.int64), value_b,
+    duty = cand.duty_rate * shipments.value if cand.duty_rate is not None else shipments.value
+    value_b = np.where(exempt, np.floor(duty / duty_step), -1).astype(np.int64)
+    cols = [shipments.channel.astype(np.int64), cand.promise.astype(np.int64), value_b,
             cand.order_day.astype(np.int64), shipments.destination.astype(np.int64),
             shipments.origin.astype(np.int64)] + [kg[:, d] for d in range(kg.shape[1])]
     if with_sku:
@@ -99,7 +95,9 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
     n_col = len(ukeys)
     col_class = ukeys[:, 0]
     size = cls.size[col_class].astype(np.float64)
-    col_cost = np.bincount(col_of, weights=cand.var_cost[cvar], minlength=n_col) / size
+    # members may differ in which options survived pruning: average over those that have the column
+    col_count = np.bincount(col_of, minlength=n_col).astype(np.float64)
+    col_cost = np.bincount(col_of, weights=cand.var_cost[cvar], minlength=n_col) / col_count
     col_ontime = np.zeros(n_col, dtype=bool)
     col_ontime[col_of] = cand.var_ontime[cvar]
     # resource rows: mean coefficient over the class's members
@@ -110,7 +108,7 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
     n_res = len(row_keys)
     A_res = sp.csr_matrix((cand.inc_coef[inc_mask], (row_of.ravel(), var_col[cand.inc_var[inc_mask]])),
                           shape=(n_res, n_col))
-    A_res = sp.csr_matrix(A_res.multiply(1.0 / size[None, :]))
+    A_res = sp.csr_matrix(A_res.multiply(1.0 / col_count[None, :]))
     sku_names = shipments.sku_names.to_pylist() if inventory is not None else None
     res_cap = resource_capacity(network, inventory, sku_names, row_keys)
     # targets: need net of settled on-time shipments
@@ -294,8 +292,10 @@ def _disaggregate(model: Model, cand: Candidates, cls: Classes, z: np.ndarray, c
     key = cand.var_ship[cvar] * (n_col + 1) + col_of
     sorted_idx = np.argsort(key)
     want = ship * (n_col + 1) + seq_col
-    at = np.searchsorted(key[sorted_idx], want)
-    values[cvar[sorted_idx[at]]] = 1.0
+    skey = key[sorted_idx]
+    at = np.minimum(np.searchsorted(skey, want), len(skey) - 1)
+    hit = skey[at] == want  # a member whose pruning dropped this option stays open for the repair
+    values[cvar[sorted_idx[at[hit]]]] = 1.0
     return values
 
 

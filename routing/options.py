@@ -74,6 +74,7 @@ class Candidates:
     inc_coef: np.ndarray
     stats: dict = field(default_factory=dict)
     duty_exempt: np.ndarray | None = None  # per shipment: a JIT parcel would pay no duty (de minimis)
+    duty_rate: np.ndarray | None = None  # per shipment: its market's duty rate
 
     @property
     def n_vars(self) -> int:
@@ -123,7 +124,7 @@ def build_candidates(network: Network, shipments: Shipments, inventory: Inventor
         inc_var=inc_var, inc_key=inc_key, inc_coef=inc_coef,
         stats={"routes": len(table.routes), "schedules": len(table.schedules), "pruned_options": n_pruned,
                "groups": len(table.group_day), "slots": K},
-        duty_exempt=data.duty_exempt_jit,
+        duty_exempt=data.duty_exempt_jit, duty_rate=data.duty_rate,
     )
 
 

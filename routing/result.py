@@ -236,42 +236,40 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
 
 def _legs_table(network: Network, shipments: Shipments, cand: Candidates, a_idx: np.ndarray,
                 v: np.ndarray) -> pa.Table:
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("ship", "seq", "lane", "dep", "rep")}
-    combo = cand.var_route[v] * (len(cand.schedules) + 1) + cand.var_sched[v]
-    for key in np.unique(combo).tolist():
-        sel = combo == key
-        ships = a_idx[sel]
-        rt = cand.routes[int(cand.var_route[v[sel][0]])]
-        sc = cand.schedules[int(cand.var_sched[v[sel][0]])]
-        ft = rt.first_timed
-        for k, ln in enumerate(rt.lanes):
-            parts["ship"].append(ships)
-            parts["seq"].append(np.full(len(ships), k + 1))
-            parts["lane"].append(np.full(len(ships), ln))
-            rep = k < ft
-            parts["rep"].append(np.full(len(ships), rep))
-            dep = cand.order_day[ships] + (sc.departures[k - ft] if not rep else 0)
-            parts["dep"].append(dep)
-    if not parts["ship"]:
-        ship = seq = lane = dep = np.zeros(0, dtype=np.int64)
-        rep = np.zeros(0, dtype=bool)
-    else:
-        ship, seq, lane, dep = (np.concatenate(parts[k]).astype(np.int64) for k in ("ship", "seq", "lane", "dep"))
-        rep = np.concatenate(parts["rep"]).astype(bool)
-    order = np.lexsort((seq, ship))
-    ship, seq, lane, dep, rep = ship[order], seq[order], lane[order], dep[order], rep[order]
+    """One row per leg of every assigned shipment, built by gathering padded per-route arrays."""
+    routes, schedules = cand.routes, cand.schedules
+    max_legs = max((len(r.lanes) for r in routes), default=0)
+    r_lanes = np.full((max(len(routes), 1), max(max_legs, 1)), -1, dtype=np.int64)
+    r_first = np.zeros(max(len(routes), 1), dtype=np.int64)
+    for i, r in enumerate(routes):
+        r_lanes[i, :len(r.lanes)] = r.lanes
+        r_first[i] = r.first_timed
+    max_timed = max((len(s.departures) for s in schedules), default=0)
+    s_deps = np.zeros((max(len(schedules), 1), max(max_timed, 1)), dtype=np.int64)
+    for i, sc in enumerate(schedules):
+        s_deps[i, :len(sc.departures)] = sc.departures
+    rid, sid = cand.var_route[v], cand.var_sched[v]
+    n_legs = (r_lanes[rid] >= 0).sum(axis=1) if len(v) else np.zeros(0, dtype=np.int64)
+    ship = np.repeat(a_idx, n_legs)
+    k = np.arange(int(n_legs.sum())) - np.repeat(np.cumsum(n_legs) - n_legs, n_legs)
+    rr, ss = np.repeat(rid, n_legs), np.repeat(sid, n_legs)
+    lane = r_lanes[rr, k]
+    rep = k < r_first[rr]
+    dep = cand.order_day[ship] + np.where(rep, 0, s_deps[ss, np.maximum(k - r_first[rr], 0)])
+    seq = k + 1
     transit = np.array([ln.transit_days for ln in network.lanes], dtype=np.int64)
-    lane_ids = np.array([ln.id for ln in network.lanes] or [""], dtype=object)
-    lane_from = np.array([ln.origin for ln in network.lanes] or [""], dtype=object)
-    lane_to = np.array([ln.dest for ln in network.lanes] or [""], dtype=object)
+    def names(values: list[str], codes: np.ndarray) -> pa.Array:
+        """Strings by code, through a dictionary array (no Python string per row)."""
+        return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(values or [""])).cast(pa.string())
+
     chg = cand.chargeable[ship, cand.lane_divclass[lane]] if len(ship) else np.zeros(0)
     timed = ~rep
     return pa.table({
         "shipment_id": shipments.ids.take(pa.array(ship)),
         "seq": pa.array(seq, pa.int64()),
-        "lane_id": pa.array(lane_ids[lane], pa.string()),
-        "from": pa.array(lane_from[lane], pa.string()),
-        "to": pa.array(lane_to[lane], pa.string()),
+        "lane_id": names([ln.id for ln in network.lanes], lane),
+        "from": names([ln.origin for ln in network.lanes], lane),
+        "to": names([ln.dest for ln in network.lanes], lane),
         "departure_date": _dates(cand.epoch, dep, timed),
         "arrival_date": _dates(cand.epoch, dep + transit[lane], timed),
         "chargeable_kg": pa.array(chg, pa.float64()),

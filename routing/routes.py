@@ -50,11 +50,10 @@ def enumerate_routes(network: Network, graph: nx.MultiDiGraph, origin: int, dest
     nodes, index = network.nodes, network.node_index
     target = nodes[destination].id
     out: list[Route] = []
-    lane_order = network.lane_index
+    adjacency = _adjacency(network, graph)
 
     def successors(node_id: str) -> list[tuple[int, str]]:
-        edges = graph.out_edges(node_id, keys=True)
-        return sorted(((lane_order[k], v) for _, v, k in edges), key=lambda e: e[0])
+        return adjacency[node_id]
 
     path_nodes = [origin]
     path_lanes: list[int] = []
@@ -89,6 +88,22 @@ def enumerate_routes(network: Network, graph: nx.MultiDiGraph, origin: int, dest
 
     dfs(nodes[origin].id, -1)
     return out
+
+
+_ADJACENCY: dict[int, tuple[nx.MultiDiGraph, dict[str, list[tuple[int, str]]]]] = {}
+
+
+def _adjacency(network: Network, graph: nx.MultiDiGraph) -> dict[str, list[tuple[int, str]]]:
+    """Out-lanes of every node as (lane index, next node id), in file order; cached per graph."""
+    cached = _ADJACENCY.get(id(graph))
+    if cached is not None and cached[0] is graph:
+        return cached[1]
+    lane_order = network.lane_index
+    adj = {n: sorted(((lane_order[k], v) for _, v, k in graph.out_edges(n, keys=True)), key=lambda e: e[0])
+           for n in graph.nodes}
+    _ADJACENCY.clear()
+    _ADJACENCY[id(graph)] = (graph, adj)
+    return adj
 
 
 @dataclass(frozen=True, eq=False)

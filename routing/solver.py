@@ -292,10 +292,10 @@ def restricted_lp_round(model: Model, base: np.ndarray, free: np.ndarray, option
     values[free] = lp.values
     n_x, n_u = model.n_x, model.n_u
     # assignment rows (shipments) settled by an integral column
-    A_assign = model.A[:n_u, :n_x + n_u]
+    A_assign = model.A[:n_u, :n_x + n_u].tocsc()
     integral = values[:n_x + n_u] >= 1.0 - 1e-6
     settled = (A_assign @ integral.astype(float)) > 0.5
-    col_row = np.asarray(A_assign.argmax(axis=0)).ravel()  # each x/u column's assignment row
+    col_row = A_assign.indices  # each x/u column has exactly one entry: its shipment's assignment row
     frac_cols = np.zeros(model.n_cols, dtype=bool)
     frac_cols[:n_x + n_u] = free[:n_x + n_u] & ~settled[col_row]
     frac_cols[n_x + n_u:] = True
