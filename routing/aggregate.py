@@ -62,12 +62,21 @@ def make_classes(cand: Candidates, shipments: Shipments, bucket: float, with_sku
             shipments.origin.astype(np.int64)] + [kg[:, d] for d in range(kg.shape[1])]
     if with_sku:
         cols += [shipments.sku.astype(np.int64), shipments.quantity.astype(np.int64)]
-    keys = np.column_stack(cols)[contested]
-    _, inv = np.unique(keys, axis=0, return_inverse=True)
+    inv = factorize([c[contested] for c in cols])
     of_ship = np.full(n, -1, dtype=np.int64)
-    of_ship[contested] = inv.ravel()
-    size = np.bincount(inv.ravel())
+    of_ship[contested] = inv
+    size = np.bincount(inv)
     return Classes(of_ship=of_ship, size=size, settled_var=settled_var)
+
+
+def factorize(columns: list[np.ndarray]) -> np.ndarray:
+    """Dense ids 0..k-1 of the distinct rows of integer ``columns`` (one pass of np.unique per column)."""
+    code = np.zeros(len(columns[0]), dtype=np.int64)
+    for col in columns:
+        _, c = np.unique(col, return_inverse=True)
+        _, code = np.unique(code * (int(c.max(initial=0)) + 1) + c.ravel(), return_inverse=True)
+        code = code.ravel()
+    return code
 
 
 def _slot_rank(cand: Candidates) -> np.ndarray:
@@ -80,7 +89,7 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
                     bucket: float = 0.6, tie: float = 0.0,
                     neighbours: int = 40) -> tuple[np.ndarray, float, float, np.ndarray, dict]:
     """Returns (column values of ``model``, Lagrangian bound, class-LP objective, row duals, info)."""
-    from .solver import lp_blocks, restricted_lp_round
+    from .solver import lp_blocks_split, restricted_lp_round
 
     deadline = time.perf_counter() + time_limit
     n = len(shipments)
@@ -89,11 +98,11 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
     in_cls = cls.of_ship[cand.var_ship] >= 0
     cvar = np.flatnonzero(in_cls)
     # one LP column per (class, route, schedule); members share their kept options by construction
-    ckey = np.column_stack([cls.of_ship[cand.var_ship[cvar]], cand.var_route[cvar], cand.var_sched[cvar]])
-    ukeys, col_of = np.unique(ckey, axis=0, return_inverse=True)
-    col_of = col_of.ravel()
-    n_col = len(ukeys)
-    col_class = ukeys[:, 0]
+    var_class = cls.of_ship[cand.var_ship[cvar]]
+    col_of = factorize([var_class, cand.var_route[cvar], cand.var_sched[cvar]])
+    n_col = int(col_of.max(initial=-1)) + 1
+    col_class = np.zeros(n_col, dtype=np.int64)
+    col_class[col_of] = var_class
     size = cls.size[col_class].astype(np.float64)
     # members may differ in which options survived pruning: average over those that have the column
     col_count = np.bincount(col_of, minlength=n_col).astype(np.float64)
@@ -137,7 +146,8 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
     row_ub = np.concatenate([cls.size.astype(float), res_cap, np.full(n_t, np.inf)])
     with progress.phase("solve", f"class LP: {n_cls:,} classes of {int(cls.size.sum()):,} contested shipments, "
                                  f"{n_col:,} columns x {A.shape[0]:,} rows") as info:
-        lp = lp_blocks(cost, col_ub, A, row_lb, row_ub, n_cls, n_cls + n_res, max(1.0, deadline - time.perf_counter()))
+        lp = lp_blocks_split(cost, col_ub, A, row_lb, row_ub, n_cls, n_cls + n_res,
+                             max(1.0, deadline - time.perf_counter()), workers=max(1, options.threads) + 1)
         info["done"] = f"class LP {lp.objective:,.2f}"
     price = np.maximum(0.0, -lp.duals[n_cls:n_cls + n_res])  # per capacity row, currency per kg/parcel/unit
     mu = np.maximum(0.0, lp.duals[n_cls + n_res:])  # per target row, currency per on-time parcel

@@ -123,6 +123,52 @@ def lp_blocks(cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_lb: np.n
                       reduced_costs=np.asarray(res.lower.marginals) + np.asarray(res.upper.marginals))
 
 
+def lp_blocks_split(cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_lb: np.ndarray, row_ub: np.ndarray,
+                    n_eq: int, ge_row0: int, time_limit: float, workers: int = 2) -> LPSolution:
+    """:func:`lp_blocks` solved per connected component of the constraint matrix (rows linked by
+    shared columns), the largest first, on ``workers`` threads; the pieces are exact, so the merged
+    values, duals and objective are those of the whole LP."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scipy.sparse.csgraph import connected_components
+
+    A = A.tocsr()
+    m, n = A.shape
+    pattern = sp.csr_matrix((np.ones(A.nnz), A.indices, A.indptr), shape=(m, n))
+    graph = sp.bmat([[None, pattern], [pattern.T, None]], format="csr")
+    n_comp, label = connected_components(graph, directed=False)
+    row_label, col_label = label[:m], label[m:]
+    values = np.where(cost < 0, col_ub, 0.0)  # columns in no row: at the cheaper bound
+    duals = np.zeros(m)
+    reduced = cost.copy()
+    groups = np.unique(row_label)
+    sizes = np.bincount(col_label, minlength=n_comp)[groups]
+    row_order = np.argsort(row_label, kind="stable")
+    col_order = np.argsort(col_label, kind="stable")
+    row_start = np.searchsorted(row_label[row_order], groups)
+    row_end = np.searchsorted(row_label[row_order], groups, side="right")
+    col_start = np.searchsorted(col_label[col_order], groups)
+    col_end = np.searchsorted(col_label[col_order], groups, side="right")
+    deadline = time.perf_counter() + time_limit
+
+    def piece(i: int) -> tuple[np.ndarray, np.ndarray, LPSolution]:
+        rows = np.sort(row_order[row_start[i]:row_end[i]])
+        cols = np.sort(col_order[col_start[i]:col_end[i]])
+        sub = A[rows][:, cols]
+        n_eq_i = int(np.searchsorted(rows, n_eq))
+        ge_i = int(np.searchsorted(rows, ge_row0))
+        return rows, cols, lp_blocks(cost[cols], col_ub[cols], sub, row_lb[rows], row_ub[rows], n_eq_i, ge_i,
+                                     max(1.0, deadline - time.perf_counter()))
+
+    order = np.argsort(-sizes, kind="stable").tolist()
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for rows, cols, lp in pool.map(piece, order):
+            values[cols] = lp.values
+            duals[rows] = lp.duals
+            reduced[cols] = lp.reduced_costs
+    return LPSolution(objective=float(cost @ values), values=values, duals=duals, reduced_costs=reduced)
+
+
 @dataclass(frozen=True, eq=False)
 class LPSolution:
     objective: float
