@@ -162,15 +162,15 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
     w = shipments.weight_kg[a_idx]
     val = shipments.value[a_idx]
     dest = shipments.destination[a_idx]
-    transport = np.zeros(len(a_idx))
-    for rid in np.unique(r).tolist():
-        sel = r == rid
-        ships = a_idx[sel]
-        t = np.zeros(len(ships))
-        for ln in routes[rid].lanes:
-            lane = network.lanes[ln]
-            t += lane.cost_per_parcel + lane.cost_per_kg * cand.chargeable[ships, cand.lane_divclass[ln]]
-        transport[sel] = t
+    # transport = Σ legs (cost_per_parcel + cost_per_kg × chargeable kg in the lane's divisor column)
+    n_div = cand.chargeable.shape[1]
+    r_parcel = np.zeros(max(len(routes), 1))
+    r_kg = np.zeros((max(len(routes), 1), n_div))
+    for i, rt in enumerate(routes):
+        for ln in rt.lanes:
+            r_parcel[i] += network.lanes[ln].cost_per_parcel
+            r_kg[i, cand.lane_divclass[ln]] += network.lanes[ln].cost_per_kg
+    transport = r_parcel[r] + np.einsum("nd,nd->n", r_kg[r], cand.chargeable[a_idx]) if len(a_idx) else np.zeros(0)
     handling = rc.handling[r] if rc is not None else np.zeros(0)
     storage = rc.storage_per_kg[r] * w if rc is not None else np.zeros(0)
     duty_rate = np.array([nd.duty_rate for nd in network.nodes])[dest]
@@ -178,8 +178,9 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
     exempt = ~is_bonded[r] & ~np.isnan(de_min) & (val <= np.nan_to_num(de_min, nan=-1.0))
     duty = np.where(exempt, 0.0, duty_rate * val)
     sched = cand.var_sched[v]
-    delivery_off = np.array([cand.schedules[s].delivery for s in sched.tolist()], dtype=np.int64)
-    dispatch_off = np.array([cand.schedules[s].departures[0] for s in sched.tolist()], dtype=np.int64)
+    s_delivery = np.array([sc.delivery for sc in cand.schedules] or [0], dtype=np.int64)
+    s_dispatch = np.array([sc.departures[0] for sc in cand.schedules] or [0], dtype=np.int64)
+    delivery_off, dispatch_off = s_delivery[sched], s_dispatch[sched]
     late_days = np.maximum(0, delivery_off - cand.promise[a_idx])
     late_rate = np.array([nd.late_penalty_per_day for nd in network.nodes])[dest]
     penalty = late_rate * late_days
@@ -198,9 +199,11 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
         drift = np.abs(cost_total[a_idx] - cand.var_cost[v]).max()
         assert drift < 1e-6 * max(1.0, float(np.abs(cand.var_cost).max())), f"cost mismatch {drift}"
 
-    route_names = np.array([">".join(network.nodes[k].id for k in rt.nodes) for rt in routes] or [""], dtype=object)
-    route_col = np.full(n, None, dtype=object)
-    route_col[a_idx] = route_names[r]
+    route_code = np.zeros(n, dtype=np.int32)
+    route_code[a_idx] = r
+    route_col = pa.DictionaryArray.from_arrays(
+        pa.array(route_code, pa.int32(), mask=~assigned),
+        pa.array([">".join(network.nodes[k].id for k in rt.nodes) for rt in routes] or [""])).cast(pa.string())
     channel = np.full(n, None, dtype=object)
     channel[a_idx] = np.where(is_bonded[r], "bonded", "jit") if len(a_idx) else []
     dispatch = np.zeros(n, dtype=np.int64)
@@ -218,7 +221,7 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
         "shipment_id": shipments.ids,
         "status": pa.array(status, pa.string()),
         "channel": pa.array(channel, pa.string()),
-        "route": pa.array(route_col, pa.string()),
+        "route": route_col,
         "dispatch_date": _dates(cand.epoch, dispatch, assigned),
         "delivery_date": _dates(cand.epoch, delivery, assigned),
         "on_time": pa.array(on_time, pa.bool_(), mask=~assigned),
