@@ -16,6 +16,20 @@ from instances import SIZES  # noqa: E402
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--bench-sizes", default="smoke", help="comma-separated sizes: " + ", ".join(SIZES))
     parser.addoption("--bench-baseline", action="store_true", help="also run the one-binary-per-option baseline")
+    parser.addoption("--bench-solver", default="highs", help="MIP backend for ours: highs, scip or cp-sat")
+    parser.addoption("--bench-lp", default="highs", help="LP solver of the exact strategy: highs, glop or pdlp")
+    parser.addoption("--bench-strategies", default="auto,aggregate", help="strategies for the end-to-end cases")
+
+
+@pytest.fixture
+def solve_options(request: pytest.FixtureRequest):
+    """SolveOptions from the command line, so a backend change is one flag."""
+    from routing.solver import SolveOptions
+
+    def make(strategy: str = "auto", time_limit: float = 60.0) -> SolveOptions:
+        return SolveOptions(strategy=strategy, solver=request.config.getoption("--bench-solver"),
+                            lp_solver=request.config.getoption("--bench-lp"), time_limit=time_limit)
+    return make
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -25,3 +39,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if unknown:
             raise pytest.UsageError(f"unknown --bench-sizes {unknown}; use {', '.join(SIZES)}")
         metafunc.parametrize("size_id", sizes)
+    if "strategy" in metafunc.fixturenames:
+        strategies = [s.strip() for s in metafunc.config.getoption("--bench-strategies").split(",") if s.strip()]
+        metafunc.parametrize("strategy", strategies)
