@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
                                                      "without it bonded stock is unlimited")
     plan.add_argument("--out", required=True, type=Path, help="output directory")
     plan.add_argument("--format", choices=("csv", "parquet"), help="plan/legs format (default csv)")
-    plan.add_argument("--solver", choices=tuple(MIP_SOLVERS), default="highs", help="MIP backend (default highs)")
+    plan.add_argument("--solver", choices=tuple(MIP_SOLVERS), default="scip", help="MIP backend (default scip)")
     plan.add_argument("--strategy", choices=STRATEGIES, default="auto",
                       help="exact: proven optimum (MIP); aggregate: class LP + repair with a Lagrangian bound, for "
                            "large instances; auto (default): exact while the model is small enough")

@@ -27,7 +27,7 @@ from .shipments import Inventory, Shipments
 MIP_SOLVERS = {"highs": "highs", "scip": "scip", "cp-sat": "sat"}
 LP_SOLVERS = {"highs": "highs", "glop": "glop", "pdlp": "pdlp"}
 STRATEGIES = ("auto", "exact", "aggregate")
-EXACT_MAX_COLUMNS = 60_000  # auto: the exact MIP where the model is at most this wide
+EXACT_MAX_COLUMNS = 100_000  # auto: the exact MIP where the model is at most this wide
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class SolveOptions:
     """
 
     strategy: str = "auto"
-    solver: str = "highs"
+    solver: str = "scip"
     time_limit: float = 60.0
     seed: int = 0
     threads: int = 1
@@ -443,9 +443,10 @@ def _core_mip(model: Model, cand: Candidates, options: SolveOptions, lp: LPSolut
         if v is not None and o < obj:
             values, obj = v, o
         if st not in ("optimal", "infeasible"):
-            # time ran out inside the core: the bound is only the LP's unless the core was everything
-            if not fixed.any() and np.isfinite(b):
-                bound = max(bound, b)
+            # time ran out inside the core: a plan using a column outside it costs at least
+            # LP + delta, so the core's bound holds globally up to that level
+            if np.isfinite(b):
+                bound = max(bound, b if not fixed.any() else min(b, lp.objective + delta))
             return values, ("time_limit" if st == "time_limit" else "heuristic"), obj, bound
         if obj - lp.objective <= delta + 1e-9 * max(1.0, abs(obj)) or not fixed.any():
             return values, "optimal", obj, obj
