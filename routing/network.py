@@ -58,6 +58,7 @@ class Node:
     late_penalty_per_day: float = 0.0
     duty_rate: float = 0.0
     de_minimis: float | None = None
+    closed: bool = False  # a what-if: no route passes a closed node
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Lane:
     cost_per_parcel: float = 0.0
     volumetric_divisor: float | None = None
     capacity_kg_per_departure: float | None = None
+    closed: bool = False  # a what-if: a closed lane carries nothing
 
     @property
     def daily(self) -> bool:
@@ -107,12 +109,15 @@ class Network:
         return [n.id for n in self.nodes if n.kind == kind]
 
     def graph(self) -> nx.MultiDiGraph:
-        """A ``MultiDiGraph``: node attributes are the :class:`Node`, edge key is the lane id."""
+        """A ``MultiDiGraph`` of what is open: node attributes are the :class:`Node`, edge key is the
+        lane id. Closed nodes keep their vertex (shipments may name them) but lose every lane."""
         g = nx.MultiDiGraph()
         for n in self.nodes:
             g.add_node(n.id, node=n, kind=n.kind)
+        closed = {n.id for n in self.nodes if n.closed}
         for ln in self.lanes:
-            g.add_edge(ln.origin, ln.dest, key=ln.id, lane=ln, mode=ln.mode)
+            if not ln.closed and ln.origin not in closed and ln.dest not in closed:
+                g.add_edge(ln.origin, ln.dest, key=ln.id, lane=ln, mode=ln.mode)
         return g
 
 
