@@ -77,6 +77,24 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--threads", type=int, default=1, help="solver threads (default 1)")
     plan.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
+    sw = sub.add_parser(
+        "sweep", help="plan the base and every what-if scenario of a file, on Dask",
+        description="Plan the base inputs and every scenario of --scenarios (a YAML list of named edit lists) as "
+                    "independent tasks on Dask distributed (a LocalCluster unless --scheduler is given); write "
+                    "comparison.<format> (one row per scenario: cost deltas, moved shipments, capacities) and "
+                    "summaries/<name>.json. A failing scenario is reported in its row.",
+    )
+    sw.add_argument("--network", required=True, type=Path, help="network file (YAML or JSON)")
+    sw.add_argument("--shipments", required=True, type=Path, help="shipments table (CSV or Parquet)")
+    sw.add_argument("--inventory", type=Path, help="bonded stock table (CSV or Parquet)")
+    sw.add_argument("--scenarios", required=True, type=Path, help="scenario file (YAML)")
+    sw.add_argument("--out", required=True, type=Path, help="output directory")
+    sw.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a LocalCluster here)")
+    sw.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes (default 2)")
+    sw.add_argument("--format", choices=("csv", "parquet"), default="csv", help="comparison table format")
+    sw.add_argument("--time-limit", type=_positive_float, default=60.0, metavar="S", help="per plan (default 60)")
+    sw.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
     gen = sub.add_parser(
         "generate", help="generate realistic shipments (and stock) for a network",
         description="Write shipments.csv (and inventory.csv with --inventory) into --out: order dates over "
@@ -118,6 +136,30 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from .sweep import load_scenarios, run_sweep, write_sweep
+
+    progress = Progress(quiet=args.quiet)
+    with progress.phase("load", announce=False) as info:
+        network = load_network(args.network)
+        shipments = load_shipments(args.shipments, network)
+        inventory = load_inventory(args.inventory, network) if args.inventory else None
+        scenarios = load_scenarios(args.scenarios)
+        info["done"] = f"{len(shipments):,} shipments, {len(scenarios)} scenarios"
+    with progress.phase("sweep", "on " + (args.scheduler or f"a LocalCluster of {args.workers} workers")):
+        base, results, table = run_sweep(network, shipments, inventory, scenarios,
+                                         options=SolveOptions(time_limit=args.time_limit),
+                                         scheduler=args.scheduler, workers=args.workers, progress=progress)
+    paths = write_sweep(args.out, base, results, table, args.format)
+    for row in table.to_pylist():
+        delta = row.get("delta_cost_total")
+        print(f"{row['scenario']:<28} " + (f"FAILED: {row['error']}" if row["error"] else
+                                           f"{row['status']:<10} objective {row['objective']:>16,.2f}  "
+                                           f"delta {delta:>+14,.2f}"))
+    print(f"wrote {paths['comparison']} and {len(paths) - 1} summaries")
+    return 0
+
+
 def _generate(args: argparse.Namespace) -> int:
     progress = Progress(quiet=args.quiet)
     network = load_network(args.network)
@@ -131,7 +173,7 @@ def _generate(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return _plan(args) if args.command == "plan" else _generate(args)
+        return {"plan": _plan, "sweep": _sweep, "generate": _generate}[args.command](args)
     except InputError as exc:
         print(f"routing: error: {exc}", file=sys.stderr)
         return EXIT_INPUT

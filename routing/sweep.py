@@ -1,0 +1,201 @@
+"""Scenario files and sweeps on Dask distributed.
+
+A scenario file (YAML) lists named scenarios, each a list of edits from :mod:`routing.scenario`::
+
+    scenarios:
+      - name: liege-closes
+        edits:
+          - close_node: {node: BE-LGG-BW}
+      - name: szx-air-minus-30
+        edits:
+          - scale_capacity: {factor: 0.7, mode: air, lane_from: CN-SZX-HUB}
+
+:func:`run_sweep` plans the base and every scenario as independent Dask tasks (a LocalCluster
+unless a scheduler address is given). The base inputs are scattered to the workers once; each
+task receives only its scenario's edits. A failed scenario becomes a row with its error.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import yaml
+
+from . import scenario as sc
+from .compare import compare
+from .errors import InputError, RoutingError
+from .network import Network
+from .options import PlanSettings
+from .progress import Progress
+from .result import Result
+from .shipments import Inventory, Shipments
+from .solver import SolveOptions, solve
+from .tables import atomic_write_bytes, write_table
+
+NETWORK_EDITS: dict[str, Callable[..., Network]] = {
+    "close_node": lambda net, node: sc.close_node(net, node),
+    "reopen_node": lambda net, node: sc.reopen_node(net, node),
+    "close_lane": lambda net, lane: sc.close_lane(net, lane),
+    "reopen_lane": lambda net, lane: sc.reopen_lane(net, lane),
+    "scale_capacity": sc.scale_capacity,
+    "scale_cost": sc.scale_cost,
+    "fuel_surcharge": sc.fuel_surcharge,
+    "scale_all_costs": sc.scale_all_costs,
+    "set_market": lambda net, market, **kw: sc.set_market(net, market, **kw),
+    "add_lane": lambda net, **kw: sc.add_lane(net, **kw),
+}
+EDITS = sorted([*NETWORK_EDITS, "scale_demand", "set_stock", "scale_stock"])
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    edits: tuple[tuple[str, dict[str, Any]], ...] = field(default_factory=tuple)
+
+
+def load_scenarios(path: str | Path) -> list[Scenario]:
+    """Read and check a scenario file: names unique, every edit known (its arguments are checked
+    when it is applied)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(str(path), None, "file not found")
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InputError(str(path), None, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("scenarios"), list) or not doc["scenarios"]:
+        raise InputError(str(path), None, "must be a mapping with a non-empty list 'scenarios'")
+    out, names = [], set()
+    for k, raw in enumerate(doc["scenarios"]):
+        where = f"scenarios[{k + 1}]"
+        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"].strip():
+            raise InputError(str(path), where, "needs a non-empty 'name'")
+        name = raw["name"].strip()
+        if name in names or name == "base":
+            raise InputError(str(path), f"scenario '{name}'", "duplicate name (or the reserved name 'base')")
+        names.add(name)
+        edits = []
+        for j, edit in enumerate(raw.get("edits") or []):
+            if not isinstance(edit, dict) or len(edit) != 1:
+                raise InputError(str(path), f"scenario '{name}': edits[{j + 1}]", "must be {edit_name: {arguments}}")
+            (kind, args), = edit.items()
+            if kind not in EDITS:
+                raise InputError(str(path), f"scenario '{name}': edits[{j + 1}]",
+                                 f"unknown edit {kind!r} (use {', '.join(EDITS)})")
+            if args is not None and not isinstance(args, dict):
+                raise InputError(str(path), f"scenario '{name}': edits[{j + 1}]", "arguments must be a mapping")
+            edits.append((kind, dict(args or {})))
+        out.append(Scenario(name, tuple(edits)))
+    return out
+
+
+def apply_edits(network: Network, shipments: Shipments, inventory: Inventory | None,
+                edits: tuple[tuple[str, dict[str, Any]], ...]) -> tuple[Network, Shipments, Inventory | None]:
+    """The inputs after ``edits`` in order (the arguments are as in the scenario file)."""
+    for kind, args in edits:
+        try:
+            if kind in NETWORK_EDITS:
+                network = NETWORK_EDITS[kind](network, **args)
+            elif kind == "scale_demand":
+                shipments = sc.scale_demand(shipments, network, **args)
+            elif kind in ("set_stock", "scale_stock"):
+                if inventory is None:
+                    raise InputError("scenario", kind, "needs an inventory table (--inventory)")
+                inventory = (sc.set_stock(inventory, network, **args) if kind == "set_stock"
+                             else sc.scale_stock(inventory, net=network, **args))
+        except TypeError as exc:
+            raise InputError("scenario", kind, f"bad arguments: {exc}") from None
+    return network, shipments, inventory
+
+
+def plan_scenario(network: Network, shipments: Shipments, inventory: Inventory | None, scenario: Scenario,
+                  settings: PlanSettings, options: SolveOptions) -> Result:
+    """One task of a sweep: apply the edits and plan."""
+    net, ships, inv = apply_edits(network, shipments, inventory, scenario.edits)
+    return solve(net, ships, inv, settings=settings, options=options)
+
+
+def _row(name: str, base: Result, result: Result | None, error: str | None, seconds: float) -> dict[str, Any]:
+    row: dict[str, Any] = {"scenario": name, "error": error, "seconds": seconds}
+    if result is None:
+        return row
+    s = result.summary_data
+    row.update({"status": s["status"], "objective": s["objective"], "lower_bound": s["lower_bound"], "gap": s["gap"],
+                "assigned": s["counts"]["assigned"], "unassigned": s["counts"]["unassigned"],
+                "unroutable": s["counts"]["unroutable"]})
+    cmp = compare(base, result)
+    for key, v in cmp.totals.items():
+        row[f"delta_{key}"] = v["delta"]
+    row.update({f"n_{k}": v for k, v in cmp.counts.items()})
+    row["targets_missed"] = ",".join(m for m, d in s["markets"].items() if not d["target_met"])
+    row["newly_binding"] = sum(1 for c in cmp.capacities.to_pylist() if c["change"] == "newly_binding")
+    row["freed"] = sum(1 for c in cmp.capacities.to_pylist() if c["change"] == "freed")
+    return row
+
+
+def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | None, scenarios: list[Scenario],
+              *, settings: PlanSettings | None = None, options: SolveOptions | None = None,
+              scheduler: str | None = None, workers: int = 2, progress: Progress | None = None
+              ) -> tuple[Result, dict[str, Result], pa.Table]:
+    """Plan the base and every scenario on Dask; returns (base result, scenario results, comparison table)."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    settings = settings or PlanSettings()
+    options = options or SolveOptions()
+    progress = progress or Progress(quiet=True)
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    try:
+        inputs = client.scatter([network, shipments, inventory], broadcast=True)
+        t0 = time.perf_counter()
+        base_future = client.submit(plan_scenario, *inputs, Scenario("base"), settings, options, key="plan-base",
+                                    pure=False)
+        futures = {client.submit(plan_scenario, *inputs, s, settings, options, key=f"plan-{s.name}", pure=False): s
+                   for s in scenarios}
+        base = base_future.result()
+        progress.say(f"sweep: base planned, objective {base.objective:,.2f} ({time.perf_counter() - t0:.1f}s)")
+        results: dict[str, Result] = {}
+        rows: dict[str, dict[str, Any]] = {}
+        for fut in as_completed(list(futures)):
+            s = futures[fut]
+            took = time.perf_counter() - t0
+            try:
+                results[s.name] = fut.result()
+                rows[s.name] = _row(s.name, base, results[s.name], None, took)
+                progress.say(f"sweep: {s.name}: {results[s.name].status}, objective "
+                             f"{results[s.name].objective:,.2f} ({took:.1f}s)")
+            except (RoutingError, ValueError, TypeError) as exc:  # a failed scenario is a row, not an abort
+                rows[s.name] = _row(s.name, base, None, str(exc).splitlines()[0], took)
+                progress.say(f"sweep: {s.name}: FAILED {rows[s.name]['error']}")
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    ordered = [rows[s.name] for s in scenarios]
+    columns = list(dict.fromkeys(k for r in [_row("base", base, base, None, 0.0)] + ordered for k in r))
+    table = pa.table({c: [r.get(c) for r in ordered] for c in columns})
+    return base, results, table
+
+
+def write_sweep(out_dir: str | Path, base: Result, results: dict[str, Result], table: pa.Table,
+                fmt: str = "csv") -> dict[str, Path]:
+    """The comparison table and each plan's summary JSON (base and scenarios), written atomically."""
+    out = Path(out_dir)
+    paths = {"comparison": out / f"comparison.{fmt}"}
+    write_table(table, paths["comparison"], fmt)
+    for name, result in [("base", base), *results.items()]:
+        path = out / "summaries" / f"{name}.json"
+        text = json.dumps(result.summary_data, indent=2, allow_nan=False)
+        atomic_write_bytes(path, lambda tmp, text=text: tmp.write_text(text + "\n", encoding="utf-8"))
+        paths[name] = path
+    return paths

@@ -1,0 +1,81 @@
+"""Scenario sweeps through a real Dask LocalCluster: the comparison table agrees with solving each
+scenario on its own; a failing scenario is a row, not an abort; compare() reports what moved."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from helpers import write_instance
+from test_rules import network, ship
+
+import routing
+from routing.compare import compare
+from routing.options import PlanSettings
+from routing.sweep import Scenario, apply_edits, load_scenarios, run_sweep, write_sweep
+
+SCENARIOS = {"scenarios": [
+    {"name": "bonded-closes", "edits": [{"close_node": {"node": "B"}}]},
+    {"name": "air-half", "edits": [{"scale_capacity": {"factor": 0.5, "mode": "air"}}]},
+    {"name": "fuel-30", "edits": [{"fuel_surcharge": {"share": 0.3}}]},
+    {"name": "promise-4", "edits": [{"set_market": {"market": "M", "promise_days": 4}}]},
+    {"name": "demand-x2", "edits": [{"scale_demand": {"factor": 2.0, "market": "M", "seed": 1}}]},
+    {"name": "broken", "edits": [{"close_lane": {"lane": "no-such-lane"}}]},
+]}
+
+
+@pytest.fixture(scope="module")
+def sweep_inputs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sweep")
+    net = network(lane_air={"capacity_kg_per_departure": 3.0}, node_B={"capacity_parcels_per_day": 2},
+                  node_M={"on_time_target": 0.5})
+    ships = [ship(f"s{i}", weight_kg=0.4 + 0.3 * (i % 4), order_date=f"2026-12-0{1 + i % 3}", sku="X")
+             for i in range(9)]
+    inst = write_instance(tmp, net, ships)
+    (tmp / "scenarios.yaml").write_text(yaml.safe_dump(SCENARIOS))
+    return inst, tmp / "scenarios.yaml"
+
+
+def test_sweep_on_local_cluster_matches_individual_solves(sweep_inputs, tmp_path):
+    inst, scenario_file = sweep_inputs
+    net = routing.load_network(inst.network)
+    ships = routing.load_shipments(inst.shipments, net)
+    scenarios = load_scenarios(scenario_file)
+    base, results, table = run_sweep(net, ships, None, scenarios, workers=2)
+    rows = {r["scenario"]: r for r in table.to_pylist()}
+    assert list(rows) == [s.name for s in scenarios]
+    assert rows["broken"]["error"] and "unknown lane" in rows["broken"]["error"]
+    assert base.objective == pytest.approx(routing.solve(net, ships).objective)
+    for s in scenarios[:-1]:
+        alone = routing.solve(*apply_edits(net, ships, None, s.edits)[:2])
+        assert rows[s.name]["error"] is None
+        assert rows[s.name]["objective"] == pytest.approx(alone.objective, rel=1e-9), s.name
+        assert rows[s.name]["delta_cost_total"] == pytest.approx(alone.objective - base.objective, abs=1e-6)
+    assert rows["fuel-30"]["delta_cost_total"] > 0
+    assert rows["demand-x2"]["n_only_other"] == len(ships)
+    paths = write_sweep(tmp_path, base, results, table)
+    assert paths["comparison"].exists() and (tmp_path / "summaries" / "fuel-30.json").exists()
+
+
+def test_compare_reports_moves_and_capacity(sweep_inputs):
+    inst, _ = sweep_inputs
+    net = routing.load_network(inst.network)
+    ships = routing.load_shipments(inst.shipments, net)
+    base = routing.solve(net, ships, settings=PlanSettings())
+    closed = routing.solve(*apply_edits(net, ships, None, (("close_node", {"node": "B"}),))[:2])
+    cmp = compare(base, closed)
+    assert cmp.totals["cost_total"]["delta"] == pytest.approx(closed.objective - base.objective)
+    moved = cmp.changed.to_pylist()
+    assert moved and all(r["channel_base"] == "bonded" and r["channel_other"] == "jit" for r in moved)
+    assert cmp.counts["changed_channel"] == len(moved)
+    assert "objective" in cmp.summary()
+
+
+def test_scenario_file_errors(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"scenarios": [{"name": "x", "edits": [{"teleport": {}}]}]}))
+    with pytest.raises(routing.InputError, match="unknown edit 'teleport'"):
+        load_scenarios(bad)
+    bad.write_text(yaml.safe_dump({"scenarios": [{"name": "x"}, {"name": "x"}]}))
+    with pytest.raises(routing.InputError, match="duplicate name"):
+        load_scenarios(bad)
+    assert Scenario("x").edits == ()
