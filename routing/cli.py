@@ -38,6 +38,20 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _add_inputs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--network", required=True, type=Path, help="network file (YAML or JSON)")
+    p.add_argument("--shipments", required=True, type=Path, help="shipments table (CSV or Parquet)")
+    p.add_argument("--inventory", type=Path, help="bonded stock table node,sku,units (CSV or Parquet); "
+                                                  "without it bonded stock is unlimited")
+
+
+def _load_inputs(args: argparse.Namespace) -> tuple:
+    network = load_network(args.network)
+    shipments = load_shipments(args.shipments, network)
+    inventory = load_inventory(args.inventory, network) if args.inventory else None
+    return network, shipments, inventory
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="routing",
@@ -52,10 +66,7 @@ def _parser() -> argparse.ArgumentParser:
                     "landed cost within lane, node and stock capacities and on-time targets. Writes plan, legs "
                     "and summary.json into --out.",
     )
-    plan.add_argument("--network", required=True, type=Path, help="network file (YAML or JSON)")
-    plan.add_argument("--shipments", required=True, type=Path, help="shipments table (CSV or Parquet)")
-    plan.add_argument("--inventory", type=Path, help="bonded stock table node,sku,units (CSV or Parquet); "
-                                                     "without it bonded stock is unlimited")
+    _add_inputs(plan)
     plan.add_argument("--out", required=True, type=Path, help="output directory")
     plan.add_argument("--format", choices=("csv", "parquet"), help="plan/legs format (default csv)")
     plan.add_argument("--solver", choices=tuple(MIP_SOLVERS), default="scip", help="MIP backend (default scip)")
@@ -84,9 +95,7 @@ def _parser() -> argparse.ArgumentParser:
                     "comparison.<format> (one row per scenario: cost deltas, moved shipments, capacities) and "
                     "summaries/<name>.json. A failing scenario is reported in its row.",
     )
-    sw.add_argument("--network", required=True, type=Path, help="network file (YAML or JSON)")
-    sw.add_argument("--shipments", required=True, type=Path, help="shipments table (CSV or Parquet)")
-    sw.add_argument("--inventory", type=Path, help="bonded stock table (CSV or Parquet)")
+    _add_inputs(sw)
     sw.add_argument("--scenarios", required=True, type=Path, help="scenario file (YAML)")
     sw.add_argument("--out", required=True, type=Path, help="output directory")
     sw.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a LocalCluster here)")
@@ -116,9 +125,7 @@ def _plan(args: argparse.Namespace) -> int:
     progress = Progress(quiet=args.quiet)
     t = time.perf_counter()
     with progress.phase("load", announce=False) as info:
-        network = load_network(args.network)
-        shipments = load_shipments(args.shipments, network)
-        inventory = load_inventory(args.inventory, network) if args.inventory else None
+        network, shipments, inventory = _load_inputs(args)
         info["done"] = f"{len(network.nodes)} nodes, {len(network.lanes)} lanes, {len(shipments):,} shipments"
     if args.out.exists() and not args.out.is_dir():
         raise InputError(str(args.out), None, "exists and is not a directory")
@@ -141,9 +148,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
     progress = Progress(quiet=args.quiet)
     with progress.phase("load", announce=False) as info:
-        network = load_network(args.network)
-        shipments = load_shipments(args.shipments, network)
-        inventory = load_inventory(args.inventory, network) if args.inventory else None
+        network, shipments, inventory = _load_inputs(args)
         scenarios = load_scenarios(args.scenarios)
         info["done"] = f"{len(shipments):,} shipments, {len(scenarios)} scenarios"
     with progress.phase("sweep", "on " + (args.scheduler or f"a LocalCluster of {args.workers} workers")):
