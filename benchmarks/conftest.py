@@ -16,7 +16,7 @@ from instances import SIZES  # noqa: E402
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--bench-sizes", default="smoke", help="comma-separated sizes: " + ", ".join(SIZES))
     parser.addoption("--bench-baseline", action="store_true", help="also run the one-binary-per-option baseline")
-    parser.addoption("--bench-solver", default="highs", help="MIP backend for ours: highs, scip or cp-sat")
+    parser.addoption("--bench-solver", default="scip", help="MIP backend for ours: highs, scip or cp-sat")
     parser.addoption("--bench-lp", default="highs", help="LP solver of the exact strategy: highs, glop or pdlp")
     parser.addoption("--bench-strategies", default="auto,aggregate", help="strategies for the end-to-end cases")
 
