@@ -86,7 +86,7 @@ def _slot_rank(cand: Candidates) -> np.ndarray:
 
 def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory | None, cand: Candidates,
                     model: Model, unassigned_penalty: float, time_limit: float, options, progress: Progress,
-                    bucket: float = 0.6, tie: float = 0.0,
+                    bucket: float = 0.6,
                     neighbours: int = 40) -> tuple[np.ndarray, float, float, np.ndarray, dict]:
     """Returns (column values of ``model``, Lagrangian bound, class-LP objective, row duals, info)."""
     from .solver import lp_blocks_split, restricted_lp_round
@@ -162,8 +162,6 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
         values = _disaggregate(model, cand, cls, lp.values[:n_col], col_of, cvar, n_col)
         values = _shed_overload(model, cand, values)
         free = _leftover_columns(model, cand, cls, values)
-        if tie > 0:
-            free |= _near_ties(model, cand, priced, model.n_x, len(cls.of_ship), tie)
         free |= _neighbours(model, cand, priced, values, free, per_row=neighbours)
         info["done"] = f"{int(free[:model.n_x + model.n_u].sum()):,} columns left to re-plan"
     with progress.phase("solve", "repair MIP on the parcels left over") as info:
@@ -224,9 +222,7 @@ def _neighbours(model: Model, cand: Candidates, priced: np.ndarray, values: np.n
     cur = np.full(n_ships, np.inf)
     cur[cand.var_ship[chosen]] = priced[chosen]
     # cheapest alternative per shipment (any other option, or unassigned)
-    alt = np.full(n_ships, np.inf)
-    other = values[:n_x] < 0.5
-    np.minimum.at(alt, cand.var_ship[other], priced[other])
+    alt = ship_min(np.where(values[:n_x] < 0.5, priced, np.inf), cand.var_ship, n_ships)
     alt[model.u_ship] = np.minimum(alt[model.u_ship], model.unassigned_penalty)
     with np.errstate(invalid="ignore"):
         move = alt - cur
@@ -244,20 +240,14 @@ def _neighbours(model: Model, cand: Candidates, priced: np.ndarray, values: np.n
     return out
 
 
-def _near_ties(model: Model, cand: Candidates, priced: np.ndarray, n_x: int, n_ships: int, tie: float) -> np.ndarray:
-    """Columns of shipments with two or more options within ``tie`` of their best priced option
-    (leaving the parcel unassigned counts as an option)."""
-    best = np.full(n_ships, np.inf)
-    np.minimum.at(best, cand.var_ship, priced)
-    best[model.u_ship] = np.minimum(best[model.u_ship], model.unassigned_penalty)
-    close = priced <= best[cand.var_ship] + tie
-    n_close = np.bincount(cand.var_ship, weights=close.astype(float), minlength=n_ships)
-    n_close[model.u_ship] += model.unassigned_penalty <= best[model.u_ship] + tie
-    open_ship = n_close >= 2
-    free = np.zeros(model.n_cols, dtype=bool)
-    free[:n_x] = open_ship[cand.var_ship]
-    free[n_x:n_x + model.n_u] = open_ship[model.u_ship]
-    return free
+def ship_min(values: np.ndarray, var_ship: np.ndarray, n_ships: int) -> np.ndarray:
+    """Per shipment, the least of its variables' ``values`` (inf without any); variables come in
+    shipment order, as :func:`~routing.options.build_candidates` emits them."""
+    out = np.full(n_ships, np.inf)
+    if len(var_ship):
+        starts = np.flatnonzero(np.r_[True, var_ship[1:] != var_ship[:-1]])
+        out[var_ship[starts]] = np.minimum.reduceat(values, starts)
+    return out
 
 
 def lagrangian_bound(model: Model, cand: Candidates, price: np.ndarray, mu: np.ndarray, n_ships: int,
@@ -265,8 +255,7 @@ def lagrangian_bound(model: Model, cand: Candidates, price: np.ndarray, mu: np.n
     """L(π, μ) = Σ_s min(penalty, min_o c_so + π·a_so − μ·on_so) − π·cap + μ·need + Σ min(0, M − μ)·need."""
     if priced is None:
         priced = priced_costs(model, cand, price, mu)
-    best = np.full(n_ships, np.inf)
-    np.minimum.at(best, cand.var_ship, priced)
+    best = ship_min(priced, cand.var_ship, n_ships)
     best = np.minimum(best[model.u_ship], model.unassigned_penalty)
     need = model.target_need.astype(float)
     return float(best.sum() - price @ model.res_cap + mu @ need

@@ -99,6 +99,14 @@ class Network:
     def lane_index(self) -> dict[str, int]:
         return {ln.id: i for i, ln in enumerate(self.lanes)}
 
+    @cached_property
+    def adjacency(self) -> dict[str, list[tuple[int, str]]]:
+        """Open out-lanes of every node as (lane index, next node id), in file order (from :meth:`graph`)."""
+        g = self.graph()
+        lane = self.lane_index
+        return {n: sorted(((lane[k], v) for _, v, k in g.out_edges(n, keys=True)), key=lambda e: e[0])
+                for n in g.nodes}
+
     def node(self, node_id: str) -> Node:
         return self.nodes[self.node_index[node_id]]
 

@@ -136,7 +136,6 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
                        horizon_days: int, waiting_days: int | None, max_legs: int) -> OptionTable:
     """Enumerate routes per (origin, destination) and schedules per (route, weekday) once each."""
     n_nodes = len(network.nodes)
-    graph = network.graph()
     lane_cap = np.array([ln.capacity_kg_per_departure is not None for ln in network.lanes])
     node_cap = np.array([n.capacity_parcels_per_day is not None for n in network.nodes])
     _, lane_cls = chargeable_kg(network, shipments)
@@ -156,7 +155,7 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
     slot_group, slot_route, slot_sched = [], [], []
     for g, (p, t0) in enumerate(zip(g_pair.tolist(), g_day.tolist(), strict=True)):
         if p not in pair_routes:
-            found = enumerate_routes(network, graph, p // n_nodes, p % n_nodes, max_legs)
+            found = enumerate_routes(network, p // n_nodes, p % n_nodes, max_legs)
             pair_routes[p] = (len(routes), len(routes) + len(found))
             routes.extend(found)
         wd = (epoch_wd + t0) % 7
@@ -184,11 +183,7 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
 
     pair_kind = {p: (any(not routes[r].bonded for r in range(a, b)), any(routes[r].bonded for r in range(a, b)))
              for p, (a, b) in pair_routes.items()}
-    rc = route_costs(network, routes) if routes else None
-    r_kg = np.zeros((len(routes), n_div))
-    for i, r in enumerate(routes):
-        for ln in r.lanes:
-            r_kg[i, lane_cls[ln]] += network.lanes[ln].cost_per_kg
+    rc = route_costs(network, routes, lane_cls)
     r_bonded = np.array([r.bonded_node for r in routes], dtype=np.int64)
     s_delivery = np.array([s.delivery for s in schedules], dtype=np.int64)
     s_nres = np.array([len(s.resources) for s in schedules], dtype=np.int64)
@@ -201,7 +196,7 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
     route = grid(-1, np.int64, sr)
     kgcoef = np.zeros((G, K, n_div))
     if len(sg):
-        kgcoef[sg, slot_k] = r_kg[sr]
+        kgcoef[sg, slot_k] = rc.per_kg[sr][:, :n_div]
     # resources of every slot, in absolute days
     res_count = np.zeros(G * K, dtype=np.int64)
     flat = sg * K + slot_k
@@ -225,8 +220,8 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
         group_market=g_pair % n_nodes, route=route, sched=grid(0, np.int64, ss),
         delivery=grid(0, np.int64, s_delivery[ss] if len(ss) else ss),
         bonded_node=grid(-1, np.int64, r_bonded[sr] if len(sr) else sr),
-        fixed=grid(0.0, np.float64, rc.fixed[sr] if rc is not None else 0.0),
-        storage=grid(0.0, np.float64, rc.storage_per_kg[sr] if rc is not None else 0.0),
+        fixed=grid(0.0, np.float64, rc.fixed[sr]),
+        storage=grid(0.0, np.float64, rc.storage_per_kg[sr]),
         kgcoef=kgcoef, free=grid(True, bool, s_nres[ss] == 0 if len(ss) else True),
         res_ptr=res_ptr, res_key=res_key, res_div=res_div,
         no_route=np.array([pair_routes[p][0] == pair_routes[p][1] for p in g_pair.tolist()], dtype=bool),
@@ -257,19 +252,30 @@ def slot_costs(table: OptionTable, data: ShipmentData, idx: np.ndarray,
     return cost, late == 0, allowed
 
 
-def stock_mask(table: OptionTable, data: ShipmentData, inventory: Inventory | None, sku_names: list[str] | None,
-               idx: np.ndarray) -> np.ndarray | None:
-    """Whether each bonded slot of shipments ``idx`` has their sku in stock (None: unlimited stock)."""
+def stocked_skus(inventory: Inventory | None, sku_names: list[str]) -> dict[int, np.ndarray] | None:
+    """Per bonded node: which skus (by index into ``sku_names``) have stock (None: unlimited stock)."""
     if inventory is None:
         return None
-    assert sku_names is not None
+    index = {name: k for k, name in enumerate(sku_names)}
+    out: dict[int, np.ndarray] = {}
+    for (node, sku), units in inventory.units.items():
+        k = index.get(sku)
+        if k is not None and units > 0:
+            out.setdefault(node, np.zeros(len(sku_names), dtype=bool))[k] = True
+    return out
+
+
+def stock_mask(table: OptionTable, data: ShipmentData, stocked: dict[int, np.ndarray] | None,
+               idx: np.ndarray) -> np.ndarray | None:
+    """Whether each bonded slot of shipments ``idx`` has their sku in stock (None: unlimited stock)."""
+    if stocked is None:
+        return None
     bonded = table.bonded_node[table.group_of[idx]]
     out = bonded < 0
-    nodes = np.unique(bonded[bonded >= 0])
     skus = data.sku[idx]
-    for node in nodes.tolist():
-        have = np.array([inventory.stocked(node, name) > 0 for name in sku_names], dtype=bool)
-        out |= (bonded == node) & have[skus][:, None]
+    for node in np.unique(bonded[bonded >= 0]).tolist():
+        if node in stocked:
+            out |= (bonded == node) & stocked[node][skus][:, None]
     return out
 
 

@@ -22,6 +22,7 @@ from .option_table import (
     shipment_data,
     slot_costs,
     stock_mask,
+    stocked_skus,
     unpack_key,
     unroutable_reasons,
 )
@@ -91,14 +92,14 @@ def build_candidates(network: Network, shipments: Shipments, inventory: Inventor
     if table is None:
         table = build_option_table(network, shipments, data.order_day, epoch, settings.horizon_days,
                                    settings.waiting_days, settings.max_legs)
-    sku_names = shipments.sku_names.to_pylist() if inventory is not None else None
+    stock = stocked_skus(inventory, shipments.sku_names.to_pylist()) if inventory is not None else None
     n, K = len(shipments), table.K
     reason = np.full(n, "", dtype=object)
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("ship", "slot", "cost", "ontime")}
     n_pruned = 0
     for a in range(0, n, chunk):
         idx = np.arange(a, min(n, a + chunk))
-        stocked = stock_mask(table, data, inventory, sku_names, idx)
+        stocked = stock_mask(table, data, stock, idx)
         cost, ontime, allowed = slot_costs(table, data, idx, stocked)
         reason[idx] = unroutable_reasons(table, data, idx, allowed, stocked)
         g = table.group_of[idx]

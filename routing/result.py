@@ -157,22 +157,16 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
     v = ship_var[a_idx]
     r = cand.var_route[v]
     routes = cand.routes
-    rc = route_costs(network, routes) if routes else None
+    rc = route_costs(network, routes, cand.lane_divclass)
     is_bonded = np.array([rt.bonded for rt in routes], dtype=bool)
     w = shipments.weight_kg[a_idx]
     val = shipments.value[a_idx]
     dest = shipments.destination[a_idx]
     # transport = Σ legs (cost_per_parcel + cost_per_kg × chargeable kg in the lane's divisor column)
     n_div = cand.chargeable.shape[1]
-    r_parcel = np.zeros(max(len(routes), 1))
-    r_kg = np.zeros((max(len(routes), 1), n_div))
-    for i, rt in enumerate(routes):
-        for ln in rt.lanes:
-            r_parcel[i] += network.lanes[ln].cost_per_parcel
-            r_kg[i, cand.lane_divclass[ln]] += network.lanes[ln].cost_per_kg
-    transport = r_parcel[r] + np.einsum("nd,nd->n", r_kg[r], cand.chargeable[a_idx]) if len(a_idx) else np.zeros(0)
-    handling = rc.handling[r] if rc is not None else np.zeros(0)
-    storage = rc.storage_per_kg[r] * w if rc is not None else np.zeros(0)
+    transport = rc.parcel[r] + np.einsum("nd,nd->n", rc.per_kg[r][:, :n_div], cand.chargeable[a_idx])
+    handling = rc.handling[r]
+    storage = rc.storage_per_kg[r] * w
     duty_rate = np.array([nd.duty_rate for nd in network.nodes])[dest]
     de_min = np.array([np.nan if nd.de_minimis is None else nd.de_minimis for nd in network.nodes])[dest]
     exempt = ~is_bonded[r] & ~np.isnan(de_min) & (val <= np.nan_to_num(de_min, nan=-1.0))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
 
 from .network import Network
@@ -41,8 +40,7 @@ class Route:
         return self.nodes[self.bonded_pos] if self.bonded else -1
 
 
-def enumerate_routes(network: Network, graph: nx.MultiDiGraph, origin: int, destination: int,
-                     max_legs: int) -> list[Route]:
+def enumerate_routes(network: Network, origin: int, destination: int, max_legs: int) -> list[Route]:
     """All JIT and bonded routes from ``origin`` to ``destination`` with at most ``max_legs`` legs.
 
     Deterministic order: depth-first in the order lanes appear in the network file.
@@ -50,10 +48,7 @@ def enumerate_routes(network: Network, graph: nx.MultiDiGraph, origin: int, dest
     nodes, index = network.nodes, network.node_index
     target = nodes[destination].id
     out: list[Route] = []
-    adjacency = _adjacency(network, graph)
-
-    def successors(node_id: str) -> list[tuple[int, str]]:
-        return adjacency[node_id]
+    successors = network.adjacency.__getitem__
 
     path_nodes = [origin]
     path_lanes: list[int] = []
@@ -90,36 +85,32 @@ def enumerate_routes(network: Network, graph: nx.MultiDiGraph, origin: int, dest
     return out
 
 
-_ADJACENCY: dict[int, tuple[nx.MultiDiGraph, dict[str, list[tuple[int, str]]]]] = {}
-
-
-def _adjacency(network: Network, graph: nx.MultiDiGraph) -> dict[str, list[tuple[int, str]]]:
-    """Out-lanes of every node as (lane index, next node id), in file order; cached per graph."""
-    cached = _ADJACENCY.get(id(graph))
-    if cached is not None and cached[0] is graph:
-        return cached[1]
-    lane_order = network.lane_index
-    adj = {n: sorted(((lane_order[k], v) for _, v, k in graph.out_edges(n, keys=True)), key=lambda e: e[0])
-           for n in graph.nodes}
-    _ADJACENCY.clear()
-    _ADJACENCY[id(graph)] = (graph, adj)
-    return adj
-
-
 @dataclass(frozen=True, eq=False)
 class RouteCosts:
-    """Per-route cost coefficients (currency): parcel-independent part and per-kg lane rates."""
+    """Per-route cost coefficients (currency): per parcel, per kg of actual weight, per chargeable kg."""
 
-    fixed: np.ndarray  # Σ lane cost_per_parcel + Σ node handling_cost, per route
+    parcel: np.ndarray  # Σ lane cost_per_parcel, per route
     handling: np.ndarray  # Σ node handling_cost, per route
     storage_per_kg: np.ndarray  # storage_cost_per_kg_day × dwell_days of the bonded node (0 for JIT)
+    per_kg: np.ndarray  # (routes, divisor columns): Σ lane cost_per_kg by the lane's chargeable-kg column
+
+    @property
+    def fixed(self) -> np.ndarray:
+        """Per-parcel part: transport per parcel plus handling."""
+        return self.parcel + self.handling
 
 
-def route_costs(network: Network, routes: list[Route]) -> RouteCosts:
-    handling = np.array([sum(network.nodes[n].handling_cost for n in r.nodes) for r in routes])
-    parcel = np.array([sum(network.lanes[ln].cost_per_parcel for ln in r.lanes) for r in routes])
-    storage = np.array([
-        network.nodes[r.bonded_node].storage_cost_per_kg_day * network.nodes[r.bonded_node].dwell_days
-        if r.bonded else 0.0 for r in routes
-    ])
-    return RouteCosts(fixed=handling + parcel, handling=handling, storage_per_kg=storage)
+def route_costs(network: Network, routes: list[Route], lane_divclass: np.ndarray) -> RouteCosts:
+    """Cost coefficients of ``routes``; ``lane_divclass`` maps each lane to its chargeable-kg column."""
+    n = max(len(routes), 1)
+    handling, parcel, storage = np.zeros(n), np.zeros(n), np.zeros(n)
+    per_kg = np.zeros((n, int(lane_divclass.max(initial=0)) + 1))
+    for i, r in enumerate(routes):
+        handling[i] = sum(network.nodes[k].handling_cost for k in r.nodes)
+        for ln in r.lanes:
+            parcel[i] += network.lanes[ln].cost_per_parcel
+            per_kg[i, lane_divclass[ln]] += network.lanes[ln].cost_per_kg
+        if r.bonded:
+            b = network.nodes[r.bonded_node]
+            storage[i] = b.storage_cost_per_kg_day * b.dwell_days
+    return RouteCosts(parcel=parcel, handling=handling, storage_per_kg=storage, per_kg=per_kg)

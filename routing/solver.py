@@ -89,7 +89,8 @@ def solve_lp(model: Model, lp_solver: str = "highs", time_limit: float = 60.0) -
     duals); ``glop`` and ``pdlp`` run through OR-Tools' model builder.
     """
     if lp_solver == "highs":
-        return _solve_lp_scipy(model, time_limit)
+        return lp_blocks(model.cost, model.col_ub, model.A, model.row_lb, model.row_ub, model.n_u,
+                         model.target_row0, time_limit)
     helper = model.to_ortools(integral=False)
     solver = mbh.ModelSolverHelper(LP_SOLVERS[lp_solver])
     solver.set_time_limit_in_seconds(time_limit)
@@ -98,11 +99,6 @@ def solve_lp(model: Model, lp_solver: str = "highs", time_limit: float = 60.0) -
         raise SolverError(f"LP relaxation not solved: {solver.status().name} {solver.status_string()}")
     return LPSolution(objective=solver.objective_value(), values=np.asarray(solver.variable_values()),
                       duals=np.asarray(solver.dual_values()), reduced_costs=np.asarray(solver.reduced_costs()))
-
-
-def _solve_lp_scipy(model: Model, time_limit: float) -> LPSolution:
-    return lp_blocks(model.cost, model.col_ub, model.A, model.row_lb, model.row_ub, model.n_u, model.target_row0,
-                     time_limit)
 
 
 def lp_blocks(cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_lb: np.ndarray, row_ub: np.ndarray,
@@ -304,16 +300,22 @@ def _mip(model: Model, cand: Candidates, options: SolveOptions, hint: np.ndarray
                        None if hint is None else hint)
 
 
-def restricted_mip(model: Model, base: np.ndarray, free: np.ndarray, options: SolveOptions,
-                   time_limit: float) -> np.ndarray | None:
-    """Re-optimise the columns where ``free`` is True with every other column held at ``base``."""
+def _restrict(model: Model, base: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray,
+                                                                         np.ndarray, np.ndarray]:
+    """The sub-model over the ``free`` columns with every other column held at ``base``:
+    (held values, free columns' matrix on its rows, those rows, their shifted lower and upper bounds)."""
     held = np.where(free, 0.0, base)
     activity = model.A @ held
     A_free = model.A[:, free].tocsr()
     rows = np.flatnonzero(np.diff(A_free.indptr) > 0)
-    values, _, _, _ = _mip_arrays(model.cost[free], model.col_ub[free], A_free[rows],
-                                  model.row_lb[rows] - activity[rows], model.row_ub[rows] - activity[rows],
-                                  options, time_limit)
+    return held, A_free[rows], rows, model.row_lb[rows] - activity[rows], model.row_ub[rows] - activity[rows]
+
+
+def restricted_mip(model: Model, base: np.ndarray, free: np.ndarray, options: SolveOptions,
+                   time_limit: float) -> np.ndarray | None:
+    """Re-optimise the columns where ``free`` is True with every other column held at ``base``."""
+    held, A_sub, _, lb, ub = _restrict(model, base, free)
+    values, _, _, _ = _mip_arrays(model.cost[free], model.col_ub[free], A_sub, lb, ub, options, time_limit)
     if values is None:
         return None
     out = held.copy()
@@ -326,31 +328,37 @@ def restricted_lp_round(model: Model, base: np.ndarray, free: np.ndarray, option
     """Like :func:`restricted_mip`, through the LP: solve the restricted LP, keep the shipments it
     assigns integrally, and re-optimise only the fractional ones in a MIP (a small one)."""
     t = time.perf_counter()
-    held = np.where(free, 0.0, base)
-    activity = model.A @ held
-    A_free = model.A[:, free].tocsr()
-    rows = np.flatnonzero(np.diff(A_free.indptr) > 0)
-    n_eq = int(np.searchsorted(rows, model.n_u))
-    ge0 = int(np.searchsorted(rows, model.target_row0))
-    lp = lp_blocks(model.cost[free], model.col_ub[free], A_free[rows], model.row_lb[rows] - activity[rows],
-                   model.row_ub[rows] - activity[rows], n_eq, ge0, time_limit)
+    held, A_sub, rows, lb, ub = _restrict(model, base, free)
+    lp = lp_blocks(model.cost[free], model.col_ub[free], A_sub, lb, ub, int(np.searchsorted(rows, model.n_u)),
+                   int(np.searchsorted(rows, model.target_row0)), time_limit)
     values = held.copy()
     values[free] = lp.values
-    n_x, n_u = model.n_x, model.n_u
-    # assignment rows (shipments) settled by an integral column
-    A_assign = model.A[:n_u, :n_x + n_u].tocsc()
-    integral = values[:n_x + n_u] >= 1.0 - 1e-6
-    settled = (A_assign @ integral.astype(float)) > 0.5
+    settled_base, open_cols = settle_integral(model, values)
+    return restricted_mip(model, settled_base, open_cols & free | ~_xu(model), options,
+                          max(0.5, time_limit - (time.perf_counter() - t)))
+
+
+def _xu(model: Model) -> np.ndarray:
+    """Mask of the x and u columns (the shortfall columns are the rest)."""
+    mask = np.zeros(model.n_cols, dtype=bool)
+    mask[:model.n_x + model.n_u] = True
+    return mask
+
+
+def settle_integral(model: Model, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Shipments an LP solution assigns integrally keep that column (at 1); returns those 0/1 values
+    and the mask of the x/u columns of the other, fractional shipments (shortfall columns: False)."""
+    k = model.n_x + model.n_u
+    A_assign = model.A[:model.n_u, :k].tocsc()
     col_row = A_assign.indices  # each x/u column has exactly one entry: its shipment's assignment row
-    frac_cols = np.zeros(model.n_cols, dtype=bool)
-    frac_cols[:n_x + n_u] = free[:n_x + n_u] & ~settled[col_row]
-    frac_cols[n_x + n_u:] = True
-    values[:n_x + n_u] = np.where(frac_cols[:n_x + n_u], 0.0, np.round(values[:n_x + n_u]))
-    rest = max(0.5, time_limit - (time.perf_counter() - t))
-    repaired = restricted_mip(model, values, frac_cols, options, rest)
-    if repaired is None:
-        return None
-    return repaired
+    integral = values[:k] >= 1.0 - 1e-6
+    settled = np.zeros(model.n_u, dtype=bool)
+    settled[col_row[integral]] = True
+    base = np.zeros(model.n_cols)
+    base[:k] = integral
+    open_cols = np.zeros(model.n_cols, dtype=bool)
+    open_cols[:k] = ~settled[col_row]
+    return base, open_cols
 
 
 def lp_round(model: Model, cand: Candidates, lp: LPSolution, options: SolveOptions,
@@ -360,17 +368,8 @@ def lp_round(model: Model, cand: Candidates, lp: LPSolution, options: SolveOptio
     If the residual targets cannot be met that way, the shipments of the short markets are freed too.
     """
     n_x, n_u = model.n_x, model.n_u
-    x = lp.values
-    ship_row = np.full(len(cand.unroutable_reason), -1, dtype=np.int64)
-    ship_row[model.u_ship] = np.arange(n_u)
-    col_row = np.concatenate([ship_row[cand.var_ship], np.arange(n_u)])
-    integral = x[:n_x + n_u] >= 1.0 - 1e-6
-    settled = np.zeros(n_u, dtype=bool)
-    settled[col_row[integral]] = True
-    base = np.zeros(model.n_cols)
-    base[:n_x + n_u] = integral.astype(float)
-    free = np.ones(model.n_cols, dtype=bool)
-    free[:n_x + n_u] = ~settled[col_row]
+    base, free = settle_integral(model, lp.values)
+    free |= ~_xu(model)
     t = time.perf_counter()
     values = restricted_mip(model, base, free, options, time_limit)
     if values is None:
