@@ -54,8 +54,8 @@ def make_classes(cand: Candidates, shipments: Shipments, bucket: float, with_sku
     log_b = math.log1p(bucket)
     kg = np.floor(np.log(np.maximum(cand.chargeable, 1e-6)) / log_b).astype(np.int64)
     # value only changes the choice where a JIT parcel is duty-free (bonded pays duty on it)
-    exempt = cand.duty_exempt if cand.duty_exempt is not None else np.ones(n, dtype=bool)
-    duty = cand.duty_rate * shipments.value if cand.duty_rate is not None else shipments.value
+    exempt = cand.duty_exempt
+    duty = cand.duty_rate * shipments.value
     value_b = np.where(exempt, np.floor(duty / duty_step), -1).astype(np.int64)
     cols = [shipments.channel.astype(np.int64), cand.promise.astype(np.int64), value_b,
             cand.order_day.astype(np.int64), shipments.destination.astype(np.int64),
@@ -123,9 +123,8 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
     # targets: need net of settled on-time shipments
     t_markets, t_need = model.target_markets, model.target_need.astype(np.float64)
     settled = cls.settled_var >= 0
-    settled_on = np.zeros(len(network.nodes))
-    sv = cls.settled_var[settled]
-    np.add.at(settled_on, shipments.destination[settled], cand.var_ontime[sv].astype(float))
+    settled_on = np.bincount(shipments.destination[settled], weights=cand.var_ontime[cls.settled_var[settled]],
+                             minlength=len(network.nodes))
     resid_need = np.maximum(0.0, t_need - settled_on[t_markets])
     market_row = np.full(len(network.nodes), -1, dtype=np.int64)
     market_row[t_markets] = np.arange(len(t_markets))
