@@ -204,16 +204,24 @@ def priced_costs(model: Model, cand: Candidates, price: np.ndarray, mu: np.ndarr
 
 
 def _neighbours(model: Model, cand: Candidates, priced: np.ndarray, values: np.ndarray, free: np.ndarray,
-                per_row: int) -> np.ndarray:
+                per_row: int, tight_only: bool = False) -> np.ndarray:
     """Columns of the assigned shipments that could make room on the rows the open shipments need:
-    on each such row, the ``per_row`` parcels with the cheapest move elsewhere (at current prices)."""
+    on each such row, the ``per_row`` parcels with the cheapest move elsewhere (at current prices).
+    ``tight_only``: only rows whose slack (held plan) is less than what the open options there need together."""
     n_x, n_u = model.n_x, model.n_u
     out = np.zeros(model.n_cols, dtype=bool)
     open_vars = np.flatnonzero(free[:n_x] & (cand.var_cost < model.unassigned_penalty))
     if not len(open_vars) or per_row <= 0:
         return out
     A_res = model.A[model.res_row0:model.target_row0, :n_x]
-    rows = np.unique(A_res[:, open_vars].tocoo().row)
+    sub_open = A_res[:, open_vars].tocoo()
+    rows = np.unique(sub_open.row)
+    if tight_only and len(rows):
+        need = np.zeros(A_res.shape[0])
+        np.add.at(need, sub_open.row, sub_open.data)
+        held = np.where(free[:n_x], 0.0, values[:n_x])
+        slack = model.res_cap - A_res @ held
+        rows = rows[slack[rows] < need[rows] - 1e-9]
     if not len(rows):
         return out
     n_ships = len(cand.unroutable_reason)

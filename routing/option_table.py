@@ -10,7 +10,7 @@ shipments in Python.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -91,6 +91,8 @@ class OptionTable:
     no_route: np.ndarray  # per group: the pair has no route at all
     has_jit: np.ndarray  # per group: the pair has a JIT route (timing aside)
     has_bonded: np.ndarray  # per group: the pair has a bonded route (timing aside)
+    group_pair: np.ndarray  # per group, origin × n_nodes + destination
+    group_routes: np.ndarray  # (G, 2): the pair's routes are ``routes[lo:hi]``
 
     @property
     def K(self) -> int:
@@ -114,6 +116,7 @@ class ShipmentData:
     duty_rate: np.ndarray  # per shipment
     duty_exempt_jit: np.ndarray  # per shipment: value at or under the market's de minimis
     has_target: np.ndarray  # per shipment: its market has an on-time target
+    destination: np.ndarray  # per shipment, market node index
 
 
 def shipment_data(network: Network, shipments: Shipments, epoch: dt.date) -> ShipmentData:
@@ -129,6 +132,7 @@ def shipment_data(network: Network, shipments: Shipments, epoch: dt.date) -> Shi
         duty_rate=np.array([n.duty_rate for n in network.nodes])[dest],
         duty_exempt_jit=~np.isnan(de_min) & (shipments.value <= np.nan_to_num(de_min, nan=-1.0)),
         has_target=np.array([n.on_time_target is not None for n in network.nodes])[dest],
+        destination=dest,
     )
 
 
@@ -227,7 +231,66 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
         no_route=np.array([pair_routes[p][0] == pair_routes[p][1] for p in g_pair.tolist()], dtype=bool),
         has_jit=np.array([pair_kind[p][0] for p in g_pair.tolist()], dtype=bool),
         has_bonded=np.array([pair_kind[p][1] for p in g_pair.tolist()], dtype=bool),
+        group_pair=g_pair,
+        group_routes=np.array([pair_routes[p] for p in g_pair.tolist()], dtype=np.int64).reshape(-1, 2),
     )
+
+
+_DAY_BITS = 21  # group keys: pair × 2^21 + (order day + 2^20)
+
+
+def group_keys(pair: np.ndarray, day: np.ndarray) -> np.ndarray:
+    return pair.astype(np.int64) * (1 << _DAY_BITS) + (day.astype(np.int64) + (1 << (_DAY_BITS - 1)))
+
+
+def find_groups(table: OptionTable, shipments: Shipments, order_day: np.ndarray, n_nodes: int) -> np.ndarray:
+    """Each shipment's group in ``table`` (by origin, destination and order day); -1 where it has none."""
+    keys = group_keys(table.group_pair, table.group_day)
+    want = group_keys(shipments.origin.astype(np.int64) * n_nodes + shipments.destination, order_day)
+    order = np.argsort(keys)
+    pos = np.minimum(np.searchsorted(keys[order], want), max(len(keys) - 1, 0))
+    if not len(keys):
+        return np.full(len(want), -1, dtype=np.int64)
+    hit = keys[order][pos] == want
+    return np.where(hit, order[pos], -1).astype(np.int64)
+
+
+def open_routes(network: Network, routes: list[Route]) -> np.ndarray:
+    """Per route: every lane and node on it is open."""
+    closed_node = {n.id for n in network.nodes if n.closed}
+    lane_closed = np.array([ln.closed or ln.origin in closed_node or ln.dest in closed_node for ln in network.lanes]
+                           + [False])
+    return np.array([not lane_closed[list(r.lanes)].any() for r in routes], dtype=bool)
+
+
+def reprice_table(table: OptionTable, network: Network, lane_cls: np.ndarray, group_of: np.ndarray) -> OptionTable:
+    """``table`` for an edited network with the same routes and schedules (same topology, timing and
+    capacitated flags; lanes or nodes may have closed): cost grids recomputed, slots of routes through
+    anything closed emptied, shipments pointed at their groups by ``group_of``."""
+    routes = table.routes
+    rc = route_costs(network, routes, lane_cls)
+    is_open = open_routes(network, routes)
+    r = np.maximum(table.route, 0)
+    keep = (table.route >= 0) & is_open[r] if len(routes) else table.route >= 0
+    n_div = table.kgcoef.shape[2]
+    lo, hi = table.group_routes[:, 0], table.group_routes[:, 1]
+    bonded = np.array([rt.bonded for rt in routes], dtype=bool)
+    cum_jit = np.r_[0, np.cumsum(is_open & ~bonded)]
+    cum_bonded = np.r_[0, np.cumsum(is_open & bonded)]
+    has_jit, has_bonded = cum_jit[hi] > cum_jit[lo], cum_bonded[hi] > cum_bonded[lo]
+    return replace(
+        table, group_of=group_of, route=np.where(keep, table.route, -1),
+        fixed=np.where(keep, rc.fixed[r], 0.0), storage=np.where(keep, rc.storage_per_kg[r], 0.0),
+        kgcoef=np.where(keep[..., None], rc.per_kg[r][..., :n_div], 0.0),
+        no_route=~(has_jit | has_bonded), has_jit=has_jit, has_bonded=has_bonded,
+    )
+
+
+def changed_groups(old: OptionTable, new: OptionTable) -> np.ndarray:
+    """Per group: some slot's cost coefficients or availability differ between the two tables."""
+    return ((old.route != new.route).any(axis=1) | (old.fixed != new.fixed).any(axis=1)
+            | (old.storage != new.storage).any(axis=1) | (old.kgcoef != new.kgcoef).any(axis=(1, 2))
+            | (old.no_route != new.no_route) | (old.has_jit != new.has_jit) | (old.has_bonded != new.has_bonded))
 
 
 def slot_costs(table: OptionTable, data: ShipmentData, idx: np.ndarray,
@@ -302,4 +365,5 @@ def unroutable_reasons(table: OptionTable, data: ShipmentData, idx: np.ndarray, 
     return out
 
 
-__all__ = ["OptionTable", "RES_LANE", "RES_NODE", "RES_STOCK", "resource_key", "unpack_key"]
+__all__ = ["OptionTable", "RES_LANE", "RES_NODE", "RES_STOCK", "changed_groups", "find_groups", "reprice_table",
+           "resource_key", "unpack_key"]

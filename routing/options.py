@@ -76,10 +76,58 @@ class Candidates:
     stats: dict = field(default_factory=dict)
     duty_exempt: np.ndarray | None = None  # per shipment: a JIT parcel would pay no duty (de minimis)
     duty_rate: np.ndarray | None = None  # per shipment: its market's duty rate
+    # what a warm re-plan reuses (see routing.warm)
+    var_slot: np.ndarray | None = None  # per variable, its slot (group × K + k) in ``table``
+    table: OptionTable | None = None
+    data: ShipmentData | None = None
+    stock: dict[int, np.ndarray] | None = None  # stocked skus per bonded node (None: unlimited stock)
 
     @property
     def n_vars(self) -> int:
         return len(self.var_ship)
+
+
+@dataclass(frozen=True, eq=False)
+class PricedOptions:
+    """Kept options of some shipments: flat (shipment, slot, cost, on-time) plus why shipments have none."""
+
+    ship: np.ndarray
+    slot: np.ndarray  # group × K + k
+    cost: np.ndarray
+    ontime: np.ndarray
+    reason: np.ndarray  # per priced shipment, '' when it has options
+    pruned: int
+
+
+def price_options(table: OptionTable, data: ShipmentData, stock: dict[int, np.ndarray] | None, has_inventory: bool,
+                  settings: PlanSettings, idx: np.ndarray, chunk: int = 100_000) -> PricedOptions:
+    """Price shipments ``idx`` (ascending) on every slot of their group and keep the undominated
+    options, ``chunk`` shipments at a time."""
+    K = table.K
+    parts: dict[str, list[np.ndarray]] = {k: [np.zeros(0, dtype=t)] for k, t in
+                                          (("ship", np.int64), ("slot", np.int64), ("cost", float), ("ontime", bool))}
+    reason = np.full(len(idx), "", dtype=object)
+    n_pruned = 0
+    for a in range(0, len(idx), chunk):
+        part = idx[a:a + chunk]
+        stocked = stock_mask(table, data, stock, part)
+        cost, ontime, allowed = slot_costs(table, data, part, stocked)
+        reason[a:a + len(part)] = unroutable_reasons(table, data, part, allowed, stocked)
+        g = table.group_of[part]
+        free = table.free[g] & ((table.bonded_node[g] < 0) | (not has_inventory))
+        if settings.prune:
+            keep = prune_options(cost, allowed, free, ontime, settings.unassigned_penalty, data.has_target[part])
+            n_pruned += int(allowed.sum() - keep.sum())
+        else:
+            keep = allowed
+        rows, cols = np.nonzero(keep)
+        parts["ship"].append(part[rows])
+        parts["slot"].append(g[rows] * K + cols)
+        parts["cost"].append(cost[rows, cols])
+        parts["ontime"].append(ontime[rows, cols])
+    flat = {k: np.concatenate(v) for k, v in parts.items()}
+    return PricedOptions(ship=flat["ship"], slot=flat["slot"], cost=flat["cost"], ontime=flat["ontime"],
+                         reason=reason, pruned=n_pruned)
 
 
 def build_candidates(network: Network, shipments: Shipments, inventory: Inventory | None,
@@ -93,39 +141,27 @@ def build_candidates(network: Network, shipments: Shipments, inventory: Inventor
         table = build_option_table(network, shipments, data.order_day, epoch, settings.horizon_days,
                                    settings.waiting_days, settings.max_legs)
     stock = stocked_skus(inventory, shipments.sku_names.to_pylist()) if inventory is not None else None
-    n, K = len(shipments), table.K
-    reason = np.full(n, "", dtype=object)
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("ship", "slot", "cost", "ontime")}
-    n_pruned = 0
-    for a in range(0, n, chunk):
-        idx = np.arange(a, min(n, a + chunk))
-        stocked = stock_mask(table, data, stock, idx)
-        cost, ontime, allowed = slot_costs(table, data, idx, stocked)
-        reason[idx] = unroutable_reasons(table, data, idx, allowed, stocked)
-        g = table.group_of[idx]
-        free = table.free[g] & ((table.bonded_node[g] < 0) | (inventory is None))
-        if settings.prune:
-            keep = prune_options(cost, allowed, free, ontime, settings.unassigned_penalty, data.has_target[idx])
-            n_pruned += int(allowed.sum() - keep.sum())
-        else:
-            keep = allowed
-        rows, cols = np.nonzero(keep)
-        parts["ship"].append(idx[rows])
-        parts["slot"].append(g[rows] * K + cols)
-        parts["cost"].append(cost[rows, cols])
-        parts["ontime"].append(ontime[rows, cols])
-    ship, slot = np.concatenate(parts["ship"]), np.concatenate(parts["slot"])
+    priced = price_options(table, data, stock, inventory is not None, settings, np.arange(len(shipments)), chunk)
+    return make_candidates(table, data, inventory, stock, priced, priced.reason, priced.pruned)
+
+
+def make_candidates(table: OptionTable, data: ShipmentData, inventory: Inventory | None,
+                    stock: dict[int, np.ndarray] | None, priced: PricedOptions, reason: np.ndarray,
+                    pruned: int, stats: dict | None = None) -> Candidates:
+    """Candidates of the kept options ``priced`` (every shipment's, in shipment order)."""
+    ship, slot = priced.ship, priced.slot
     inc_var, inc_key, inc_coef = slot_incidence(table, data, inventory, ship, slot)
     return Candidates(
-        epoch=epoch, order_day=data.order_day, destination=shipments.destination, promise=data.promise,
+        epoch=table.epoch, order_day=data.order_day, destination=data.destination, promise=data.promise,
         routes=table.routes, schedules=table.schedules, chargeable=data.chargeable,
         lane_divclass=data.lane_divclass, unroutable_reason=reason,
         var_ship=ship, var_route=table.route.ravel()[slot], var_sched=table.sched.ravel()[slot],
-        var_cost=np.concatenate(parts["cost"]), var_ontime=np.concatenate(parts["ontime"]),
+        var_cost=priced.cost, var_ontime=priced.ontime,
         inc_var=inc_var, inc_key=inc_key, inc_coef=inc_coef,
-        stats={"routes": len(table.routes), "schedules": len(table.schedules), "pruned_options": n_pruned,
-               "groups": len(table.group_day), "slots": K},
+        stats={"routes": len(table.routes), "schedules": len(table.schedules), "pruned_options": pruned,
+               "groups": len(table.group_day), "slots": table.K, **(stats or {})},
         duty_exempt=data.duty_exempt_jit, duty_rate=data.duty_rate,
+        var_slot=slot, table=table, data=data, stock=stock,
     )
 
 

@@ -7,6 +7,7 @@ import json
 import math
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,11 +37,11 @@ _DAY0 = dt.date(1970, 1, 1)
 class Result:
     """A solved plan: ``plan`` and ``legs`` tables, ``summary_data`` (the summary JSON as a dict).
 
-    The inputs, candidates, model and solution are kept so a what-if re-plan can reuse them.
+    The inputs, candidates, model and solution are kept so a what-if re-plan can reuse them. The
+    legs table is built on first use (a what-if answer often needs only the plan and summary).
     """
 
     plan: pa.Table
-    legs: pa.Table
     summary_data: dict[str, Any]
     network: Network
     shipments: Shipments
@@ -50,6 +51,12 @@ class Result:
     candidates: Candidates
     model: Model
     solution: Solution
+
+    @cached_property
+    def legs(self) -> pa.Table:
+        """One row per leg of every assigned shipment (DESIGN.md §4)."""
+        chosen = np.flatnonzero(self.solution.values[:self.model.n_x] > 0.5)
+        return _legs_table(self.network, self.shipments, self.candidates, self.candidates.var_ship[chosen], chosen)
 
     @property
     def objective(self) -> float:
@@ -223,10 +230,9 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
         "cost_duty": cost_duty, "cost_penalty": cost_penalty, "cost_total": cost_total,
         "reason": pa.array(reason_col, pa.string()),
     })
-    legs = _legs_table(network, shipments, cand, a_idx, v)
     summary = _summary(network, shipments, inventory, settings, options, cand, model, solution, seconds,
                        status, on_time, cost_total, channel, reason)
-    return Result(plan=plan, legs=legs, summary_data=summary, network=network, shipments=shipments,
+    return Result(plan=plan, summary_data=summary, network=network, shipments=shipments,
                   inventory=inventory, settings=settings, options=options, candidates=cand, model=model,
                   solution=solution)
 
@@ -299,10 +305,6 @@ def _add_idle_capacity(network: Network, cand: Candidates, settings: PlanSetting
                                   "capacity": int(node.capacity_parcels_per_day), "shadow_price": 0.0})
 
 
-def _clean(x: float) -> float:
-    return 0.0 if abs(x) < 1e-12 else float(x)
-
-
 def _summary(network: Network, shipments: Shipments, inventory: Inventory | None, settings: PlanSettings,
              options: SolveOptions, cand: Candidates, model: Model, solution: Solution,
              seconds: dict[str, float], status: np.ndarray, on_time: np.ndarray, cost_total: np.ndarray,
@@ -342,25 +344,27 @@ def _summary(network: Network, shipments: Shipments, inventory: Inventory | None
             "jit_share": float((mine & (channel == "jit")).sum()) / n_assigned if n_assigned else 0.0,
         }
     load = model.A[model.res_row0:model.target_row0, :n_x] @ values[:n_x]
-    duals = solution.duals
+    load = np.where(np.abs(load) < 1e-12, 0.0, load)
+    price = np.zeros(len(model.res_keys)) if solution.duals is None else \
+        -solution.duals[model.res_row0:model.target_row0]
+    price = np.where(np.abs(price) < 1e-12, 0.0, price)
     kind, ident, val = unpack_key(model.res_keys)
-    lanes_out, nodes_out, stock_out = [], [], []
+    day_names = {d: str(cand.epoch + dt.timedelta(days=d)) for d in np.unique(val[kind != RES_STOCK]).tolist()}
     sku_names = shipments.sku_names.to_pylist() if inventory is not None else []
-    for row in range(len(model.res_keys)):
-        price = 0.0 if duals is None else _clean(-float(duals[model.res_row0 + row]))
-        k, i, d = int(kind[row]), int(ident[row]), int(val[row])
-        if k == RES_LANE:
-            lanes_out.append({"lane_id": network.lanes[i].id,
-                              "departure_date": str(cand.epoch + dt.timedelta(days=d)),
-                              "load_kg": _clean(float(load[row])), "capacity_kg": float(model.res_cap[row]),
-                              "shadow_price": price})
-        elif k == RES_NODE:
-            nodes_out.append({"node": network.nodes[i].id, "date": str(cand.epoch + dt.timedelta(days=d)),
-                              "parcels": int(round(load[row])), "capacity": int(model.res_cap[row]),
-                              "shadow_price": price})
-        else:
-            stock_out.append({"node": network.nodes[i].id, "sku": sku_names[d], "units_used": int(round(load[row])),
-                              "units": int(model.res_cap[row]), "shadow_price": price})
+    lane_ids, node_ids = [ln.id for ln in network.lanes], [nd.id for nd in network.nodes]
+
+    def rows_of(k: int, names: list[str], keys: tuple[str, ...], fmt) -> list[dict]:
+        r = np.flatnonzero(kind == k)
+        cols = zip([names[i] for i in ident[r].tolist()], val[r].tolist(), load[r].tolist(),
+                   model.res_cap[r].tolist(), (price[r] + 0.0).tolist(), strict=True)
+        return [dict(zip(keys, fmt(*c), strict=True)) for c in cols]
+
+    lanes_out = rows_of(RES_LANE, lane_ids, ("lane_id", "departure_date", "load_kg", "capacity_kg", "shadow_price"),
+                        lambda i, d, ld, cap, p: (i, day_names[d], ld, float(cap), p))
+    nodes_out = rows_of(RES_NODE, node_ids, ("node", "date", "parcels", "capacity", "shadow_price"),
+                        lambda i, d, ld, cap, p: (i, day_names[d], int(round(ld)), int(cap), p))
+    stock_out = rows_of(RES_STOCK, node_ids, ("node", "sku", "units_used", "units", "shadow_price"),
+                        lambda i, d, ld, cap, p: (i, sku_names[d], int(round(ld)), int(cap), p))
     _add_idle_capacity(network, cand, settings, lanes_out, nodes_out)
     lanes_out.sort(key=lambda e: (e["lane_id"], e["departure_date"]))
     nodes_out.sort(key=lambda e: (e["node"], e["date"]))
@@ -394,6 +398,7 @@ def _summary(network: Network, shipments: Shipments, inventory: Inventory | None
         "strategy": solution.info.get("strategy", options.strategy),
         "bound_method": solution.info.get("bound", "LP relaxation / MIP bound"),
         "solver": options.solver,
+        **({"warm": solution.info["warm"]} if "warm" in solution.info else {}),
         "model": {"columns": model.n_cols, "rows": model.n_rows, "nonzeros": int(model.A.nnz),
                   "options": n_x, "routes": cand.stats.get("routes", 0),
                   "dominated_options": cand.stats.get("pruned_options", 0)},

@@ -323,16 +323,27 @@ def restricted_mip(model: Model, base: np.ndarray, free: np.ndarray, options: So
     return out
 
 
-def restricted_lp_round(model: Model, base: np.ndarray, free: np.ndarray, options: SolveOptions,
-                        time_limit: float) -> np.ndarray | None:
-    """Like :func:`restricted_mip`, through the LP: solve the restricted LP, keep the shipments it
-    assigns integrally, and re-optimise only the fractional ones in a MIP (a small one)."""
-    t = time.perf_counter()
+def restricted_lp(model: Model, base: np.ndarray, free: np.ndarray,
+                  time_limit: float) -> tuple[np.ndarray, np.ndarray]:
+    """LP over the ``free`` columns with every other column held at ``base``: (all column values,
+    row duals of the model, NaN on the rows no free column touches)."""
     held, A_sub, rows, lb, ub = _restrict(model, base, free)
     lp = lp_blocks(model.cost[free], model.col_ub[free], A_sub, lb, ub, int(np.searchsorted(rows, model.n_u)),
                    int(np.searchsorted(rows, model.target_row0)), time_limit)
     values = held.copy()
     values[free] = lp.values
+    duals = np.full(model.n_rows, np.nan)
+    duals[rows] = lp.duals
+    return values, duals
+
+
+def restricted_lp_round(model: Model, base: np.ndarray, free: np.ndarray, options: SolveOptions,
+                        time_limit: float, lp: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray | None:
+    """Like :func:`restricted_mip`, through the LP: solve the restricted LP (or take ``lp``, its
+    :func:`restricted_lp` answer), keep the shipments it assigns integrally, and re-optimise only the
+    fractional ones in a MIP (a small one)."""
+    t = time.perf_counter()
+    values, _ = lp if lp is not None else restricted_lp(model, base, free, time_limit)
     settled_base, open_cols = settle_integral(model, values)
     return restricted_mip(model, settled_base, open_cols & free | ~_xu(model), options,
                           max(0.5, time_limit - (time.perf_counter() - t)))
@@ -385,12 +396,14 @@ def lp_round(model: Model, cand: Candidates, lp: LPSolution, options: SolveOptio
     return values
 
 
-def optimise(model: Model, cand: Candidates, options: SolveOptions, progress: Progress) -> Solution:
+def optimise(model: Model, cand: Candidates, options: SolveOptions, progress: Progress,
+             start: np.ndarray | None = None) -> Solution:
     """Solve ``model`` by the chosen strategy; always returns a feasible plan.
 
-    LP relaxation → LP-guided greedy plan (an upper bound) → reduced-cost fixing (columns that
-    cannot appear in any cheaper plan are fixed at 0) → MIP on what is left. The MIP's answer is
-    optimal for the whole model: every plan cheaper than the greedy one survives the fixing.
+    LP relaxation → LP-guided greedy plan (an upper bound; ``start``, a feasible plan such as a
+    carried-over base plan, competes with it) → reduced-cost fixing (columns that cannot appear in
+    any cheaper plan are fixed at 0) → MIP on what is left. The MIP's answer is optimal for the whole
+    model: every plan cheaper than the upper bound survives the fixing.
     """
     deadline = time.perf_counter() + options.time_limit
     if model.n_cols == 0:
@@ -405,6 +418,8 @@ def optimise(model: Model, cand: Candidates, options: SolveOptions, progress: Pr
         rounded = lp_round(model, cand, lp, options, max(0.1, 0.25 * (deadline - time.perf_counter())))
         if rounded is not None and float(model.cost @ rounded) < hint_obj:
             hint, hint_obj = rounded, float(model.cost @ rounded)
+        if start is not None and float(model.cost @ start) < hint_obj:
+            hint, hint_obj = start, float(model.cost @ start)
         info["done"] = f"upper bound {hint_obj:,.2f}"
     lp_int = np.round(lp.values)
     if np.all(np.abs(lp.values - lp_int) < 1e-9) and float(model.cost @ lp_int) <= hint_obj:
@@ -472,27 +487,50 @@ def optimise_aggregate(network: Network, shipments: Shipments, inventory: Invent
 
 def solve(network: Network, shipments: Shipments, inventory: Inventory | None = None, *,
           settings: PlanSettings | None = None, options: SolveOptions | None = None,
-          progress: Progress | None = None, load_seconds: float = 0.0) -> Result:
-    """Plan every shipment: the minimum-cost assignment to routes and departures (DESIGN.md §3)."""
+          progress: Progress | None = None, load_seconds: float = 0.0, base: Result | None = None) -> Result:
+    """Plan every shipment: the minimum-cost assignment to routes and departures (DESIGN.md §3).
+
+    ``base``, a previous result on related inputs (a what-if edit of them), makes this a warm
+    re-plan (:mod:`routing.warm`): its option table, candidates and plan are reused where the edit
+    leaves them valid. ``settings`` and ``options`` default to the base's.
+    """
+    from .warm import LOCAL_MAX_SHARE, carry_plan, improve_locally, local_focus, warm_candidates
+
+    if base is not None:
+        settings = settings or base.settings
+        options = options or base.options
     settings = settings or PlanSettings()
     options = options or SolveOptions()
     progress = progress or Progress(quiet=True)
     t0 = time.perf_counter()
+    touched = None
     with progress.phase("routes", f"{len(shipments):,} shipments") as info:
-        cand = build_candidates(network, shipments, inventory, settings)
+        if base is None:
+            cand = build_candidates(network, shipments, inventory, settings)
+        else:
+            cand, base_of, touched, warm_info = warm_candidates(base, network, shipments, inventory, settings)
         info["done"] = (f"{cand.stats['routes']:,} routes, {cand.stats['schedules']:,} schedules, "
                         f"{cand.n_vars:,} options kept ({cand.stats['pruned_options']:,} dominated)")
+        if touched is not None:
+            info["done"] += f"; warm: table {warm_info['table']}, {warm_info['repriced']:,} shipments re-priced"
     with progress.phase("build") as info:
         model = build_model(network, shipments, inventory, cand, settings.unassigned_penalty)
         info["done"] = f"{model.n_cols:,} columns x {model.n_rows:,} rows, {model.A.nnz:,} nonzeros"
+    start, moved = carry_plan(base, cand, model, base_of) if base is not None else (None, None)
     strategy = options.strategy
     if strategy == "auto":
         strategy = "exact" if model.n_cols <= EXACT_MAX_COLUMNS else "aggregate"
     if strategy == "exact":
-        solution = optimise(model, cand, options, progress)
+        solution = optimise(model, cand, options, progress, start=start)
+    elif start is not None and (focus := local_focus(base, model, cand, start, base_of, moved)).sum() <= \
+            LOCAL_MAX_SHARE * max(1, len(shipments)):
+        strategy = "warm-local"
+        solution = improve_locally(base, model, cand, start, focus, options, progress)
     else:
         solution = optimise_aggregate(network, shipments, inventory, cand, model, settings, options, progress)
     solution.info["strategy"] = strategy
+    if base is not None:
+        solution.info["warm"] = warm_info
     seconds = {"load": load_seconds, **{k: progress.seconds.get(k, 0.0) for k in ("routes", "build", "solve")}}
     seconds["plan"] = time.perf_counter() - t0
     return assemble_result(network, shipments, inventory, settings, options, cand, model, solution, seconds)

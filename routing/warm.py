@@ -1,0 +1,371 @@
+"""Warm re-plan: ``solve(..., base=previous_result)`` reuses what an edit leaves valid.
+
+1. **Option table.** Routes and schedules depend only on the network's topology, timing and
+   which lanes and nodes are capacitated (and on the horizon settings). If none of that changed,
+   the base table is kept: its cost grids are recomputed from the edited network (a few arrays),
+   and the slots of routes through a newly closed lane or node are emptied. Reopening, adding a
+   lane or changing timing rebuilds the table.
+2. **Candidates.** A shipment keeps its base options when its row, its group's slots and its
+   market's settings (promise, penalty, duty, target) and stock are all unchanged; only the other
+   shipments are priced and pruned again. The result is the candidate set a cold build gives.
+3. **Start.** The base plan's choices carried onto the new model (by shipment id, route and
+   departures), overfilled capacity rows shed, shortfall recomputed: a feasible plan.
+4. **Optimise.** Small models run the exact strategy with the start as an incumbent, so the warm
+   optimum is the cold optimum. Large ones re-optimise locally: the shipments the edit touched,
+   those whose choice is no longer cheapest at the base plan's shadow prices (prices of rows whose
+   capacity grew are dropped), and their neighbours on the same capacity rows go through a
+   restricted LP and a small MIP; everything else keeps its base choice. The lower bound is the
+   Lagrangian bound of the full model at the best of the base and the re-optimised prices.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow.compute as pc
+
+from .aggregate import _fill_unassigned, _neighbours, _shed_overload, lagrangian_bound, priced_costs, ship_min
+from .model import Model
+from .network import Network
+from .option_table import changed_groups, find_groups, reprice_table, shipment_data, stocked_skus
+from .options import Candidates, PlanSettings, build_candidates, make_candidates, price_options
+from .progress import Progress
+from .shipments import Inventory, Shipments
+
+if TYPE_CHECKING:
+    from .result import Result
+    from .solver import Solution, SolveOptions
+
+LOCAL_MAX_SHARE = 0.15  # re-optimise locally while at most this share of shipments needs it
+_SHIP_COLUMNS = ("origin", "destination", "order_date", "weight_kg", "volume_cm3", "value", "sku", "quantity",
+                 "channel", "promise_days")
+
+
+def table_blocker(old: Network, new: Network, old_settings: PlanSettings, new_settings: PlanSettings) -> str | None:
+    """Why the base option table cannot serve the edited inputs (None: it can)."""
+    keys = ("horizon_days", "waiting_days", "max_legs")
+    if any(getattr(old_settings, k) != getattr(new_settings, k) for k in keys):
+        return "settings changed"
+    if old.epoch != new.epoch:
+        return "epoch changed"
+    if len(old.nodes) != len(new.nodes) or len(old.lanes) != len(new.lanes):
+        return "nodes or lanes added"
+    for a, b in zip(old.nodes, new.nodes, strict=True):
+        if (a.id, a.kind, a.handling_days, a.capacity_parcels_per_day is None) != \
+                (b.id, b.kind, b.handling_days, b.capacity_parcels_per_day is None):
+            return f"node '{a.id}': timing or capacitated flag changed"
+        if a.closed and not b.closed:
+            return f"node '{a.id}' reopened"
+    for a, b in zip(old.lanes, new.lanes, strict=True):
+        if (a.id, a.origin, a.dest, a.mode, a.transit_days, a.departures, a.volumetric_divisor,
+                a.capacity_kg_per_departure is None) != \
+                (b.id, b.origin, b.dest, b.mode, b.transit_days, b.departures, b.volumetric_divisor,
+                 b.capacity_kg_per_departure is None):
+            return f"lane '{a.id}': route, timing or capacitated flag changed"
+        if a.closed and not b.closed:
+            return f"lane '{a.id}' reopened"
+    return None
+
+
+def match_shipments(old: Shipments, new: Shipments) -> tuple[np.ndarray, np.ndarray]:
+    """(base row of each new shipment by id, -1 if new; whether that row is unchanged)."""
+    if new is old:
+        return np.arange(len(new)), np.ones(len(new), dtype=bool)
+    at = pc.index_in(new.ids, value_set=old.ids)
+    base_of = pc.fill_null(at, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    same = base_of >= 0
+    b = np.maximum(base_of, 0)
+    for name in _SHIP_COLUMNS:
+        same &= getattr(new, name) == getattr(old, name)[b]
+    if not new.sku_names.equals(old.sku_names):
+        same[:] = False
+    return base_of, same
+
+
+def _changed_markets_data(old, new, base_of: np.ndarray) -> np.ndarray:
+    """Per new shipment: any per-shipment cost input (promise, penalties, duty, target flag) differs."""
+    b = np.maximum(base_of, 0)
+    out = base_of < 0
+    for name in ("promise", "late_rate", "duty_rate", "duty_exempt_jit", "has_target", "order_day"):
+        out |= getattr(new, name) != getattr(old, name)[b]
+    out |= (new.chargeable != old.chargeable[b]).any(axis=1)
+    return out
+
+
+def _stock_changed(old: dict | None, new: dict | None, n_skus: int) -> np.ndarray | None:
+    """Per sku index: stocked somewhere before but not now, or the reverse (None: all changed)."""
+    if (old is None) != (new is None):
+        return None
+    out = np.zeros(n_skus, dtype=bool)
+    if old is None:
+        return out
+    empty = np.zeros(n_skus, dtype=bool)
+    for node in set(old) | set(new):
+        out |= old.get(node, empty) != new.get(node, empty)
+    return out
+
+
+def warm_candidates(base: Result, network: Network, shipments: Shipments, inventory: Inventory | None,
+                    settings: PlanSettings) -> tuple[Candidates, np.ndarray, np.ndarray, dict[str, Any]]:
+    """Candidates of the edited inputs, equal to a cold build, reusing the base where valid.
+
+    Returns (candidates, base row of each shipment or -1, which shipments were re-priced, what was
+    reused)."""
+    bc = base.candidates
+    base_of, same_row = match_shipments(base.shipments, shipments)
+    epoch = network.epoch or shipments.first_order_date()
+    blocker = table_blocker(base.network, network, base.settings, settings)
+    if blocker is None and epoch != bc.epoch:
+        blocker = "epoch changed"
+    if blocker is None and (bc.table is None or bc.data is None):
+        blocker = "base has no option table"
+    data = shipment_data(network, shipments, epoch) if blocker is None else None
+    if blocker is None:
+        group_of = find_groups(bc.table, shipments, data.order_day, len(network.nodes))
+        if (group_of < 0).any():
+            blocker = "shipments on new (origin, destination, day) groups"
+    if blocker is not None:
+        cand = build_candidates(network, shipments, inventory, settings, epoch=epoch)
+        info = {"table": f"rebuilt ({blocker})", "repriced": len(shipments), "kept": 0}
+        return cand, base_of, np.ones(len(shipments), dtype=bool), info
+
+    table = reprice_table(bc.table, network, data.lane_divclass, group_of)
+    stock = stocked_skus(inventory, shipments.sku_names.to_pylist()) if inventory is not None else None
+    touched = ~same_row | _changed_markets_data(bc.data, data, base_of)
+    touched |= changed_groups(bc.table, table)[group_of]
+    sku_changed = _stock_changed(bc.stock, stock, len(shipments.sku_names))
+    rules = (settings.prune, settings.unassigned_penalty) != (base.settings.prune, base.settings.unassigned_penalty)
+    if sku_changed is None or rules:
+        touched[:] = True
+    else:
+        touched |= sku_changed[shipments.sku]
+    kept_new = np.flatnonzero(~touched)
+    new_of_base = np.full(len(base.shipments), -1, dtype=np.int64)
+    new_of_base[base_of[kept_new]] = kept_new
+    kv = np.flatnonzero(new_of_base[bc.var_ship] >= 0)
+    priced = price_options(table, data, stock, inventory is not None, settings, np.flatnonzero(touched))
+    ship = np.concatenate([new_of_base[bc.var_ship[kv]], priced.ship])
+    order = np.argsort(ship, kind="stable")
+    merged = type(priced)(
+        ship=ship[order], slot=np.concatenate([bc.var_slot[kv], priced.slot])[order],
+        cost=np.concatenate([bc.var_cost[kv], priced.cost])[order],
+        ontime=np.concatenate([bc.var_ontime[kv], priced.ontime])[order], reason=priced.reason, pruned=0)
+    reason = np.full(len(shipments), "", dtype=object)
+    reason[kept_new] = bc.unroutable_reason[base_of[kept_new]]
+    reason[touched] = priced.reason
+    pruned = bc.stats.get("pruned_options", 0) + priced.pruned  # kept shipments' pruning is the base's
+    cand = make_candidates(table, data, inventory, stock, merged, reason, pruned)
+    info = {"table": "reused" if not changed_groups(bc.table, table).any() else "reused, re-priced",
+            "repriced": int(touched.sum()), "kept": len(kept_new)}
+    return cand, base_of, touched, info
+
+
+def _schedule_map(old: list, new: list) -> np.ndarray:
+    """Index in ``new`` of each of ``old`` (equal content), -1 where absent."""
+    first: dict = {}
+    for i, s in enumerate(new):
+        first.setdefault(s, i)
+    return np.array([first.get(s, -1) for s in old] + [-1], dtype=np.int64)
+
+
+def carry_plan(base: Result, cand: Candidates, model: Model, base_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The base plan on the new model: each shipment keeps its base route and departures where that
+    option still exists; overfilled capacity rows are shed (heaviest first); the rest is unassigned.
+
+    Returns (column values, per shipment: its base choice is gone or costs something else now)."""
+    bc = base.candidates
+    chosen = np.flatnonzero(base.solution.values[:base.model.n_x] > 0.5)
+    new_of_base = np.full(len(base.shipments), -1, dtype=np.int64)
+    matched = np.flatnonzero(base_of >= 0)
+    new_of_base[base_of[matched]] = matched
+    ship = new_of_base[bc.var_ship[chosen]]
+    route, sched = bc.var_route[chosen], bc.var_sched[chosen]
+    if cand.routes is not bc.routes:
+        route = _schedule_map(bc.routes, cand.routes)[route]
+        canon = _schedule_map(cand.schedules, cand.schedules)
+        sched = _schedule_map(bc.schedules, cand.schedules)[sched]
+        cand_sched = canon[cand.var_sched]
+    else:
+        cand_sched = cand.var_sched
+    ok = (ship >= 0) & (route >= 0) & (sched >= 0)
+    R, S = len(cand.routes) + 1, len(cand.schedules) + 1
+    keys = (cand.var_ship * R + cand.var_route) * S + cand_sched
+    want = (ship[ok] * R + route[ok]) * S + sched[ok]
+    values = np.zeros(model.n_cols)
+    moved = np.zeros(len(cand.unroutable_reason), dtype=bool)
+    moved[ship[ship >= 0]] = True
+    if len(keys) and len(want):
+        order = np.argsort(keys, kind="stable")
+        pos = np.minimum(np.searchsorted(keys[order], want), len(keys) - 1)
+        hit = keys[order][pos] == want
+        new_var = order[pos[hit]]
+        values[new_var] = 1.0
+        same = np.abs(cand.var_cost[new_var] - bc.var_cost[chosen[ok][hit]]) <= 1e-9 * np.maximum(
+            1.0, np.abs(cand.var_cost[new_var]))
+        moved[cand.var_ship[new_var[same]]] = False
+    values = _shed_overload(model, cand, values)
+    moved[model.u_ship[model.A[:model.n_u, :model.n_x] @ values[:model.n_x] < 0.5]] |= True
+    return _fill_unassigned(model, values), moved
+
+
+def carried_prices(base: Result, model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """The base plan's shadow prices on the new model's rows: (capacity rows, target rows), ≥ 0.
+
+    Rows new to the model and rows whose capacity grew get price 0 (their old price overstates)."""
+    bm, duals = base.model, base.solution.duals
+    price = np.zeros(len(model.res_keys))
+    mu = np.zeros(len(model.target_markets))
+    if duals is None:
+        return price, mu
+    old_price = np.maximum(0.0, -duals[bm.res_row0:bm.target_row0])
+    pos = np.minimum(np.searchsorted(bm.res_keys, model.res_keys), max(len(bm.res_keys) - 1, 0))
+    if len(bm.res_keys):
+        hit = (bm.res_keys[pos] == model.res_keys) & (model.res_cap <= bm.res_cap[pos] + 1e-9)
+        price[hit] = old_price[pos[hit]]
+    old_mu = dict(zip(bm.target_markets.tolist(), np.maximum(0.0, duals[bm.target_row0:]).tolist(), strict=True))
+    mu[:] = [old_mu.get(m, 0.0) for m in model.target_markets.tolist()]
+    return price, mu
+
+
+def changed_rows(base: Result, model: Model) -> np.ndarray:
+    """Capacity rows of ``model`` that are new or whose capacity changed."""
+    bm = base.model
+    if not len(bm.res_keys):
+        return np.ones(len(model.res_keys), dtype=bool)
+    pos = np.minimum(np.searchsorted(bm.res_keys, model.res_keys), len(bm.res_keys) - 1)
+    return (bm.res_keys[pos] != model.res_keys) | (np.abs(bm.res_cap[pos] - model.res_cap) > 1e-9)
+
+
+def _ship_columns(model: Model, cand: Candidates, ships: np.ndarray) -> np.ndarray:
+    """Mask of the x and u columns of ``ships`` (a per-shipment mask) plus every shortfall column."""
+    free = np.zeros(model.n_cols, dtype=bool)
+    free[:model.n_x] = ships[cand.var_ship]
+    free[model.n_x:model.n_x + model.n_u] = ships[model.u_ship]
+    free[model.n_x + model.n_u:] = True
+    return free
+
+
+def _improvable(model: Model, cand: Candidates, values: np.ndarray, priced: np.ndarray,
+                n_ships: int) -> np.ndarray:
+    """Per shipment: an option (or leaving it unassigned) is cheaper at these prices than its current
+    column — a column with negative reduced cost, so the LP over the held plan is not optimal."""
+    n_x, n_u = model.n_x, model.n_u
+    cur = np.full(n_ships, np.inf)
+    chosen = np.flatnonzero(values[:n_x] > 0.5)
+    cur[cand.var_ship[chosen]] = priced[chosen]
+    cur[model.u_ship[values[n_x:n_x + n_u] > 0.5]] = model.unassigned_penalty
+    best = ship_min(priced, cand.var_ship, n_ships)
+    u = model.u_ship
+    best[u] = np.minimum(best[u], model.unassigned_penalty)
+    out = np.zeros(n_ships, dtype=bool)
+    out[u] = cur[u] > best[u] + 1e-3 + 1e-6 * np.abs(best[u])
+    return out
+
+
+def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndarray, focus: np.ndarray,
+                    options: SolveOptions, progress: Progress, neighbours: int = 40,
+                    max_rounds: int = 4, gap: float = 5e-4) -> Solution:
+    """Re-optimise the ``focus`` shipments (see :func:`local_focus`) around the carried plan.
+
+    Pricing rounds: solve the LP over the free shipments (focus plus whoever holds the capacity rows
+    they need) with the rest held; take its row duals as the new prices; free every held shipment
+    that some option now beats (a negative reduced cost); repeat until none does or the LP is within
+    ``gap`` of the Lagrangian bound at its prices. The last LP is rounded (integral shipments kept, a
+    small MIP for the rest); shipments the rounding leaves unassigned although an option is open get
+    one more repair round. The lower bound is the Lagrangian bound of the full model at the better of
+    the carried and the final prices."""
+    from .solver import Solution, restricted_lp, restricted_lp_round
+
+    deadline = time.perf_counter() + options.time_limit
+    n_x, n_u = model.n_x, model.n_u
+    n_ships = len(cand.unroutable_reason)
+    price0, mu0 = carried_prices(base, model)
+    priced = priced_costs(model, cand, price0, mu0)
+    price, mu = price0.copy(), mu0.copy()
+    ships = focus.copy()
+    free = _ship_columns(model, cand, ships)
+    free |= _neighbours(model, cand, priced, start, free, per_row=neighbours, tight_only=True)
+    values, lp, rounds = start, None, 0
+    with progress.phase("solve", f"warm: {int(focus.sum()):,} shipments to re-optimise") as info:
+        while free[:n_x + n_u].any() and rounds < max_rounds and time.perf_counter() < deadline:
+            lp = restricted_lp(model, start, free, max(0.5, deadline - time.perf_counter()))
+            rounds += 1
+            seen = ~np.isnan(lp[1])
+            res = slice(model.res_row0, model.target_row0)
+            price = np.where(seen[res], np.maximum(0.0, -np.nan_to_num(lp[1][res])), price)
+            mu = np.where(seen[model.target_row0:], np.maximum(0.0, np.nan_to_num(lp[1][model.target_row0:])), mu)
+            priced = priced_costs(model, cand, price, mu)
+            lp_obj = float(model.cost @ lp[0])
+            if (lp_obj - lagrangian_bound(model, cand, price, mu, n_ships, priced)) <= gap * max(1.0, abs(lp_obj)):
+                break  # the LP over the held plan is within ``gap`` of the full model's bound
+            held = ~np.zeros(n_ships, dtype=bool)
+            held[model.u_ship[free[n_x:n_x + n_u]]] = False
+            more = _improvable(model, cand, start, priced, n_ships) & held
+            if not more.any():
+                break
+            ships |= more
+            free |= _ship_columns(model, cand, more)
+        if lp is not None:
+            again = restricted_lp_round(model, start, free, options, max(0.5, deadline - time.perf_counter()),
+                                        (lp[0], np.nan_to_num(lp[1])))
+            if again is not None and model.cost @ again < model.cost @ values - 1e-9:
+                values = again
+            stuck = np.zeros(n_ships, dtype=bool)
+            stuck[model.u_ship[values[n_x:n_x + n_u] > 0.5]] = True
+            stuck &= ship_min(cand.var_cost, cand.var_ship, n_ships) < model.unassigned_penalty
+            if stuck.any() and time.perf_counter() < deadline:
+                fix = _ship_columns(model, cand, stuck)
+                fix |= _neighbours(model, cand, priced, values, fix, per_row=neighbours, tight_only=True)
+                again = restricted_lp_round(model, values, fix, options, max(0.5, deadline - time.perf_counter()))
+                if again is not None and model.cost @ again < model.cost @ values - 1e-9:
+                    values = again
+        n_free = int(free[:n_x + n_u].sum())
+        info["done"] = (f"{n_free:,} columns re-optimised, {rounds} pricing round(s), "
+                        f"{float(model.cost @ start):,.2f} -> {float(model.cost @ values):,.2f}")
+    bounds = [(lagrangian_bound(model, cand, price0, mu0, n_ships), price0, mu0),
+              (lagrangian_bound(model, cand, price, mu, n_ships, priced), price, mu)]
+    bound, p_best, mu_best = max(bounds, key=lambda b: b[0])
+    obj = float(model.cost @ values)
+    out_duals = np.zeros(model.n_rows)
+    out_duals[model.res_row0:model.target_row0] = -p_best
+    out_duals[model.target_row0:] = mu_best
+    return Solution(values=values, status="feasible", internal_objective=obj, internal_bound=min(bound, obj),
+                    lp_objective=bound, duals=out_duals,
+                    info={"bound": "lagrangian at carried / re-optimised prices", "reoptimised_columns": n_free,
+                          "pricing_rounds": rounds})
+
+
+def local_focus(base: Result, model: Model, cand: Candidates, start: np.ndarray, base_of: np.ndarray,
+                moved: np.ndarray) -> np.ndarray:
+    """Shipments a local re-optimisation must look at: new ones, those whose carried choice is gone,
+    costs something else now (``moved``) or is no longer the cheapest at the carried prices, those on
+    a row whose capacity changed, and every shipment of a market whose on-time need changed."""
+    n_x, n_u = model.n_x, model.n_u
+    n_ships = len(cand.unroutable_reason)
+    price, mu = carried_prices(base, model)
+    priced = priced_costs(model, cand, price, mu)
+    cur = np.full(n_ships, np.inf)
+    chosen = np.flatnonzero(start[:n_x] > 0.5)
+    cur[cand.var_ship[chosen]] = priced[chosen]
+    cur[model.u_ship[start[n_x:n_x + n_u] > 0.5]] = model.unassigned_penalty
+    best = ship_min(priced, cand.var_ship, n_ships)
+    best[model.u_ship] = np.minimum(best[model.u_ship], model.unassigned_penalty)
+    focus = np.zeros(n_ships, dtype=bool)
+    u = model.u_ship
+    focus[u] = (cur[u] > best[u] + 1e-7 * np.maximum(1.0, np.abs(best[u]))) | (base_of[u] < 0) | moved[u]
+    rows = np.flatnonzero(changed_rows(base, model))
+    if len(rows):
+        on_rows = np.unique(model.A[model.res_row0 + rows, :n_x].indices)
+        focus[cand.var_ship[on_rows[start[on_rows] > 0.5]]] = True
+    bm = base.model
+    old_need = dict(zip(bm.target_markets.tolist(), bm.target_need.tolist(), strict=True))
+    moved = [m for m, need in zip(model.target_markets.tolist(), model.target_need.tolist(), strict=True)
+             if old_need.get(m) != need]
+    if moved:
+        focus |= np.isin(cand.destination, moved)
+    return focus
+
+
+__all__ = ["carry_plan", "improve_locally", "local_focus", "match_shipments", "table_blocker", "warm_candidates"]
