@@ -8,7 +8,7 @@
 """
 
 from .errors import InfeasibleError, InputError, RoutingError, SolverError
-from .network import Lane, Network, Node, load_network
+from .network import Lane, Network, Node, load_network, save_network
 from .options import PlanSettings
 from .result import Result
 from .shipments import Inventory, Shipments, load_inventory, load_shipments
@@ -17,6 +17,6 @@ from .solver import SolveOptions, solve
 __all__ = [
     "InfeasibleError", "InputError", "Inventory", "Lane", "Network", "Node", "PlanSettings", "Result",
     "RoutingError", "Shipments", "SolveOptions", "SolverError", "load_inventory", "load_network",
-    "load_shipments", "solve",
+    "load_shipments", "save_network", "solve",
 ]
 __version__ = "0.1.0"

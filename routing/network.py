@@ -349,3 +349,40 @@ def load_network(path: str | Path) -> Network:
     """Read and validate a network file (YAML or JSON, DESIGN.md §2)."""
     path = Path(path)
     return network_from_dict(_read_document(path), str(path))
+
+
+def network_to_dict(network: Network) -> dict[str, Any]:
+    """The network as a document :func:`network_from_dict` reads back (the file format of DESIGN.md §2).
+
+    The format has no closed flag: a closed lane, or one touching a closed node, is left out (it
+    carries nothing either way); a closed node stays, without lanes."""
+    node_fields = [f for f in Node.__dataclass_fields__ if f != "closed"]
+    closed = {n.id for n in network.nodes if n.closed}
+    nodes = [{k: getattr(n, k) for k in node_fields if getattr(n, k) != Node.__dataclass_fields__[k].default
+              or k in ("id", "kind")} for n in network.nodes]
+    lanes = []
+    for ln in network.lanes:
+        if ln.closed or ln.origin in closed or ln.dest in closed:
+            continue
+        doc: dict[str, Any] = {"id": ln.id, "from": ln.origin, "to": ln.dest, "mode": ln.mode,
+                               "transit_days": ln.transit_days,
+                               "departures": "daily" if ln.daily else [d for d, on in zip(WEEKDAYS, ln.departures,
+                                                                                          strict=True) if on],
+                               "cost_per_kg": ln.cost_per_kg, "cost_per_parcel": ln.cost_per_parcel}
+        if ln.volumetric_divisor is not None:
+            doc["volumetric_divisor"] = ln.volumetric_divisor
+        if ln.capacity_kg_per_departure is not None:
+            doc["capacity_kg_per_departure"] = ln.capacity_kg_per_departure
+        lanes.append(doc)
+    return {**({"epoch": str(network.epoch)} if network.epoch else {}), "nodes": nodes, "lanes": lanes}
+
+
+def save_network(network: Network, path: str | Path) -> Path:
+    """Write the network as YAML (or JSON for a ``.json`` path), atomically; e.g. a what-if network."""
+    from .tables import atomic_write_bytes
+
+    path = Path(path)
+    doc = network_to_dict(network)
+    text = json.dumps(doc, indent=2) if path.suffix == ".json" else yaml.safe_dump(doc, sort_keys=False)
+    atomic_write_bytes(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return path

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from .result import Result
     from .solver import Solution, SolveOptions
 
-LOCAL_MAX_SHARE = 0.15  # re-optimise locally while at most this share of shipments needs it
+LOCAL_MAX_SHARE = 0.25  # re-optimise locally while at most this share of shipments needs it
 _SHIP_COLUMNS = ("origin", "destination", "order_date", "weight_kg", "volume_cm3", "value", "sku", "quantity",
                  "channel", "promise_days")
 

@@ -130,3 +130,14 @@ def test_metamorphic_laws(tmp_path):
         looser = sc.set_market(net, market, promise_days=net.node(market).promise_days + 2)
         assert _le(_optimum(looser, ships, inv), opt)
     assert compared_closures >= 8
+
+
+def test_saved_networks_read_back_equal(tmp_path):
+    net = routing.load_network("fixtures/network.yaml")
+    for suffix in ("yaml", "json"):
+        assert routing.load_network(routing.save_network(net, tmp_path / f"n.{suffix}")) == net
+    # the file format has no closed flag: a closed node keeps its row and loses its lanes
+    closed = routing.load_network(routing.save_network(sc.close_node(net, "BE-LGG-BW"), tmp_path / "c.yaml"))
+    assert closed.node("BE-LGG-BW") == net.node("BE-LGG-BW")
+    assert {ln.id for ln in net.lanes} - {ln.id for ln in closed.lanes} == \
+        {ln.id for ln in net.lanes if "BE-LGG-BW" in (ln.origin, ln.dest)}

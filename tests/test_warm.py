@@ -1,0 +1,163 @@
+"""Warm re-plan, ``solve(..., base=result)``: the same optimum as a cold solve for every edit kind,
+the same candidate options, reuse where the edit allows it, and a base left untouched."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import write_instance
+from test_brute_force import random_instance
+from validator import validate_plan
+
+import routing
+from routing import scenario as sc
+from routing.generate import write_generated
+from routing.options import PlanSettings
+from routing.solver import SolveOptions
+
+SETTINGS = PlanSettings(horizon_days=5, unassigned_penalty=60.0)
+
+# edit name -> (network, shipments, inventory) -> edited (network, shipments, inventory); None: not applicable
+EDITS = {
+    "close node": lambda n, s, i: (sc.close_node(n, "B1"), s, i),
+    "close lane": lambda n, s, i: (sc.close_lane(n, "exp"), s, i),
+    "capacity x0.5 air": lambda n, s, i: (sc.scale_capacity(n, factor=0.5, mode="air"), s, i),
+    "capacity x3 all lanes from H1": lambda n, s, i: (sc.scale_capacity(n, factor=3.0, lane_from="H1"), s, i),
+    "capacity set gateway": lambda n, s, i: (sc.scale_capacity(n, value=1, node="G1"), s, i),
+    "capacity on the hub": lambda n, s, i: (sc.scale_capacity(n, value=2, node="H1"), s, i),
+    "lane cost": lambda n, s, i: (sc.scale_cost(n, 1.3, lane="exp"), s, i),
+    "fuel surcharge": lambda n, s, i: (sc.fuel_surcharge(n, 0.25), s, i),
+    "all costs x2": lambda n, s, i: (sc.scale_all_costs(n, 2.0), s, i),
+    "promise": lambda n, s, i: (sc.set_market(n, "M1", promise_days=3), s, i),
+    "target": lambda n, s, i: (sc.set_market(n, "M1", on_time_target=0.9), s, i),
+    "penalty, duty, de minimis": lambda n, s, i: (
+        sc.set_market(n, "M1", late_penalty_per_day=9.0, duty_rate=0.3, de_minimis=None), s, i),
+    "add lane": lambda n, s, i: (sc.add_lane(n, **{"id": "direct", "from": "H1", "to": "M1", "mode": "express",
+                                                   "transit_days": 2, "cost_per_kg": 4.0}), s, i),
+    "demand x2": lambda n, s, i: (n, sc.scale_demand(s, n, 2.0, market="M1", seed=3), i),
+    "demand x0.5": lambda n, s, i: (n, sc.scale_demand(s, n, 0.5, market="M1", seed=3), i),
+    "stock set": lambda n, s, i: None if i is None else (n, s, sc.set_stock(i, n, "B1", "A", 0)),
+    "stock x2": lambda n, s, i: None if i is None else (n, s, sc.scale_stock(i, 2.0)),
+}
+
+
+def _load(tmp_path, seed):
+    network_doc, shipments, inventory = random_instance(seed)
+    inst = write_instance(tmp_path, network_doc, shipments, inventory, name=f"w{seed}")
+    net = routing.load_network(inst.network)
+    ships = routing.load_shipments(inst.shipments, net)
+    inv = routing.load_inventory(inst.inventory, net) if inst.inventory else None
+    return net, ships, inv
+
+
+def _optimum(result: routing.Result) -> tuple[int, float]:
+    s = result.summary_data
+    return sum(m["shortfall"] for m in s["markets"].values()), s["objective"]
+
+
+def _options(result: routing.Result) -> list[tuple]:
+    """Every candidate option as (shipment id, route lanes, departures, cost, on time), sorted."""
+    c = result.candidates
+    ids = result.shipments.ids.to_pylist()
+    return sorted(zip([ids[s] for s in c.var_ship.tolist()], [c.routes[r].lanes for r in c.var_route.tolist()],
+                      [c.schedules[k].departures for k in c.var_sched.tolist()], np.round(c.var_cost, 9).tolist(),
+                      c.var_ontime.tolist(), strict=True))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_warm_replan_gives_the_cold_optimum_for_every_edit(tmp_path, seed):
+    net, ships, inv = _load(tmp_path, seed)
+    base = routing.solve(net, ships, inv, settings=SETTINGS)
+    assert base.status == "optimal"
+    for name, edit in EDITS.items():
+        edited = edit(net, ships, inv)
+        if edited is None:
+            continue
+        cold = routing.solve(*edited, settings=SETTINGS)
+        warm = routing.solve(*edited, settings=SETTINGS, base=base)
+        assert cold.status == warm.status == "optimal", name
+        short_c, obj_c = _optimum(cold)
+        short_w, obj_w = _optimum(warm)
+        assert short_w == short_c and obj_w == pytest.approx(obj_c, rel=1e-9, abs=1e-9), (seed, name)
+        # the reused candidates are exactly the cold ones
+        assert _options(warm) == _options(cold), (seed, name)
+        assert list(warm.candidates.unroutable_reason) == list(cold.candidates.unroutable_reason), (seed, name)
+
+
+def test_warm_reuses_what_the_edit_leaves_valid(tmp_path):
+    net, ships, inv = _load(tmp_path, 1)
+    base = routing.solve(net, ships, inv, settings=SETTINGS)
+    info = {name: routing.solve(*EDITS[name](net, ships, inv), settings=SETTINGS, base=base).summary_data["warm"]
+            for name in ("capacity x0.5 air", "lane cost", "promise", "close lane", "add lane", "demand x2",
+                         "capacity on the hub")}
+    n = len(ships)
+    # a capacity value changes no option: the table and every shipment's options are kept
+    assert info["capacity x0.5 air"] == {"table": "reused", "repriced": 0, "kept": n}
+    # a cost or market edit keeps the table; only the shipments it touches are priced again
+    assert info["lane cost"]["table"] == "reused, re-priced"
+    assert info["promise"]["table"] == "reused"
+    assert info["close lane"]["table"] == "reused, re-priced"
+    # new shipments are priced, the others kept
+    assert info["demand x2"]["table"] == "reused" and info["demand x2"]["kept"] == n
+    assert info["demand x2"]["repriced"] > 0
+    # new routes or a newly capacitated node need a new table
+    assert info["add lane"]["table"].startswith("rebuilt (nodes or lanes added)")
+    assert info["capacity on the hub"]["table"] == "rebuilt (node 'H1': timing or capacitated flag changed)"
+
+
+def test_reopening_rebuilds_and_still_matches_cold(tmp_path):
+    net, ships, inv = _load(tmp_path, 2)
+    closed = sc.close_lane(net, "exp")
+    base = routing.solve(closed, ships, inv, settings=SETTINGS)
+    warm = routing.solve(sc.reopen_lane(closed, "exp"), ships, inv, settings=SETTINGS, base=base)
+    cold = routing.solve(net, ships, inv, settings=SETTINGS)
+    assert warm.summary_data["warm"]["table"] == "rebuilt (lane 'exp' reopened)"
+    assert _optimum(warm) == pytest.approx(_optimum(cold))
+
+
+def test_warm_replan_leaves_the_base_untouched_and_is_deterministic(tmp_path):
+    net, ships, inv = _load(tmp_path, 3)
+    base = routing.solve(net, ships, inv, settings=SETTINGS)
+    before = (base.solution.values.copy(), base.candidates.var_cost.copy(), base.candidates.var_ship.copy(),
+              base.plan, dict(base.summary_data["counts"]), base.candidates.table.fixed.copy())
+    edited = sc.close_lane(net, "exp")
+    first = routing.solve(edited, ships, inv, settings=SETTINGS, base=base)
+    second = routing.solve(edited, ships, inv, settings=SETTINGS, base=base)
+    assert first.plan.equals(second.plan) and first.legs.equals(second.legs)
+    after = (base.solution.values, base.candidates.var_cost, base.candidates.var_ship, base.plan,
+             base.summary_data["counts"], base.candidates.table.fixed)
+    for a, b in zip(before, after, strict=True):
+        assert (np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b or a.equals(b))
+    assert base.network.lane("exp").closed is False
+
+
+@pytest.fixture(scope="module")
+def medium(tmp_path_factory):
+    """2,000 generated shipments on the bundled network, planned by the aggregate strategy."""
+    d = tmp_path_factory.mktemp("medium")
+    net = routing.load_network("fixtures/network.yaml")
+    paths = write_generated(net, 2_000, 5, d, days=7)
+    ships = routing.load_shipments(paths["shipments"], net)
+    options = SolveOptions(strategy="aggregate", time_limit=30)
+    return d, net, ships, paths["shipments"], routing.solve(net, ships, options=options)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda n: sc.close_node(n, "BE-LGG-BW"),
+    lambda n: sc.scale_capacity(n, factor=0.5, lane="SZX-LAX-air"),
+    lambda n: sc.set_market(n, "DE", promise_days=3),
+], ids=["close bonded", "lane capacity x0.5", "promise DE 3 days"])
+def test_local_warm_replan_is_valid_and_close_to_the_optimum(medium, edit):
+    d, net, ships, ships_path, base = medium
+    edited = edit(net)
+    warm = routing.solve(edited, ships, base=base)
+    assert warm.summary_data["strategy"] == "warm-local"
+    out = d / f"warm-{abs(hash(edited))}"
+    warm.write(out)
+    validate_plan(routing.save_network(edited, out / "network.yaml"), ships_path, out)
+    exact = routing.solve(edited, ships, options=SolveOptions(strategy="exact", time_limit=60))
+    # the warm bound is a true lower bound; the warm plan is within 1% of the optimum
+    assert warm.summary_data["lower_bound"] <= exact.objective + 1e-6
+    assert warm.objective <= 1.01 * exact.objective
+    assert sum(m["shortfall"] for m in warm.summary_data["markets"].values()) == \
+        sum(m["shortfall"] for m in exact.summary_data["markets"].values())
