@@ -40,12 +40,35 @@ def rows(path: Path) -> list[str]:
     return out
 
 
+def warm_rows(path: Path) -> list[str]:
+    """Warm re-plan cases (benchmarks/test_warm.py) that ran after their cold twin."""
+    out = []
+    for b in json.loads(path.read_text())["benchmarks"]:
+        e = b.get("extra_info", {})
+        if "warm_over_cold" not in e:
+            continue
+        w = e["warm"]
+        out.append(
+            f"| {b['name']} | {e['shipments']:,} | {e['cold_seconds']:.2f} s | {b['stats']['mean']:.2f} s | "
+            f"{e['warm_over_cold']:.1%} | {_fmt(e['cold_objective'])} | {_fmt(e['objective'])} "
+            f"({(e['objective'] / e['cold_objective'] - 1):+.2e}) | {_fmt(e['gap'], '.2e')} | {e['strategy']} | "
+            f"table {w['table']}, {w['repriced']:,} re-priced |")
+    return out
+
+
 def main(argv: list[str]) -> int:
     print("| case | shipments | time | objective | lower bound | gap | status | peak memory | phases (s) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for arg in argv:
         for line in rows(Path(arg)):
             print(line)
+    warm = [line for arg in argv for line in warm_rows(Path(arg))]
+    if warm:
+        print()
+        print("| warm case | shipments | cold | warm | warm / cold | cold objective | warm objective | warm gap | "
+              "warm strategy | reuse |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        print("\n".join(warm))
     return 0
 
 

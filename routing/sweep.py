@@ -115,10 +115,10 @@ def apply_edits(network: Network, shipments: Shipments, inventory: Inventory | N
 
 
 def plan_scenario(network: Network, shipments: Shipments, inventory: Inventory | None, scenario: Scenario,
-                  settings: PlanSettings, options: SolveOptions) -> Result:
-    """One task of a sweep: apply the edits and plan."""
+                  settings: PlanSettings, options: SolveOptions, base: Result | None = None) -> Result:
+    """One task of a sweep: apply the edits and plan (a warm re-plan of ``base`` if given)."""
     net, ships, inv = apply_edits(network, shipments, inventory, scenario.edits)
-    return solve(net, ships, inv, settings=settings, options=options)
+    return solve(net, ships, inv, settings=settings, options=options, base=base)
 
 
 def _row(name: str, base: Result, result: Result | None, error: str | None, seconds: float) -> dict[str, Any]:
@@ -141,9 +141,12 @@ def _row(name: str, base: Result, result: Result | None, error: str | None, seco
 
 def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | None, scenarios: list[Scenario],
               *, settings: PlanSettings | None = None, options: SolveOptions | None = None,
-              scheduler: str | None = None, workers: int = 2, progress: Progress | None = None
-              ) -> tuple[Result, dict[str, Result], pa.Table]:
-    """Plan the base and every scenario on Dask; returns (base result, scenario results, comparison table)."""
+              scheduler: str | None = None, workers: int = 2, progress: Progress | None = None,
+              warm: bool = False) -> tuple[Result, dict[str, Result], pa.Table]:
+    """Plan the base and every scenario on Dask; returns (base result, scenario results, comparison table).
+
+    ``warm``: every scenario is a warm re-plan of the base (the base result goes to each worker once,
+    straight from the worker that planned it); otherwise all plans run from scratch side by side."""
     from dask.distributed import Client, LocalCluster, as_completed
 
     settings = settings or PlanSettings()
@@ -160,7 +163,9 @@ def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | Non
         t0 = time.perf_counter()
         base_future = client.submit(plan_scenario, *inputs, Scenario("base"), settings, options, key="plan-base",
                                     pure=False)
-        futures = {client.submit(plan_scenario, *inputs, s, settings, options, key=f"plan-{s.name}", pure=False): s
+        warm_from = [base_future] if warm else []
+        futures = {client.submit(plan_scenario, *inputs, s, settings, options, *warm_from, key=f"plan-{s.name}",
+                                 pure=False): s
                    for s in scenarios}
         base = base_future.result()
         progress.say(f"sweep: base planned, objective {base.objective:,.2f} ({time.perf_counter() - t0:.1f}s)")

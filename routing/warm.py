@@ -307,6 +307,8 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
                 break
             ships |= more
             free |= _ship_columns(model, cand, more)
+            if free[:n_x + n_u].sum() > LOCAL_MAX_SHARE * (n_x + n_u):
+                break  # the edit reaches too far for a local LP to pay off: round what we have
         if lp is not None:
             again = restricted_lp_round(model, start, free, options, max(0.5, deadline - time.perf_counter()),
                                         (lp[0], np.nan_to_num(lp[1])))

@@ -35,12 +35,14 @@ def sweep_inputs(tmp_path_factory):
     return inst, tmp / "scenarios.yaml"
 
 
-def test_sweep_on_local_cluster_matches_individual_solves(sweep_inputs, tmp_path):
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_sweep_on_local_cluster_matches_individual_solves(sweep_inputs, tmp_path, warm):
     inst, scenario_file = sweep_inputs
     net = routing.load_network(inst.network)
     ships = routing.load_shipments(inst.shipments, net)
     scenarios = load_scenarios(scenario_file)
-    base, results, table = run_sweep(net, ships, None, scenarios, workers=2)
+    base, results, table = run_sweep(net, ships, None, scenarios, workers=2, warm=warm)
+    assert all(("warm" in r.summary_data) == warm for r in results.values())
     rows = {r["scenario"]: r for r in table.to_pylist()}
     assert list(rows) == [s.name for s in scenarios]
     assert rows["broken"]["error"] and "unknown lane" in rows["broken"]["error"]

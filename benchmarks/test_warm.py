@@ -1,0 +1,107 @@
+"""What-if re-plans, cold vs warm, one case per edit kind: the edited inputs solved from scratch, then
+``solve(..., base=base_result)``. Both record objective, lower bound and gap; the warm case also
+the cold time and the ratio warm / cold (``python benchmarks/report.py`` prints them side by side).
+
+    pytest benchmarks/test_warm.py --bench-sizes 100k --benchmark-json warm.json
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from instances import build_instance, peak_memory_mb
+
+import routing
+from routing import scenario as sc
+from routing.generate import generate_inventory
+from routing.shipments import load_inventory
+from routing.solver import solve
+from routing.tables import write_table
+
+EU = ("DE", "FR", "ES", "IT", "NL", "BE", "PL", "SE", "AT", "CZ", "DK", "IE", "FI", "PT")
+
+
+def _eu_ends_de_minimis(net):
+    for market in EU:
+        if market in net.node_index:
+            net = sc.set_market(net, market, de_minimis=None)
+    return net
+
+
+# edit kind -> (network, shipments, inventory) -> edited inputs; ids exist in routing.synth.large_network
+EDITS = {
+    "close-bonded": lambda n, s, i: (sc.close_node(n, "BE-LGG-BW"), s, i),
+    "close-lane": lambda n, s, i: (sc.close_lane(n, "SZX-JFK-air"), s, i),
+    "capacity-air-SZX-x0.7": lambda n, s, i: (sc.scale_capacity(n, factor=0.7, mode="air", lane_from="CN-SZX-HUB"),
+                                              s, i),
+    "lane-cost-x1.2": lambda n, s, i: (sc.scale_cost(n, 1.2, lane="SZX-FRA-air"), s, i),
+    "fuel-surcharge-12pct": lambda n, s, i: (sc.fuel_surcharge(n, 0.12), s, i),
+    "eu-de-minimis-ends": lambda n, s, i: (_eu_ends_de_minimis(n), s, i),
+    "promise-DE-4d": lambda n, s, i: (sc.set_market(n, "DE", promise_days=4), s, i),
+    "target-US-95pct": lambda n, s, i: (sc.set_market(n, "US", on_time_target=0.95), s, i),
+    "add-lane": lambda n, s, i: (sc.add_lane(n, **{"id": "SZX-FRA-air-2", "from": "CN-SZX-HUB", "to": "DE-FRA-GW",
+                                                   "mode": "air", "transit_days": 2, "cost_per_kg": 3.0,
+                                                   "cost_per_parcel": 1.0}), s, i),
+    "demand-US-x2": lambda n, s, i: (n, sc.scale_demand(s, n, 2.0, market="US", seed=1), i),
+    "stock-LAX-x0.5": lambda n, s, i: (n, s, sc.scale_stock(i, 0.5, node="US-LAX-BW", net=n)),
+}
+STOCK_EDITS = {"stock-LAX-x0.5"}  # planned with an inventory (generated from the demand)
+
+_BASE: dict[tuple[str, bool], routing.Result] = {}
+_COLD: dict[tuple[str, str], float] = {}
+
+
+def _inputs(size_id: str, with_stock: bool):
+    inst = build_instance(size_id)
+    net = routing.load_network(inst.network)
+    ships = routing.load_shipments(inst.shipments_file, net)
+    inv = None
+    if with_stock:
+        path = inst.shipments_file.parent / "inventory.parquet"
+        if not path.exists():
+            import pyarrow.parquet as pq
+
+            write_table(generate_inventory(net, pq.read_table(inst.shipments_file)), path, "parquet")
+        inv = load_inventory(path, net)
+    return inst, net, ships, inv
+
+
+def _base(size_id: str, with_stock: bool, options) -> routing.Result:
+    key = (size_id, with_stock)
+    if key not in _BASE:
+        _, net, ships, inv = _inputs(size_id, with_stock)
+        _BASE[key] = solve(net, ships, inv, options=options)
+    return _BASE[key]
+
+
+@pytest.mark.parametrize("mode", ["cold", "warm"])
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_replan(benchmark, size_id, edit, mode, solve_options):
+    """One edit re-planned cold (from scratch) or warm (from the base result)."""
+    with_stock = edit in STOCK_EDITS
+    inst, net, ships, inv = _inputs(size_id, with_stock)
+    options = solve_options("aggregate")  # what `auto` picks at 100k and beyond; keeps the smoke size quick
+    base = _base(size_id, with_stock, options)
+    edited = EDITS[edit](net, ships, inv)
+    kwargs = {"options": options, **({"base": base} if mode == "warm" else {})}
+    t = time.perf_counter()
+    result = benchmark.pedantic(solve, args=edited, kwargs=kwargs, rounds=1, iterations=1)
+    seconds = time.perf_counter() - t
+    s = result.summary_data
+    benchmark.extra_info.update({
+        "shipments": len(edited[1]), "objective": s["objective"], "lower_bound": s["lower_bound"], "gap": s["gap"],
+        "status": s["status"], "strategy": s["strategy"], "peak_memory_mb": round(peak_memory_mb()),
+        "seconds": {k: round(v, 2) for k, v in s["seconds"].items()}, "base_objective": base.objective,
+    })
+    if mode == "cold":
+        _COLD[(size_id, edit)] = (seconds, s["objective"])
+    else:
+        benchmark.extra_info["warm"] = s["warm"]
+        if (size_id, edit) in _COLD:
+            cold_seconds, cold_objective = _COLD[(size_id, edit)]
+            benchmark.extra_info.update({"cold_seconds": cold_seconds, "cold_objective": cold_objective,
+                                         "warm_over_cold": seconds / cold_seconds})
+        # a warm plan is a plan of the edited inputs: never worse than its own bound, no parcel lost
+        assert s["lower_bound"] <= s["objective"] + 1e-6
+        assert sum(s["counts"].values()) == len(edited[1])
