@@ -266,7 +266,7 @@ def _improvable(model: Model, cand: Candidates, values: np.ndarray, priced: np.n
 
 def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndarray, focus: np.ndarray,
                     options: SolveOptions, progress: Progress, neighbours: int = 40,
-                    max_rounds: int = 4, gap: float = 5e-4) -> Solution:
+                    max_rounds: int = 3, gap: float = 5e-4) -> Solution:
     """Re-optimise the ``focus`` shipments (see :func:`local_focus`) around the carried plan.
 
     Pricing rounds: solve the LP over the free shipments (focus plus whoever holds the capacity rows
