@@ -195,7 +195,7 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
 
 def priced_costs(model: Model, cand: Candidates, price: np.ndarray, mu: np.ndarray) -> np.ndarray:
     """c_so + π·a_so − μ·on_so per variable: its cost at the given row prices."""
-    A_res = model.A[model.res_row0:model.target_row0, :model.n_x]
+    A_res = model.A_res
     priced = cand.var_cost + A_res.T @ price
     market_row = np.full(int(cand.destination.max(initial=0)) + 1, -1, dtype=np.int64)
     market_row[model.target_markets] = np.arange(len(model.target_markets))
@@ -213,7 +213,7 @@ def _neighbours(model: Model, cand: Candidates, priced: np.ndarray, values: np.n
     open_vars = np.flatnonzero(free[:n_x] & (cand.var_cost < model.unassigned_penalty))
     if not len(open_vars) or per_row <= 0:
         return out
-    A_res = model.A[model.res_row0:model.target_row0, :n_x]
+    A_res = model.A_res
     sub_open = A_res[:, open_vars].tocoo()
     rows = np.unique(sub_open.row)
     if tight_only and len(rows):
@@ -308,7 +308,7 @@ def _disaggregate(model: Model, cand: Candidates, cls: Classes, z: np.ndarray, c
 def _shed_overload(model: Model, cand: Candidates, values: np.ndarray) -> np.ndarray:
     """Unassign parcels from rows that the averaged kg overfilled, heaviest first, until each fits."""
     n_x = model.n_x
-    A_res = model.A[model.res_row0:model.target_row0, :n_x].tocsr()
+    A_res = model.A_res
     for _ in range(50):
         load = A_res @ values[:n_x]
         over = np.flatnonzero(load > model.res_cap + 1e-9)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -61,6 +62,11 @@ class Model:
     @property
     def target_row0(self) -> int:
         return self.n_u + len(self.res_keys)
+
+    @cached_property
+    def A_res(self) -> sp.csr_matrix:
+        """Capacity rows × option columns: kg, parcels or units each option takes of each row."""
+        return self.A[self.res_row0:self.target_row0, :self.n_x].tocsr()
 
     def to_ortools(self, integral: bool, fixed: np.ndarray | None = None) -> mbh.ModelBuilderHelper:
         """The model in OR-Tools' model builder, filled from the sparse arrays in one call;

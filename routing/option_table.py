@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .network import Network
-from .routes import Route, enumerate_routes, route_costs
+from .routes import Route, RouteCosts, enumerate_routes, route_costs
 from .schedules import RES_LANE, RES_NODE, RES_STOCK, Schedule, enumerate_schedules
 from .shipments import CHANNEL_BONDED, CHANNEL_JIT, Inventory, Shipments
 
@@ -93,6 +93,8 @@ class OptionTable:
     has_bonded: np.ndarray  # per group: the pair has a bonded route (timing aside)
     group_pair: np.ndarray  # per group, origin × n_nodes + destination
     group_routes: np.ndarray  # (G, 2): the pair's routes are ``routes[lo:hi]``
+    route_lanes: np.ndarray  # (routes, max legs) lane indices, -1 padded
+    rc: RouteCosts  # cost coefficients of ``routes`` on the table's network
 
     @property
     def K(self) -> int:
@@ -231,7 +233,7 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
         no_route=np.array([pair_routes[p][0] == pair_routes[p][1] for p in g_pair.tolist()], dtype=bool),
         has_jit=np.array([pair_kind[p][0] for p in g_pair.tolist()], dtype=bool),
         has_bonded=np.array([pair_kind[p][1] for p in g_pair.tolist()], dtype=bool),
-        group_pair=g_pair,
+        group_pair=g_pair, route_lanes=_padded_lanes(routes), rc=rc,
         group_routes=np.array([pair_routes[p] for p in g_pair.tolist()], dtype=np.int64).reshape(-1, 2),
     )
 
@@ -255,12 +257,20 @@ def find_groups(table: OptionTable, shipments: Shipments, order_day: np.ndarray,
     return np.where(hit, order[pos], -1).astype(np.int64)
 
 
-def open_routes(network: Network, routes: list[Route]) -> np.ndarray:
-    """Per route: every lane and node on it is open."""
+def _padded_lanes(routes: list[Route]) -> np.ndarray:
+    width = max((len(r.lanes) for r in routes), default=1)
+    out = np.full((len(routes), width), -1, dtype=np.int64)
+    for i, r in enumerate(routes):
+        out[i, :len(r.lanes)] = r.lanes
+    return out
+
+
+def open_routes(network: Network, route_lanes: np.ndarray) -> np.ndarray:
+    """Per route (lanes as in :attr:`OptionTable.route_lanes`): every lane and node on it is open."""
     closed_node = {n.id for n in network.nodes if n.closed}
     lane_closed = np.array([ln.closed or ln.origin in closed_node or ln.dest in closed_node for ln in network.lanes]
-                           + [False])
-    return np.array([not lane_closed[list(r.lanes)].any() for r in routes], dtype=bool)
+                           + [False])  # the padding (-1) reads the trailing False
+    return ~lane_closed[route_lanes].any(axis=1)
 
 
 def reprice_table(table: OptionTable, network: Network, lane_cls: np.ndarray, group_of: np.ndarray) -> OptionTable:
@@ -269,7 +279,7 @@ def reprice_table(table: OptionTable, network: Network, lane_cls: np.ndarray, gr
     anything closed emptied, shipments pointed at their groups by ``group_of``."""
     routes = table.routes
     rc = route_costs(network, routes, lane_cls)
-    is_open = open_routes(network, routes)
+    is_open = open_routes(network, table.route_lanes)
     r = np.maximum(table.route, 0)
     keep = (table.route >= 0) & is_open[r] if len(routes) else table.route >= 0
     n_div = table.kgcoef.shape[2]
@@ -282,7 +292,7 @@ def reprice_table(table: OptionTable, network: Network, lane_cls: np.ndarray, gr
         table, group_of=group_of, route=np.where(keep, table.route, -1),
         fixed=np.where(keep, rc.fixed[r], 0.0), storage=np.where(keep, rc.storage_per_kg[r], 0.0),
         kgcoef=np.where(keep[..., None], rc.per_kg[r][..., :n_div], 0.0),
-        no_route=~(has_jit | has_bonded), has_jit=has_jit, has_bonded=has_bonded,
+        no_route=~(has_jit | has_bonded), has_jit=has_jit, has_bonded=has_bonded, rc=rc,
     )
 
 

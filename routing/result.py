@@ -125,8 +125,8 @@ def _unassigned_reasons(model: Model, cand: Candidates, values: np.ndarray, ship
     if len(ships) == 0:
         return out
     n_x = model.n_x
-    load = model.A[model.res_row0:model.target_row0, :n_x] @ values[:n_x]
-    A_res = model.A[model.res_row0:model.target_row0, :n_x].tocsc()
+    load = model.A_res @ values[:n_x]
+    A_res = model.A_res.tocsc()
     kinds = unpack_key(model.res_keys)[0]
     pos = {s: i for i, s in enumerate(ships.tolist())}
     for j in np.flatnonzero(np.isin(cand.var_ship, ships)).tolist():
@@ -164,7 +164,8 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
     v = ship_var[a_idx]
     r = cand.var_route[v]
     routes = cand.routes
-    rc = route_costs(network, routes, cand.lane_divclass)
+    # the table's coefficients were computed on this network (route_costs: the same numbers, again)
+    rc = cand.table.rc if cand.table is not None else route_costs(network, routes, cand.lane_divclass)
     is_bonded = np.array([rt.bonded for rt in routes], dtype=bool)
     w = shipments.weight_kg[a_idx]
     val = shipments.value[a_idx]
@@ -320,17 +321,21 @@ def _summary(network: Network, shipments: Shipments, inventory: Inventory | None
     routable = status != "unroutable"
     markets: dict[str, Any] = {}
     dest = shipments.destination
+    n_nodes = len(network.nodes)
+
+    def per_market(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(dest[mask], weights=None if weights is None else weights[mask], minlength=n_nodes)
+
+    everyone = np.ones(len(dest), dtype=bool)
+    count, ships_m = per_market(everyone), per_market(routable)
+    on_m, assigned_m = per_market(assigned & on_time), per_market(assigned)
+    kg_m, cost_m = per_market(assigned, shipments.weight_kg), per_market(everyone, cost_total)
+    jit_m = per_market(assigned & (channel == "jit"))
     for m, node in enumerate(network.nodes):
-        if node.kind != "market":
+        if node.kind != "market" or not count[m]:
             continue
-        mine = dest == m
-        if not mine.any():
-            continue
-        ships = int((mine & routable).sum())
-        on = int((mine & assigned & on_time).sum())
-        n_assigned = int((mine & assigned).sum())
-        kg = float(shipments.weight_kg[mine & assigned].sum())
-        cost = float(cost_total[mine].sum())
+        ships, on, n_assigned = int(ships_m[m]), int(on_m[m]), int(assigned_m[m])
+        kg, cost = float(kg_m[m]), float(cost_m[m])
         target = node.on_time_target
         need = math.ceil(target * ships - 1e-9) if target is not None else 0
         markets[node.id] = {
@@ -341,9 +346,9 @@ def _summary(network: Network, shipments: Shipments, inventory: Inventory | None
             "shortfall": max(0, need - on),
             "cost": cost,
             "cost_per_kg": cost / kg if kg > 0 else 0.0,
-            "jit_share": float((mine & (channel == "jit")).sum()) / n_assigned if n_assigned else 0.0,
+            "jit_share": float(jit_m[m]) / n_assigned if n_assigned else 0.0,
         }
-    load = model.A[model.res_row0:model.target_row0, :n_x] @ values[:n_x]
+    load = model.A_res @ values[:n_x]
     load = np.where(np.abs(load) < 1e-12, 0.0, load)
     price = np.zeros(len(model.res_keys)) if solution.duals is None else \
         -solution.duals[model.res_row0:model.target_row0]

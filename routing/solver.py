@@ -190,7 +190,7 @@ def greedy_plan(model: Model, cand: Candidates, preference: np.ndarray | None = 
     values = np.zeros(model.n_cols)
     if preference is None:
         preference = np.zeros(n_x)
-    A_res = model.A[model.res_row0:model.target_row0, :n_x].tocsc()
+    A_res = model.A_res.tocsc()
     load = np.zeros(len(model.res_keys))
     cap = model.res_cap + 1e-9
     order = np.lexsort((cand.var_cost, -preference, cand.var_ship))
@@ -522,10 +522,10 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
         strategy = "exact" if model.n_cols <= EXACT_MAX_COLUMNS else "aggregate"
     if strategy == "exact":
         solution = optimise(model, cand, options, progress, start=start)
-    elif start is not None and (focus := local_focus(base, model, cand, start, base_of, moved)).sum() <= \
+    elif start is not None and (local := local_focus(base, model, cand, start, base_of, moved))[0].sum() <= \
             LOCAL_MAX_SHARE * max(1, len(shipments)):
         strategy = "warm-local"
-        solution = improve_locally(base, model, cand, start, focus, options, progress)
+        solution = improve_locally(base, model, cand, start, local[0], local[1], options, progress)
     else:
         solution = optimise_aggregate(network, shipments, inventory, cand, model, settings, options, progress)
     solution.info["strategy"] = strategy

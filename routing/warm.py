@@ -33,6 +33,7 @@ from .option_table import changed_groups, find_groups, reprice_table, shipment_d
 from .options import Candidates, PlanSettings, build_candidates, make_candidates, price_options
 from .progress import Progress
 from .shipments import Inventory, Shipments
+from .warm_lp import RestrictedLP
 
 if TYPE_CHECKING:
     from .result import Result
@@ -265,9 +266,10 @@ def _improvable(model: Model, cand: Candidates, values: np.ndarray, priced: np.n
 
 
 def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndarray, focus: np.ndarray,
-                    options: SolveOptions, progress: Progress, neighbours: int = 40,
-                    max_rounds: int = 3, gap: float = 5e-4) -> Solution:
-    """Re-optimise the ``focus`` shipments (see :func:`local_focus`) around the carried plan.
+                    carried: tuple[np.ndarray, np.ndarray, np.ndarray], options: SolveOptions, progress: Progress,
+                    neighbours: int = 40, max_rounds: int = 3, gap: float = 5e-4) -> Solution:
+    """Re-optimise the ``focus`` shipments around the carried plan (both from :func:`local_focus`, with
+    ``carried``, its prices).
 
     Pricing rounds: solve the LP over the free shipments (focus plus whoever holds the capacity rows
     they need) with the rest held; take its row duals as the new prices; free every held shipment
@@ -276,21 +278,21 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
     small MIP for the rest); shipments the rounding leaves unassigned although an option is open get
     one more repair round. The lower bound is the Lagrangian bound of the full model at the better of
     the carried and the final prices."""
-    from .solver import Solution, restricted_lp, restricted_lp_round
+    from .solver import Solution, restricted_lp_round
 
     deadline = time.perf_counter() + options.time_limit
     n_x, n_u = model.n_x, model.n_u
     n_ships = len(cand.unroutable_reason)
-    price0, mu0 = carried_prices(base, model)
-    priced = priced_costs(model, cand, price0, mu0)
-    price, mu = price0.copy(), mu0.copy()
-    ships = focus.copy()
-    free = _ship_columns(model, cand, ships)
+    price0, mu0, priced0 = carried
+    priced, price, mu, bound_now = priced0, price0, mu0, -np.inf
+    free = _ship_columns(model, cand, focus)
     free |= _neighbours(model, cand, priced, start, free, per_row=neighbours, tight_only=True)
     values, lp, rounds = start, None, 0
     with progress.phase("solve", f"warm: {int(focus.sum()):,} shipments to re-optimise") as info:
-        while free[:n_x + n_u].any() and rounds < max_rounds and time.perf_counter() < deadline:
-            lp = restricted_lp(model, start, free, max(0.5, deadline - time.perf_counter()))
+        restricted = RestrictedLP(model, start, max(0.5, deadline - time.perf_counter()))
+        restricted.add(free)
+        while rounds < max_rounds and time.perf_counter() < deadline:
+            lp = restricted.solve()
             rounds += 1
             seen = ~np.isnan(lp[1])
             res = slice(model.res_row0, model.target_row0)
@@ -298,17 +300,16 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
             mu = np.where(seen[model.target_row0:], np.maximum(0.0, np.nan_to_num(lp[1][model.target_row0:])), mu)
             priced = priced_costs(model, cand, price, mu)
             lp_obj = float(model.cost @ lp[0])
-            if (lp_obj - lagrangian_bound(model, cand, price, mu, n_ships, priced)) <= gap * max(1.0, abs(lp_obj)):
+            bound_now = lagrangian_bound(model, cand, price, mu, n_ships, priced)
+            if lp_obj - bound_now <= gap * max(1.0, abs(lp_obj)):
                 break  # the LP over the held plan is within ``gap`` of the full model's bound
             held = ~np.zeros(n_ships, dtype=bool)
-            held[model.u_ship[free[n_x:n_x + n_u]]] = False
+            held[model.u_ship[restricted.free[n_x:n_x + n_u]]] = False
             more = _improvable(model, cand, start, priced, n_ships) & held
-            if not more.any():
-                break
-            ships |= more
-            free |= _ship_columns(model, cand, more)
-            if free[:n_x + n_u].sum() > LOCAL_MAX_SHARE * (n_x + n_u):
-                break  # the edit reaches too far for a local LP to pay off: round what we have
+            if not more.any() or restricted.free[:n_x + n_u].sum() > LOCAL_MAX_SHARE * (n_x + n_u):
+                break  # nothing left to price in, or the edit reaches too far for a local LP to pay off
+            restricted.add(_ship_columns(model, cand, more))
+        free = restricted.free
         if lp is not None:
             again = restricted_lp_round(model, start, free, options, max(0.5, deadline - time.perf_counter()),
                                         (lp[0], np.nan_to_num(lp[1])))
@@ -326,8 +327,7 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
         n_free = int(free[:n_x + n_u].sum())
         info["done"] = (f"{n_free:,} columns re-optimised, {rounds} pricing round(s), "
                         f"{float(model.cost @ start):,.2f} -> {float(model.cost @ values):,.2f}")
-    bounds = [(lagrangian_bound(model, cand, price0, mu0, n_ships), price0, mu0),
-              (lagrangian_bound(model, cand, price, mu, n_ships, priced), price, mu)]
+    bounds = [(lagrangian_bound(model, cand, price0, mu0, n_ships, priced0), price0, mu0), (bound_now, price, mu)]
     bound, p_best, mu_best = max(bounds, key=lambda b: b[0])
     obj = float(model.cost @ values)
     out_duals = np.zeros(model.n_rows)
@@ -340,10 +340,12 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
 
 
 def local_focus(base: Result, model: Model, cand: Candidates, start: np.ndarray, base_of: np.ndarray,
-                moved: np.ndarray) -> np.ndarray:
+                moved: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Shipments a local re-optimisation must look at: new ones, those whose carried choice is gone,
     costs something else now (``moved``) or is no longer the cheapest at the carried prices, those on
-    a row whose capacity changed, and every shipment of a market whose on-time need changed."""
+    a row whose capacity changed, and every shipment of a market whose on-time need changed.
+
+    Returns (focus per shipment, the carried prices: capacity rows, target rows, every option priced)."""
     n_x, n_u = model.n_x, model.n_u
     n_ships = len(cand.unroutable_reason)
     price, mu = carried_prices(base, model)
@@ -359,7 +361,7 @@ def local_focus(base: Result, model: Model, cand: Candidates, start: np.ndarray,
     focus[u] = (cur[u] > best[u] + 1e-7 * np.maximum(1.0, np.abs(best[u]))) | (base_of[u] < 0) | moved[u]
     rows = np.flatnonzero(changed_rows(base, model))
     if len(rows):
-        on_rows = np.unique(model.A[model.res_row0 + rows, :n_x].indices)
+        on_rows = np.unique(model.A_res[rows].indices)
         focus[cand.var_ship[on_rows[start[on_rows] > 0.5]]] = True
     bm = base.model
     old_need = dict(zip(bm.target_markets.tolist(), bm.target_need.tolist(), strict=True))
@@ -367,7 +369,7 @@ def local_focus(base: Result, model: Model, cand: Candidates, start: np.ndarray,
              if old_need.get(m) != need]
     if moved:
         focus |= np.isin(cand.destination, moved)
-    return focus
+    return focus, (price, mu, priced)
 
 
 __all__ = ["carry_plan", "improve_locally", "local_focus", "match_shipments", "table_blocker", "warm_candidates"]
