@@ -180,9 +180,11 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
     exempt = ~is_bonded[r] & ~np.isnan(de_min) & (val <= np.nan_to_num(de_min, nan=-1.0))
     duty = np.where(exempt, 0.0, duty_rate * val)
     sched = cand.var_sched[v]
-    s_delivery = np.array([sc.delivery for sc in cand.schedules] or [0], dtype=np.int64)
-    s_dispatch = np.array([sc.departures[0] for sc in cand.schedules] or [0], dtype=np.int64)
-    delivery_off, dispatch_off = s_delivery[sched], s_dispatch[sched]
+    used_s, sched_code = np.unique(sched, return_inverse=True)  # only the schedules in the plan
+    s_delivery = np.array([cand.schedules[k].delivery for k in used_s.tolist()], dtype=np.int64)
+    s_dispatch = np.array([cand.schedules[k].departures[0] for k in used_s.tolist()], dtype=np.int64)
+    delivery_off = s_delivery[sched_code] if len(sched) else np.zeros(0, dtype=np.int64)
+    dispatch_off = s_dispatch[sched_code] if len(sched) else np.zeros(0, dtype=np.int64)
     late_days = np.maximum(0, delivery_off - cand.promise[a_idx])
     late_rate = np.array([nd.late_penalty_per_day for nd in network.nodes])[dest]
     penalty = late_rate * late_days
@@ -201,11 +203,13 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
         drift = np.abs(cost_total[a_idx] - cand.var_cost[v]).max()
         assert drift < 1e-6 * max(1.0, float(np.abs(cand.var_cost).max())), f"cost mismatch {drift}"
 
+    used_r, r_code = np.unique(r, return_inverse=True)  # only the routes in the plan are named
     route_code = np.zeros(n, dtype=np.int32)
-    route_code[a_idx] = r
+    route_code[a_idx] = r_code
     route_col = pa.DictionaryArray.from_arrays(
         pa.array(route_code, pa.int32(), mask=~assigned),
-        pa.array([">".join(network.nodes[k].id for k in rt.nodes) for rt in routes] or [""])).cast(pa.string())
+        pa.array([">".join(network.nodes[k].id for k in routes[i].nodes) for i in used_r.tolist()] or [""])
+    ).cast(pa.string())
     channel = np.full(n, None, dtype=object)
     channel[a_idx] = np.where(is_bonded[r], "bonded", "jit") if len(a_idx) else []
     dispatch = np.zeros(n, dtype=np.int64)

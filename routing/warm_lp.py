@@ -95,7 +95,10 @@ class RestrictedLP:
                        sub.indptr[:-1].astype(np.int32), self.row_pos[sub.indices].astype(np.int32), sub.data)
         self.cols = np.concatenate([self.cols, new])
         self.free[new] = True
-        self.col_status += [_BASIC if v > 0.5 else _LOWER for v in self.start[new].tolist()]
+        status = [_LOWER] * len(new)
+        for k in np.flatnonzero(self.start[new] > 0.5).tolist():
+            status[k] = _BASIC
+        self.col_status += status
         return len(new)
 
     def solve(self) -> tuple[np.ndarray, np.ndarray, float]:
