@@ -203,9 +203,7 @@ def carry_plan(base: Result, cand: Candidates, model: Model, base_of: np.ndarray
         hit = keys[order][pos] == want
         new_var = order[pos[hit]]
         values[new_var] = 1.0
-        same = np.abs(cand.var_cost[new_var] - bc.var_cost[chosen[ok][hit]]) <= 1e-9 * np.maximum(
-            1.0, np.abs(cand.var_cost[new_var]))
-        moved[cand.var_ship[new_var[same]]] = False
+        moved[cand.var_ship[new_var]] = False
     values = _shed_overload(model, cand, values)
     moved[model.u_ship[model.A[:model.n_u, :model.n_x] @ values[:model.n_x] < 0.5]] |= True
     return _fill_unassigned(model, values), moved
