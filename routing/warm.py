@@ -341,7 +341,8 @@ def local_focus(base: Result, model: Model, cand: Candidates, start: np.ndarray,
                 moved: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Shipments a local re-optimisation must look at: new ones, those whose carried choice is gone,
     costs something else now (``moved``) or is no longer the cheapest at the carried prices, those on
-    a row whose capacity changed, and every shipment of a market whose on-time need changed.
+    a row whose capacity changed, and for a market whose on-time need changed, the shipments that
+    can switch between late and on time most cheaply.
 
     Returns (focus per shipment, the carried prices: capacity rows, target rows, every option priced)."""
     n_x, n_u = model.n_x, model.n_u
@@ -361,13 +362,37 @@ def local_focus(base: Result, model: Model, cand: Candidates, start: np.ndarray,
     if len(rows):
         on_rows = np.unique(model.A_res[rows].indices)
         focus[cand.var_ship[on_rows[start[on_rows] > 0.5]]] = True
+    focus |= _target_flips(base, model, cand, start, priced, n_ships)
+    return focus, (price, mu, priced)
+
+
+def _target_flips(base: Result, model: Model, cand: Candidates, start: np.ndarray, priced: np.ndarray,
+                  n_ships: int, extra: int = 200) -> np.ndarray:
+    """Per market whose on-time need changed by d parcels: the 2d + ``extra`` shipments that switch
+    most cheaply (at the carried prices) between late and on time in the needed direction."""
+    n_x = model.n_x
+    out = np.zeros(n_ships, dtype=bool)
     bm = base.model
     old_need = dict(zip(bm.target_markets.tolist(), bm.target_need.tolist(), strict=True))
-    moved = [m for m, need in zip(model.target_markets.tolist(), model.target_need.tolist(), strict=True)
-             if old_need.get(m) != need]
-    if moved:
-        focus |= np.isin(cand.destination, moved)
-    return focus, (price, mu, priced)
+    chosen = np.flatnonzero(start[:n_x] > 0.5)
+    cur = np.full(n_ships, np.inf)
+    cur[cand.var_ship[chosen]] = priced[chosen]
+    on_now = np.zeros(n_ships, dtype=bool)
+    on_now[cand.var_ship[chosen[cand.var_ontime[chosen]]]] = True
+    best_on = ship_min(np.where(cand.var_ontime, priced, np.inf), cand.var_ship, n_ships)
+    best_late = ship_min(np.where(cand.var_ontime, np.inf, priced), cand.var_ship, n_ships)
+    for m, need in zip(model.target_markets.tolist(), model.target_need.tolist(), strict=True):
+        change = need - old_need.get(m, 0)
+        if change == 0:
+            continue
+        mine = cand.destination == m
+        # more on-time parcels needed: late ones that can turn on time; fewer: on-time ones that can turn late
+        able = mine & (~on_now & np.isfinite(best_on) if change > 0 else on_now & np.isfinite(best_late))
+        with np.errstate(invalid="ignore"):
+            step = (best_on if change > 0 else best_late) - cur
+        ships = np.flatnonzero(able)
+        out[ships[np.argsort(step[ships], kind="stable")[: 2 * abs(change) + extra]]] = True
+    return out
 
 
 __all__ = ["carry_plan", "improve_locally", "local_focus", "match_shipments", "table_blocker", "warm_candidates"]
