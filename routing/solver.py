@@ -485,6 +485,12 @@ def optimise_aggregate(network: Network, shipments: Shipments, inventory: Invent
                     lp_objective=bound, duals=duals, info=info)
 
 
+def _gap(solution: Solution) -> float:
+    """Relative distance of a solution's internal objective (shortfall penalties included) to its bound."""
+    obj = solution.internal_objective
+    return (obj - solution.internal_bound) / max(1.0, abs(obj))
+
+
 def solve(network: Network, shipments: Shipments, inventory: Inventory | None = None, *,
           settings: PlanSettings | None = None, options: SolveOptions | None = None,
           progress: Progress | None = None, load_seconds: float = 0.0, base: Result | None = None) -> Result:
@@ -494,7 +500,7 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
     re-plan (:mod:`routing.warm`): its option table, candidates and plan are reused where the edit
     leaves them valid. ``settings`` and ``options`` default to the base's.
     """
-    from .warm import LOCAL_MAX_SHARE, carry_plan, improve_locally, local_focus, warm_candidates
+    from .warm import LOCAL_MAX_SHARE, NEW_MAX_SHARE, carry_plan, improve_locally, local_focus, warm_candidates
 
     if base is not None:
         settings = settings or base.settings
@@ -522,10 +528,19 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
         strategy = "exact" if model.n_cols <= EXACT_MAX_COLUMNS else "aggregate"
     if strategy == "exact":
         solution = optimise(model, cand, options, progress, start=start)
-    elif start is not None and (local := local_focus(base, model, cand, start, base_of, moved))[0].sum() <= \
+    elif start is not None and (base_of < 0).sum() <= NEW_MAX_SHARE * len(shipments) and \
+            (local := local_focus(base, model, cand, start, base_of, moved))[0].sum() <= \
             LOCAL_MAX_SHARE * max(1, len(shipments)):
         strategy = "warm-local"
         solution = improve_locally(base, model, cand, start, local[0], local[1], options, progress)
+        # a local answer far weaker than the base plan was (a target the neighbourhood could not meet,
+        # an edit that reached further than it looked): plan the reused options from scratch as well
+        local_gap = _gap(solution)
+        if local_gap > max(2e-3, 2.0 * base.summary_data["gap"]):
+            wide = optimise_aggregate(network, shipments, inventory, cand, model, settings, options, progress)
+            if wide.internal_objective < solution.internal_objective:
+                solution, strategy = wide, "aggregate"
+            warm_info = {**warm_info, "local_gap": local_gap, "fallback": "aggregate"}
     else:
         solution = optimise_aggregate(network, shipments, inventory, cand, model, settings, options, progress)
     solution.info["strategy"] = strategy

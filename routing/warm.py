@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .result import Result
     from .solver import Solution, SolveOptions
 
+NEW_MAX_SHARE = 0.1  # more new shipments than this share: a broad edit, planned by the aggregate strategy
 LOCAL_MAX_SHARE = 0.25  # re-optimise locally while at most this share of shipments needs it
 _SHIP_COLUMNS = ("origin", "destination", "order_date", "weight_kg", "volume_cm3", "value", "sku", "quantity",
                  "channel", "promise_days")
