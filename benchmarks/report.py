@@ -41,7 +41,7 @@ def rows(path: Path) -> list[str]:
 
 
 def warm_rows(path: Path) -> list[str]:
-    """Warm re-plan cases (benchmarks/test_warm.py) that ran after their cold twin."""
+    """Warm re-plan cases (benchmarks/test_whatif.py) that ran after their cold twin."""
     out = []
     for b in json.loads(path.read_text())["benchmarks"]:
         e = b.get("extra_info", {})

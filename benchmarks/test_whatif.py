@@ -2,7 +2,7 @@
 ``solve(..., base=base_result)``. Both record objective, lower bound and gap; the warm case also
 the cold time and the ratio warm / cold (``python benchmarks/report.py`` prints them side by side).
 
-    pytest benchmarks/test_warm.py --bench-sizes 100k --benchmark-json warm.json
+    pytest benchmarks/test_whatif.py --bench-sizes 100k --benchmark-json warm.json
 """
 
 from __future__ import annotations
