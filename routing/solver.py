@@ -509,15 +509,14 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
     options = options or SolveOptions()
     progress = progress or Progress(quiet=True)
     t0 = time.perf_counter()
-    touched = None
     with progress.phase("routes", f"{len(shipments):,} shipments") as info:
         if base is None:
             cand = build_candidates(network, shipments, inventory, settings)
         else:
-            cand, base_of, touched, warm_info = warm_candidates(base, network, shipments, inventory, settings)
+            cand, base_of, warm_info = warm_candidates(base, network, shipments, inventory, settings)
         info["done"] = (f"{cand.stats['routes']:,} routes, {cand.stats['schedules']:,} schedules, "
                         f"{cand.n_vars:,} options kept ({cand.stats['pruned_options']:,} dominated)")
-        if touched is not None:
+        if base is not None:
             info["done"] += f"; warm: table {warm_info['table']}, {warm_info['repriced']:,} shipments re-priced"
     with progress.phase("build") as info:
         model = build_model(network, shipments, inventory, cand, settings.unassigned_penalty)

@@ -11,11 +11,16 @@
 3. **Start.** The base plan's choices carried onto the new model (by shipment id, route and
    departures), overfilled capacity rows shed, shortfall recomputed: a feasible plan.
 4. **Optimise.** Small models run the exact strategy with the start as an incumbent, so the warm
-   optimum is the cold optimum. Large ones re-optimise locally: the shipments the edit touched,
-   those whose choice is no longer cheapest at the base plan's shadow prices (prices of rows whose
-   capacity grew are dropped), and their neighbours on the same capacity rows go through a
-   restricted LP and a small MIP; everything else keeps its base choice. The lower bound is the
-   Lagrangian bound of the full model at the best of the base and the re-optimised prices.
+   optimum is the cold optimum. Large ones re-optimise locally (:func:`improve_locally`): the
+   shipments whose carried choice is gone or no longer cheapest at the base plan's shadow prices
+   (prices of rows whose capacity grew are dropped), those on a row whose capacity changed, those
+   that can best meet a changed on-time target, and the holders of the tight rows they need go
+   into an LP started from the carried plan's basis (:mod:`routing.warm_lp`); its duals re-price
+   the held shipments and those with a cheaper option join it, for a few rounds; the LP is then
+   rounded. Everything else keeps its base choice. The lower bound is the Lagrangian bound of the
+   full model at the better of the carried and the re-optimised prices. Edits that reach too far
+   (many new shipments, a quarter of them to re-optimise, a weak local answer) run the aggregate
+   strategy on the reused options instead.
 """
 
 from __future__ import annotations
@@ -110,11 +115,10 @@ def _stock_changed(old: dict | None, new: dict | None, n_skus: int) -> np.ndarra
 
 
 def warm_candidates(base: Result, network: Network, shipments: Shipments, inventory: Inventory | None,
-                    settings: PlanSettings) -> tuple[Candidates, np.ndarray, np.ndarray, dict[str, Any]]:
+                    settings: PlanSettings) -> tuple[Candidates, np.ndarray, dict[str, Any]]:
     """Candidates of the edited inputs, equal to a cold build, reusing the base where valid.
 
-    Returns (candidates, base row of each shipment or -1, which shipments were re-priced, what was
-    reused)."""
+    Returns (candidates, base row of each shipment or -1, what was reused)."""
     bc = base.candidates
     base_of, same_row = match_shipments(base.shipments, shipments)
     epoch = network.epoch or shipments.first_order_date()
@@ -131,7 +135,7 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
     if blocker is not None:
         cand = build_candidates(network, shipments, inventory, settings, epoch=epoch)
         info = {"table": f"rebuilt ({blocker})", "repriced": len(shipments), "kept": 0}
-        return cand, base_of, np.ones(len(shipments), dtype=bool), info
+        return cand, base_of, info
 
     table = reprice_table(bc.table, network, data.lane_divclass, group_of)
     stock = stocked_skus(inventory, shipments.sku_names.to_pylist()) if inventory is not None else None
@@ -161,7 +165,7 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
     cand = make_candidates(table, data, inventory, stock, merged, reason, pruned)
     info = {"table": "reused" if not changed_groups(bc.table, table).any() else "reused, re-priced",
             "repriced": int(touched.sum()), "kept": len(kept_new)}
-    return cand, base_of, touched, info
+    return cand, base_of, info
 
 
 def _schedule_map(old: list, new: list) -> np.ndarray:

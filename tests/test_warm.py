@@ -152,6 +152,7 @@ def test_local_warm_replan_is_valid_and_close_to_the_optimum(medium, edit):
     edited = edit(net)
     warm = routing.solve(edited, ships, base=base)
     assert warm.summary_data["strategy"] == "warm-local"
+    assert routing.solve(edited, ships, base=base).plan.equals(warm.plan)  # deterministic
     out = d / f"warm-{abs(hash(edited))}"
     warm.write(out)
     validate_plan(routing.save_network(edited, out / "network.yaml"), ships_path, out)
