@@ -350,7 +350,7 @@ def _clear_unassigned(model: Model, values: np.ndarray) -> np.ndarray:
 def _fill_unassigned(model: Model, values: np.ndarray) -> np.ndarray:
     """Complete a partial plan: shipments without an option are unassigned; shortfall follows."""
     n_x, n_u = model.n_x, model.n_u
-    rows = model.A[:n_u, :n_x] @ values[:n_x]
+    rows = model.options_taken(values)
     values[n_x:n_x + n_u] = (rows < 0.5).astype(float)
     on = model.A[model.target_row0:, :n_x] @ values[:n_x]
     values[n_x + n_u:] = np.maximum(0.0, model.target_need - on)

@@ -64,6 +64,21 @@ class Model:
         return self.n_u + len(self.res_keys)
 
     @cached_property
+    def A_csc(self) -> sp.csc_matrix:
+        """``A`` by columns (for picking column subsets)."""
+        return self.A.tocsc()
+
+    @cached_property
+    def col_assign_row(self) -> np.ndarray:
+        """Assignment row of each x and u column (its first entry: assignment rows come first)."""
+        csc = self.A_csc
+        return csc.indices[csc.indptr[:self.n_x + self.n_u]]
+
+    def options_taken(self, values: np.ndarray) -> np.ndarray:
+        """Per assignment row (routable shipment): the sum of its option (x) columns in ``values``."""
+        return np.bincount(self.col_assign_row[:self.n_x], weights=values[:self.n_x], minlength=self.n_u)
+
+    @cached_property
     def A_res(self) -> sp.csr_matrix:
         """Capacity rows × option columns: kg, parcels or units each option takes of each row."""
         return self.A[self.res_row0:self.target_row0, :self.n_x].tocsr()

@@ -306,7 +306,7 @@ def _restrict(model: Model, base: np.ndarray, free: np.ndarray) -> tuple[np.ndar
     (held values, free columns' matrix on its rows, those rows, their shifted lower and upper bounds)."""
     held = np.where(free, 0.0, base)
     activity = model.A @ held
-    A_free = model.A[:, free].tocsr()
+    A_free = model.A_csc[:, free].tocsr()
     rows = np.flatnonzero(np.diff(A_free.indptr) > 0)
     return held, A_free[rows], rows, model.row_lb[rows] - activity[rows], model.row_ub[rows] - activity[rows]
 
@@ -360,8 +360,7 @@ def settle_integral(model: Model, values: np.ndarray) -> tuple[np.ndarray, np.nd
     """Shipments an LP solution assigns integrally keep that column (at 1); returns those 0/1 values
     and the mask of the x/u columns of the other, fractional shipments (shortfall columns: False)."""
     k = model.n_x + model.n_u
-    A_assign = model.A[:model.n_u, :k].tocsc()
-    col_row = A_assign.indices  # each x/u column has exactly one entry: its shipment's assignment row
+    col_row = model.col_assign_row
     integral = values[:k] >= 1.0 - 1e-6
     settled = np.zeros(model.n_u, dtype=bool)
     settled[col_row[integral]] = True

@@ -210,7 +210,7 @@ def carry_plan(base: Result, cand: Candidates, model: Model, base_of: np.ndarray
         values[new_var] = 1.0
         moved[cand.var_ship[new_var]] = False
     values = _shed_overload(model, cand, values)
-    moved[model.u_ship[model.A[:model.n_u, :model.n_x] @ values[:model.n_x] < 0.5]] |= True
+    moved[model.u_ship[model.options_taken(values) < 0.5]] = True
     return _fill_unassigned(model, values), moved
 
 
