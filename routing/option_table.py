@@ -278,7 +278,7 @@ def reprice_table(table: OptionTable, network: Network, lane_cls: np.ndarray, gr
     capacitated flags; lanes or nodes may have closed): cost grids recomputed, slots of routes through
     anything closed emptied, shipments pointed at their groups by ``group_of``."""
     routes = table.routes
-    rc = route_costs(network, routes, lane_cls)
+    rc = route_costs(network, routes, lane_cls, table.route_lanes)
     is_open = open_routes(network, table.route_lanes)
     r = np.maximum(table.route, 0)
     keep = (table.route >= 0) & is_open[r] if len(routes) else table.route >= 0

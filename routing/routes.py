@@ -100,17 +100,35 @@ class RouteCosts:
         return self.parcel + self.handling
 
 
-def route_costs(network: Network, routes: list[Route], lane_divclass: np.ndarray) -> RouteCosts:
-    """Cost coefficients of ``routes``; ``lane_divclass`` maps each lane to its chargeable-kg column."""
+def route_costs(network: Network, routes: list[Route], lane_divclass: np.ndarray,
+                route_lanes: np.ndarray | None = None) -> RouteCosts:
+    """Cost coefficients of ``routes``; ``lane_divclass`` maps each lane to its chargeable-kg column.
+
+    ``route_lanes``: the routes' lanes padded with -1 (as an option table keeps them), if at hand."""
     n = max(len(routes), 1)
-    handling, parcel, storage = np.zeros(n), np.zeros(n), np.zeros(n)
-    per_kg = np.zeros((n, int(lane_divclass.max(initial=0)) + 1))
-    for i, r in enumerate(routes):
-        handling[i] = sum(network.nodes[k].handling_cost for k in r.nodes)
-        for ln in r.lanes:
-            parcel[i] += network.lanes[ln].cost_per_parcel
-            per_kg[i, lane_divclass[ln]] += network.lanes[ln].cost_per_kg
-        if r.bonded:
-            b = network.nodes[r.bonded_node]
-            storage[i] = b.storage_cost_per_kg_day * b.dwell_days
+    n_div = int(lane_divclass.max(initial=0)) + 1
+    if route_lanes is None:
+        width = max((len(r.lanes) for r in routes), default=1)
+        route_lanes = np.full((len(routes), width), -1, dtype=np.int64)
+        for i, r in enumerate(routes):
+            route_lanes[i, :len(r.lanes)] = r.lanes
+    lanes, nodes = network.lanes, network.nodes
+    index = network.node_index
+    # per lane (one extra zero entry that the -1 padding reads)
+    lane_parcel = np.array([ln.cost_per_parcel for ln in lanes] + [0.0])
+    lane_kg = np.array([ln.cost_per_kg for ln in lanes] + [0.0])
+    lane_dest = np.array([index[ln.dest] for ln in lanes] + [-1], dtype=np.int64)
+    node_handling = np.array([nd.handling_cost for nd in nodes] + [0.0])
+    parcel, handling, storage = np.zeros(n), np.zeros(n), np.zeros(n)
+    per_kg = np.zeros((n, n_div))
+    if len(routes):
+        on = route_lanes >= 0
+        parcel[:len(routes)] = lane_parcel[route_lanes].sum(axis=1)
+        cls = np.where(on, np.append(lane_divclass, 0)[route_lanes], 0)
+        np.add.at(per_kg, (np.repeat(np.arange(len(routes)), on.sum(axis=1)), cls[on]), lane_kg[route_lanes][on])
+        first = np.array([r.nodes[0] for r in routes], dtype=np.int64)
+        handling[:len(routes)] = node_handling[first] + node_handling[lane_dest[route_lanes]].sum(axis=1)
+        bonded = np.array([r.bonded_node for r in routes], dtype=np.int64)
+        stored = np.array([nd.storage_cost_per_kg_day * nd.dwell_days for nd in nodes] + [0.0])
+        storage[:len(routes)] = stored[bonded]
     return RouteCosts(parcel=parcel, handling=handling, storage_per_kg=storage, per_kg=per_kg)
