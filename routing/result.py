@@ -94,6 +94,11 @@ class Result:
             f"stock rows {len(s['stock'])} (used up {sum(e['units_used'] >= e['units'] for e in s['stock'])})")
         if s["reasons"]:
             lines.append("reasons: " + ", ".join(f"{k} {v}" for k, v in s["reasons"].items()))
+        if "warm" in s:
+            w = s["warm"]
+            lines.append(f"warm re-plan: option table {w['table']}; {w['repriced']:,} shipments re-priced, "
+                         f"{w['kept']:,} kept their options" + (f"; fell back to {w['fallback']}" if "fallback" in w
+                                                                else ""))
         secs = s["seconds"]
         lines.append("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in secs.items()))
         return "\n".join(lines)

@@ -91,6 +91,8 @@ def test_warm_reuses_what_the_edit_leaves_valid(tmp_path):
             for name in ("capacity x0.5 air", "lane cost", "promise", "close lane", "add lane", "demand x2",
                          "capacity on the hub")}
     n = len(ships)
+    text = routing.solve(*EDITS["lane cost"](net, ships, inv), settings=SETTINGS, base=base).summary()
+    assert "warm re-plan: option table reused, re-priced;" in text
     # a capacity value changes no option: the table and every shipment's options are kept
     assert info["capacity x0.5 air"] == {"table": "reused", "repriced": 0, "kept": n}
     # a cost or market edit keeps the table; only the shipments it touches are priced again
