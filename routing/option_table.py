@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .network import Network
-from .routes import Route, RouteCosts, enumerate_routes, route_costs
+from .routes import Route, RouteCosts, enumerate_routes, padded_lanes, route_costs
 from .schedules import RES_LANE, RES_NODE, RES_STOCK, Schedule, enumerate_schedules
 from .shipments import CHANNEL_BONDED, CHANNEL_JIT, Inventory, Shipments
 
@@ -189,7 +189,8 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
 
     pair_kind = {p: (any(not routes[r].bonded for r in range(a, b)), any(routes[r].bonded for r in range(a, b)))
              for p, (a, b) in pair_routes.items()}
-    rc = route_costs(network, routes, lane_cls)
+    route_lanes = padded_lanes(routes)
+    rc = route_costs(network, routes, lane_cls, route_lanes)
     r_bonded = np.array([r.bonded_node for r in routes], dtype=np.int64)
     s_delivery = np.array([s.delivery for s in schedules], dtype=np.int64)
     s_nres = np.array([len(s.resources) for s in schedules], dtype=np.int64)
@@ -233,7 +234,7 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
         no_route=np.array([pair_routes[p][0] == pair_routes[p][1] for p in g_pair.tolist()], dtype=bool),
         has_jit=np.array([pair_kind[p][0] for p in g_pair.tolist()], dtype=bool),
         has_bonded=np.array([pair_kind[p][1] for p in g_pair.tolist()], dtype=bool),
-        group_pair=g_pair, route_lanes=_padded_lanes(routes), rc=rc,
+        group_pair=g_pair, route_lanes=route_lanes, rc=rc,
         group_routes=np.array([pair_routes[p] for p in g_pair.tolist()], dtype=np.int64).reshape(-1, 2),
     )
 
@@ -255,14 +256,6 @@ def find_groups(table: OptionTable, shipments: Shipments, order_day: np.ndarray,
         return np.full(len(want), -1, dtype=np.int64)
     hit = keys[order][pos] == want
     return np.where(hit, order[pos], -1).astype(np.int64)
-
-
-def _padded_lanes(routes: list[Route]) -> np.ndarray:
-    width = max((len(r.lanes) for r in routes), default=1)
-    out = np.full((len(routes), width), -1, dtype=np.int64)
-    for i, r in enumerate(routes):
-        out[i, :len(r.lanes)] = r.lanes
-    return out
 
 
 def open_routes(network: Network, route_lanes: np.ndarray) -> np.ndarray:

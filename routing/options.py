@@ -52,19 +52,15 @@ class PlanSettings:
 
 @dataclass(frozen=True, eq=False)
 class Candidates:
-    """Flat arrays of the model's shipment-option variables and their resource incidences."""
+    """Flat arrays of the model's shipment-option variables and their resource incidences, with the
+    option table they index and the per-shipment inputs they were priced from."""
 
-    epoch: dt.date
-    order_day: np.ndarray  # per shipment, days since epoch
-    destination: np.ndarray  # per shipment, market node index
-    promise: np.ndarray  # per shipment, effective promise days
-    routes: list[Route]
-    schedules: list[Schedule]
-    chargeable: np.ndarray  # (n shipments, n divisor classes) chargeable kg
-    lane_divclass: np.ndarray  # per lane, column of ``chargeable``
+    table: OptionTable
+    data: ShipmentData
     unroutable_reason: np.ndarray  # per shipment, '' when it has options (object array)
     # one entry per variable
     var_ship: np.ndarray
+    var_slot: np.ndarray  # its slot (group × K + k) in ``table``
     var_route: np.ndarray
     var_sched: np.ndarray
     var_cost: np.ndarray
@@ -73,18 +69,61 @@ class Candidates:
     inc_var: np.ndarray
     inc_key: np.ndarray
     inc_coef: np.ndarray
-    stats: dict = field(default_factory=dict)
-    duty_exempt: np.ndarray | None = None  # per shipment: a JIT parcel would pay no duty (de minimis)
-    duty_rate: np.ndarray | None = None  # per shipment: its market's duty rate
-    # what a warm re-plan reuses (see routing.warm)
-    var_slot: np.ndarray | None = None  # per variable, its slot (group × K + k) in ``table``
-    table: OptionTable | None = None
-    data: ShipmentData | None = None
     stock: dict[int, np.ndarray] | None = None  # stocked skus per bonded node (None: unlimited stock)
+    stats: dict = field(default_factory=dict)
 
     @property
     def n_vars(self) -> int:
         return len(self.var_ship)
+
+    # what the table and the shipment inputs hold, under the names the model and the result use
+    @property
+    def epoch(self) -> dt.date:
+        """Day 0 of the plan."""
+        return self.table.epoch
+
+    @property
+    def routes(self) -> list[Route]:
+        return self.table.routes
+
+    @property
+    def schedules(self) -> list[Schedule]:
+        return self.table.schedules
+
+    @property
+    def order_day(self) -> np.ndarray:
+        """Per shipment, days since epoch."""
+        return self.data.order_day
+
+    @property
+    def destination(self) -> np.ndarray:
+        """Per shipment, market node index."""
+        return self.data.destination
+
+    @property
+    def promise(self) -> np.ndarray:
+        """Per shipment, effective promise days."""
+        return self.data.promise
+
+    @property
+    def chargeable(self) -> np.ndarray:
+        """(n shipments, divisor classes) chargeable kg."""
+        return self.data.chargeable
+
+    @property
+    def lane_divclass(self) -> np.ndarray:
+        """Per lane, column of ``chargeable``."""
+        return self.data.lane_divclass
+
+    @property
+    def duty_exempt(self) -> np.ndarray:
+        """Per shipment: a JIT parcel would pay no duty."""
+        return self.data.duty_exempt_jit
+
+    @property
+    def duty_rate(self) -> np.ndarray:
+        """Per shipment, its market's duty rate."""
+        return self.data.duty_rate
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,21 +186,17 @@ def build_candidates(network: Network, shipments: Shipments, inventory: Inventor
 
 def make_candidates(table: OptionTable, data: ShipmentData, inventory: Inventory | None,
                     stock: dict[int, np.ndarray] | None, priced: PricedOptions, reason: np.ndarray,
-                    pruned: int, stats: dict | None = None) -> Candidates:
+                    pruned: int) -> Candidates:
     """Candidates of the kept options ``priced`` (every shipment's, in shipment order)."""
     ship, slot = priced.ship, priced.slot
     inc_var, inc_key, inc_coef = slot_incidence(table, data, inventory, ship, slot)
     return Candidates(
-        epoch=table.epoch, order_day=data.order_day, destination=data.destination, promise=data.promise,
-        routes=table.routes, schedules=table.schedules, chargeable=data.chargeable,
-        lane_divclass=data.lane_divclass, unroutable_reason=reason,
-        var_ship=ship, var_route=table.route.ravel()[slot], var_sched=table.sched.ravel()[slot],
+        table=table, data=data, unroutable_reason=reason,
+        var_ship=ship, var_slot=slot, var_route=table.route.ravel()[slot], var_sched=table.sched.ravel()[slot],
         var_cost=priced.cost, var_ontime=priced.ontime,
-        inc_var=inc_var, inc_key=inc_key, inc_coef=inc_coef,
+        inc_var=inc_var, inc_key=inc_key, inc_coef=inc_coef, stock=stock,
         stats={"routes": len(table.routes), "schedules": len(table.schedules), "pruned_options": pruned,
-               "groups": len(table.group_day), "slots": table.K, **(stats or {})},
-        duty_exempt=data.duty_exempt_jit, duty_rate=data.duty_rate,
-        var_slot=slot, table=table, data=data, stock=stock,
+               "groups": len(table.group_day), "slots": table.K},
     )
 
 

@@ -16,7 +16,6 @@ import pyarrow as pa
 
 from .network import Network
 from .options import Candidates, PlanSettings, unpack_key
-from .routes import route_costs
 from .schedules import RES_LANE, RES_NODE, RES_STOCK
 from .shipments import Inventory, Shipments
 from .tables import atomic_write_bytes, write_table
@@ -169,8 +168,7 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
     v = ship_var[a_idx]
     r = cand.var_route[v]
     routes = cand.routes
-    # the table's coefficients were computed on this network (route_costs: the same numbers, again)
-    rc = cand.table.rc if cand.table is not None else route_costs(network, routes, cand.lane_divclass)
+    rc = cand.table.rc  # the table's route costs were computed on this network
     is_bonded = np.array([rt.bonded for rt in routes], dtype=bool)
     w = shipments.weight_kg[a_idx]
     val = shipments.value[a_idx]
@@ -251,17 +249,14 @@ def _legs_table(network: Network, shipments: Shipments, cand: Candidates, a_idx:
                 v: np.ndarray) -> pa.Table:
     """One row per leg of every assigned shipment, built by gathering padded per-route arrays."""
     routes, schedules = cand.routes, cand.schedules
-    max_legs = max((len(r.lanes) for r in routes), default=0)
-    r_lanes = np.full((max(len(routes), 1), max(max_legs, 1)), -1, dtype=np.int64)
-    r_first = np.zeros(max(len(routes), 1), dtype=np.int64)
-    for i, r in enumerate(routes):
-        r_lanes[i, :len(r.lanes)] = r.lanes
-        r_first[i] = r.first_timed
-    max_timed = max((len(s.departures) for s in schedules), default=0)
-    s_deps = np.zeros((max(len(schedules), 1), max(max_timed, 1)), dtype=np.int64)
-    for i, sc in enumerate(schedules):
-        s_deps[i, :len(sc.departures)] = sc.departures
-    rid, sid = cand.var_route[v], cand.var_sched[v]
+    r_lanes = cand.table.route_lanes
+    r_first = np.array([r.first_timed for r in routes], dtype=np.int64)
+    rid = cand.var_route[v]
+    used_s, sid = np.unique(cand.var_sched[v], return_inverse=True)  # departures of the schedules in use
+    max_timed = max((len(schedules[k].departures) for k in used_s.tolist()), default=0)
+    s_deps = np.zeros((max(len(used_s), 1), max(max_timed, 1)), dtype=np.int64)
+    for i, k in enumerate(used_s.tolist()):
+        s_deps[i, :len(schedules[k].departures)] = schedules[k].departures
     n_legs = (r_lanes[rid] >= 0).sum(axis=1) if len(v) else np.zeros(0, dtype=np.int64)
     ship = np.repeat(a_idx, n_legs)
     k = np.arange(int(n_legs.sum())) - np.repeat(np.cumsum(n_legs) - n_legs, n_legs)

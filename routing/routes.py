@@ -100,6 +100,14 @@ class RouteCosts:
         return self.parcel + self.handling
 
 
+def padded_lanes(routes: list[Route]) -> np.ndarray:
+    """(routes, longest route) lane indices, -1 past each route's end."""
+    out = np.full((len(routes), max((len(r.lanes) for r in routes), default=1)), -1, dtype=np.int64)
+    for i, r in enumerate(routes):
+        out[i, :len(r.lanes)] = r.lanes
+    return out
+
+
 def route_costs(network: Network, routes: list[Route], lane_divclass: np.ndarray,
                 route_lanes: np.ndarray | None = None) -> RouteCosts:
     """Cost coefficients of ``routes``; ``lane_divclass`` maps each lane to its chargeable-kg column.
@@ -108,10 +116,7 @@ def route_costs(network: Network, routes: list[Route], lane_divclass: np.ndarray
     n = max(len(routes), 1)
     n_div = int(lane_divclass.max(initial=0)) + 1
     if route_lanes is None:
-        width = max((len(r.lanes) for r in routes), default=1)
-        route_lanes = np.full((len(routes), width), -1, dtype=np.int64)
-        for i, r in enumerate(routes):
-            route_lanes[i, :len(r.lanes)] = r.lanes
+        route_lanes = padded_lanes(routes)
     lanes, nodes = network.lanes, network.nodes
     index = network.node_index
     # per lane (one extra zero entry that the -1 padding reads)

@@ -125,8 +125,6 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
     blocker = table_blocker(base.network, network, base.settings, settings)
     if blocker is None and epoch != bc.epoch:
         blocker = "epoch changed"
-    if blocker is None and (bc.table is None or bc.data is None):
-        blocker = "base has no option table"
     data = shipment_data(network, shipments, epoch) if blocker is None else None
     if blocker is None:
         group_of = find_groups(bc.table, shipments, data.order_day, len(network.nodes))
