@@ -132,7 +132,9 @@ def route_costs(network: Network, routes: list[Route], lane_divclass: np.ndarray
         cls = np.where(on, np.append(lane_divclass, 0)[route_lanes], 0)
         np.add.at(per_kg, (np.repeat(np.arange(len(routes)), on.sum(axis=1)), cls[on]), lane_kg[route_lanes][on])
         first = np.array([r.nodes[0] for r in routes], dtype=np.int64)
-        handling[:len(routes)] = node_handling[first] + node_handling[lane_dest[route_lanes]].sum(axis=1)
+        # summed in path order, as a running total would (the same floats to the last bit)
+        handling[:len(routes)] = np.column_stack([node_handling[first],
+                                                  node_handling[lane_dest[route_lanes]]]).sum(axis=1)
         bonded = np.array([r.bonded_node for r in routes], dtype=np.int64)
         stored = np.array([nd.storage_cost_per_kg_day * nd.dwell_days for nd in nodes] + [0.0])
         storage[:len(routes)] = stored[bonded]
