@@ -203,6 +203,26 @@ def priced_costs(model: Model, cand: Candidates, price: np.ndarray, mu: np.ndarr
     return priced - np.where(cand.var_ontime & (mrow >= 0), mu[np.maximum(mrow, 0)], 0.0)
 
 
+def priced_choice(model: Model, cand: Candidates, values: np.ndarray, priced: np.ndarray, n_ships: int,
+                   with_unassigned: bool = True) -> np.ndarray:
+    """Per shipment: the priced cost of its column in ``values`` (the penalty when unassigned and
+    ``with_unassigned``; inf without a column)."""
+    n_x, n_u = model.n_x, model.n_u
+    cur = np.full(n_ships, np.inf)
+    chosen = np.flatnonzero(values[:n_x] > 0.5)
+    cur[cand.var_ship[chosen]] = priced[chosen]
+    if with_unassigned:
+        cur[model.u_ship[values[n_x:n_x + n_u] > 0.5]] = model.unassigned_penalty
+    return cur
+
+
+def priced_best(model: Model, cand: Candidates, priced: np.ndarray, n_ships: int) -> np.ndarray:
+    """Per shipment: its cheapest option at these prices, or the penalty if leaving it out is cheaper."""
+    best = ship_min(priced, cand.var_ship, n_ships)
+    best[model.u_ship] = np.minimum(best[model.u_ship], model.unassigned_penalty)
+    return best
+
+
 def _neighbours(model: Model, cand: Candidates, priced: np.ndarray, values: np.ndarray, free: np.ndarray,
                 per_row: int, tight_only: bool = False) -> np.ndarray:
     """Columns of the assigned shipments that could make room on the rows the open shipments need:
@@ -217,8 +237,7 @@ def _neighbours(model: Model, cand: Candidates, priced: np.ndarray, values: np.n
     sub_open = A_res[:, open_vars].tocoo()
     rows = np.unique(sub_open.row)
     if tight_only and len(rows):
-        need = np.zeros(A_res.shape[0])
-        np.add.at(need, sub_open.row, sub_open.data)
+        need = np.bincount(sub_open.row, weights=sub_open.data, minlength=A_res.shape[0])
         held = np.where(free[:n_x], 0.0, values[:n_x])
         slack = model.res_cap - A_res @ held
         rows = rows[slack[rows] < need[rows] - 1e-9]
@@ -226,8 +245,7 @@ def _neighbours(model: Model, cand: Candidates, priced: np.ndarray, values: np.n
         return out
     n_ships = len(cand.unroutable_reason)
     chosen = np.flatnonzero(values[:n_x] > 0.5)
-    cur = np.full(n_ships, np.inf)
-    cur[cand.var_ship[chosen]] = priced[chosen]
+    cur = priced_choice(model, cand, values, priced, n_ships, with_unassigned=False)
     # cheapest alternative per shipment (any other option, or unassigned)
     alt = ship_min(np.where(values[:n_x] < 0.5, priced, np.inf), cand.var_ship, n_ships)
     alt[model.u_ship] = np.minimum(alt[model.u_ship], model.unassigned_penalty)

@@ -31,7 +31,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow.compute as pc
 
-from .aggregate import _fill_unassigned, _neighbours, _shed_overload, lagrangian_bound, priced_costs, ship_min
+from .aggregate import (
+    _fill_unassigned,
+    _neighbours,
+    _shed_overload,
+    lagrangian_bound,
+    priced_best,
+    priced_choice,
+    priced_costs,
+    ship_min,
+)
 from .model import Model
 from .network import Network
 from .option_table import changed_groups, find_groups, reprice_table, shipment_data, stocked_skus
@@ -101,6 +110,14 @@ def _changed_markets_data(old, new, base_of: np.ndarray) -> np.ndarray:
     return out
 
 
+def _new_of_base(base_of: np.ndarray, n_base: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """Per base shipment: its row in the new table (-1 if gone); only ``rows`` of the new table if given."""
+    rows = np.flatnonzero(base_of >= 0) if rows is None else rows
+    out = np.full(n_base, -1, dtype=np.int64)
+    out[base_of[rows]] = rows
+    return out
+
+
 def _stock_changed(old: dict | None, new: dict | None, n_skus: int) -> np.ndarray | None:
     """Per sku index: stocked somewhere before but not now, or the reverse (None: all changed)."""
     if (old is None) != (new is None):
@@ -138,7 +155,8 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
     table = reprice_table(bc.table, network, data.lane_divclass, group_of)
     stock = stocked_skus(inventory, shipments.sku_names.to_pylist()) if inventory is not None else None
     touched = ~same_row | _changed_markets_data(bc.data, data, base_of)
-    touched |= changed_groups(bc.table, table)[group_of]
+    regrouped = changed_groups(bc.table, table)
+    touched |= regrouped[group_of]
     sku_changed = _stock_changed(bc.stock, stock, len(shipments.sku_names))
     rules = (settings.prune, settings.unassigned_penalty) != (base.settings.prune, base.settings.unassigned_penalty)
     if sku_changed is None or rules:
@@ -146,8 +164,7 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
     else:
         touched |= sku_changed[shipments.sku]
     kept_new = np.flatnonzero(~touched)
-    new_of_base = np.full(len(base.shipments), -1, dtype=np.int64)
-    new_of_base[base_of[kept_new]] = kept_new
+    new_of_base = _new_of_base(base_of, len(base.shipments), kept_new)
     kv = np.flatnonzero(new_of_base[bc.var_ship] >= 0)
     priced = price_options(table, data, stock, inventory is not None, settings, np.flatnonzero(touched))
     ship = np.concatenate([new_of_base[bc.var_ship[kv]], priced.ship])
@@ -161,12 +178,12 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
     reason[touched] = priced.reason
     pruned = bc.stats.get("pruned_options", 0) + priced.pruned  # kept shipments' pruning is the base's
     cand = make_candidates(table, data, inventory, stock, merged, reason, pruned)
-    info = {"table": "reused" if not changed_groups(bc.table, table).any() else "reused, re-priced",
+    info = {"table": "reused, re-priced" if regrouped.any() else "reused",
             "repriced": int(touched.sum()), "kept": len(kept_new)}
     return cand, base_of, info
 
 
-def _schedule_map(old: list, new: list) -> np.ndarray:
+def _index_by_content(old: list, new: list) -> np.ndarray:
     """Index in ``new`` of each of ``old`` (equal content), -1 where absent."""
     first: dict = {}
     for i, s in enumerate(new):
@@ -181,15 +198,12 @@ def carry_plan(base: Result, cand: Candidates, model: Model, base_of: np.ndarray
     Returns (column values, per shipment: its base choice is gone or costs something else now)."""
     bc = base.candidates
     chosen = np.flatnonzero(base.solution.values[:base.model.n_x] > 0.5)
-    new_of_base = np.full(len(base.shipments), -1, dtype=np.int64)
-    matched = np.flatnonzero(base_of >= 0)
-    new_of_base[base_of[matched]] = matched
-    ship = new_of_base[bc.var_ship[chosen]]
+    ship = _new_of_base(base_of, len(base.shipments))[bc.var_ship[chosen]]
     route, sched = bc.var_route[chosen], bc.var_sched[chosen]
     if cand.routes is not bc.routes:
-        route = _schedule_map(bc.routes, cand.routes)[route]
-        canon = _schedule_map(cand.schedules, cand.schedules)
-        sched = _schedule_map(bc.schedules, cand.schedules)[sched]
+        route = _index_by_content(bc.routes, cand.routes)[route]
+        canon = _index_by_content(cand.schedules, cand.schedules)
+        sched = _index_by_content(bc.schedules, cand.schedules)[sched]
         cand_sched = canon[cand.var_sched]
     else:
         cand_sched = cand.var_sched
@@ -212,6 +226,15 @@ def carry_plan(base: Result, cand: Candidates, model: Model, base_of: np.ndarray
     return _fill_unassigned(model, values), moved
 
 
+def _base_rows(base: Result, model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """Per capacity row of ``model``: the base model's row with the same key, and whether there is one."""
+    keys = base.model.res_keys
+    if not len(keys):
+        return np.zeros(len(model.res_keys), dtype=np.int64), np.zeros(len(model.res_keys), dtype=bool)
+    pos = np.minimum(np.searchsorted(keys, model.res_keys), len(keys) - 1)
+    return pos, keys[pos] == model.res_keys
+
+
 def carried_prices(base: Result, model: Model) -> tuple[np.ndarray, np.ndarray]:
     """The base plan's shadow prices on the new model's rows: (capacity rows, target rows), ≥ 0.
 
@@ -222,10 +245,9 @@ def carried_prices(base: Result, model: Model) -> tuple[np.ndarray, np.ndarray]:
     if duals is None:
         return price, mu
     old_price = np.maximum(0.0, -duals[bm.res_row0:bm.target_row0])
-    pos = np.minimum(np.searchsorted(bm.res_keys, model.res_keys), max(len(bm.res_keys) - 1, 0))
-    if len(bm.res_keys):
-        hit = (bm.res_keys[pos] == model.res_keys) & (model.res_cap <= bm.res_cap[pos] + 1e-9)
-        price[hit] = old_price[pos[hit]]
+    pos, found = _base_rows(base, model)
+    hit = found & (model.res_cap <= bm.res_cap[pos] + 1e-9) if len(bm.res_keys) else found
+    price[hit] = old_price[pos[hit]]
     old_mu = dict(zip(bm.target_markets.tolist(), np.maximum(0.0, duals[bm.target_row0:]).tolist(), strict=True))
     mu[:] = [old_mu.get(m, 0.0) for m in model.target_markets.tolist()]
     return price, mu
@@ -233,11 +255,10 @@ def carried_prices(base: Result, model: Model) -> tuple[np.ndarray, np.ndarray]:
 
 def changed_rows(base: Result, model: Model) -> np.ndarray:
     """Capacity rows of ``model`` that are new or whose capacity changed."""
-    bm = base.model
-    if not len(bm.res_keys):
-        return np.ones(len(model.res_keys), dtype=bool)
-    pos = np.minimum(np.searchsorted(bm.res_keys, model.res_keys), len(bm.res_keys) - 1)
-    return (bm.res_keys[pos] != model.res_keys) | (np.abs(bm.res_cap[pos] - model.res_cap) > 1e-9)
+    pos, found = _base_rows(base, model)
+    if not found.any():
+        return ~found
+    return ~found | (np.abs(base.model.res_cap[pos] - model.res_cap) > 1e-9)
 
 
 def _ship_columns(model: Model, cand: Candidates, ships: np.ndarray) -> np.ndarray:
@@ -253,14 +274,9 @@ def _improvable(model: Model, cand: Candidates, values: np.ndarray, priced: np.n
                 n_ships: int) -> np.ndarray:
     """Per shipment: an option (or leaving it unassigned) is cheaper at these prices than its current
     column — a column with negative reduced cost, so the LP over the held plan is not optimal."""
-    n_x, n_u = model.n_x, model.n_u
-    cur = np.full(n_ships, np.inf)
-    chosen = np.flatnonzero(values[:n_x] > 0.5)
-    cur[cand.var_ship[chosen]] = priced[chosen]
-    cur[model.u_ship[values[n_x:n_x + n_u] > 0.5]] = model.unassigned_penalty
-    best = ship_min(priced, cand.var_ship, n_ships)
+    cur = priced_choice(model, cand, values, priced, n_ships)
+    best = priced_best(model, cand, priced, n_ships)
     u = model.u_ship
-    best[u] = np.minimum(best[u], model.unassigned_penalty)
     out = np.zeros(n_ships, dtype=bool)
     out[u] = cur[u] > best[u] + 1e-3 + 1e-6 * np.abs(best[u])
     return out
@@ -348,16 +364,11 @@ def local_focus(base: Result, model: Model, cand: Candidates, start: np.ndarray,
     can switch between late and on time most cheaply.
 
     Returns (focus per shipment, the carried prices: capacity rows, target rows, every option priced)."""
-    n_x, n_u = model.n_x, model.n_u
     n_ships = len(cand.unroutable_reason)
     price, mu = carried_prices(base, model)
     priced = priced_costs(model, cand, price, mu)
-    cur = np.full(n_ships, np.inf)
-    chosen = np.flatnonzero(start[:n_x] > 0.5)
-    cur[cand.var_ship[chosen]] = priced[chosen]
-    cur[model.u_ship[start[n_x:n_x + n_u] > 0.5]] = model.unassigned_penalty
-    best = ship_min(priced, cand.var_ship, n_ships)
-    best[model.u_ship] = np.minimum(best[model.u_ship], model.unassigned_penalty)
+    cur = priced_choice(model, cand, start, priced, n_ships)
+    best = priced_best(model, cand, priced, n_ships)
     focus = np.zeros(n_ships, dtype=bool)
     u = model.u_ship
     focus[u] = (cur[u] > best[u] + 1e-7 * np.maximum(1.0, np.abs(best[u]))) | (base_of[u] < 0) | moved[u]
@@ -378,8 +389,7 @@ def _target_flips(base: Result, model: Model, cand: Candidates, start: np.ndarra
     bm = base.model
     old_need = dict(zip(bm.target_markets.tolist(), bm.target_need.tolist(), strict=True))
     chosen = np.flatnonzero(start[:n_x] > 0.5)
-    cur = np.full(n_ships, np.inf)
-    cur[cand.var_ship[chosen]] = priced[chosen]
+    cur = priced_choice(model, cand, start, priced, n_ships, with_unassigned=False)
     on_now = np.zeros(n_ships, dtype=bool)
     on_now[cand.var_ship[chosen[cand.var_ontime[chosen]]]] = True
     best_on = ship_min(np.where(cand.var_ontime, priced, np.inf), cand.var_ship, n_ships)
