@@ -7,6 +7,7 @@ the cold time and the ratio warm / cold (``python benchmarks/report.py`` prints 
 
 from __future__ import annotations
 
+import functools
 import time
 
 import pytest
@@ -49,10 +50,12 @@ EDITS = {
 STOCK_EDITS = {"stock-LAX-x0.5"}  # planned with an inventory (generated from the demand)
 
 _BASE: dict[tuple[str, bool], routing.Result] = {}
-_COLD: dict[tuple[str, str], float] = {}
+_COLD: dict[tuple[str, str], tuple[float, float]] = {}
 
 
+@functools.cache
 def _inputs(size_id: str, with_stock: bool):
+    """The instance's network, shipments and (with_stock) inventory, read once per process (edits never mutate)."""
     inst = build_instance(size_id)
     net = routing.load_network(inst.network)
     ships = routing.load_shipments(inst.shipments_file, net)
