@@ -80,6 +80,7 @@ class OptionTable:
     route: np.ndarray  # (G, K) global route index, -1 empty
     sched: np.ndarray  # (G, K) global schedule index
     delivery: np.ndarray  # (G, K) delivery offset from the order day
+    dispatch: np.ndarray  # (G, K) first timed departure's offset from the order day
     bonded_node: np.ndarray  # (G, K) bonded node index or -1
     fixed: np.ndarray  # (G, K) per-parcel transport + handling
     storage: np.ndarray  # (G, K) per kg of actual weight
@@ -95,6 +96,7 @@ class OptionTable:
     group_routes: np.ndarray  # (G, 2): the pair's routes are ``routes[lo:hi]``
     route_lanes: np.ndarray  # (routes, max legs) lane indices, -1 padded
     rc: RouteCosts  # cost coefficients of ``routes`` on the table's network
+    route_names: list[str]  # per route, its node ids joined by '>'
 
     @property
     def K(self) -> int:
@@ -193,6 +195,7 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
     rc = route_costs(network, routes, lane_cls, route_lanes)
     r_bonded = np.array([r.bonded_node for r in routes], dtype=np.int64)
     s_delivery = np.array([s.delivery for s in schedules], dtype=np.int64)
+    s_dispatch = np.array([s.departures[0] if s.departures else 0 for s in schedules], dtype=np.int64)
     s_nres = np.array([len(s.resources) for s in schedules], dtype=np.int64)
 
     def grid(fill, dtype, values) -> np.ndarray:
@@ -226,6 +229,7 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
         epoch=epoch, routes=routes, schedules=schedules, group_of=group_of.astype(np.int64), group_day=g_day,
         group_market=g_pair % n_nodes, route=route, sched=grid(0, np.int64, ss),
         delivery=grid(0, np.int64, s_delivery[ss] if len(ss) else ss),
+        dispatch=grid(0, np.int64, s_dispatch[ss] if len(ss) else ss),
         bonded_node=grid(-1, np.int64, r_bonded[sr] if len(sr) else sr),
         fixed=grid(0.0, np.float64, rc.fixed[sr]),
         storage=grid(0.0, np.float64, rc.storage_per_kg[sr]),
@@ -235,6 +239,7 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
         has_jit=np.array([pair_kind[p][0] for p in g_pair.tolist()], dtype=bool),
         has_bonded=np.array([pair_kind[p][1] for p in g_pair.tolist()], dtype=bool),
         group_pair=g_pair, route_lanes=route_lanes, rc=rc,
+        route_names=[">".join(network.nodes[k].id for k in r.nodes) for r in routes],
         group_routes=np.array([pair_routes[p] for p in g_pair.tolist()], dtype=np.int64).reshape(-1, 2),
     )
 

@@ -30,6 +30,10 @@ PLAN_COLUMNS = ("shipment_id", "status", "channel", "route", "dispatch_date", "d
 LEG_COLUMNS = ("shipment_id", "seq", "lane_id", "from", "to", "departure_date", "arrival_date",
                "chargeable_kg", "replenishment")
 _DAY0 = dt.date(1970, 1, 1)
+STATUS_NAMES = ("assigned", "unassigned", "unroutable")  # plan status by code
+ASSIGNED, UNASSIGNED, UNROUTABLE = range(3)
+CHANNEL_NAMES = ("jit", "bonded")
+JIT, BONDED = range(2)
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,6 +122,12 @@ class Result:
         return paths
 
 
+def _coded(codes: np.ndarray, names: list[str], mask: np.ndarray | None = None) -> pa.Array:
+    """A string column from per-row codes into ``names`` (null where ``mask``): no Python string per row."""
+    indices = pa.array(codes.astype(np.int32, copy=False), pa.int32(), mask=mask)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(names or [""], pa.string())).cast(pa.string())
+
+
 def _dates(epoch: dt.date, days: np.ndarray, mask: np.ndarray) -> pa.Array:
     base = (epoch - _DAY0).days
     return pa.array((base + days).astype(np.int32), type=pa.int32(), mask=~mask).cast(pa.date32())
@@ -156,20 +166,21 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
                     solution: Solution, seconds: dict[str, float]) -> Result:
     n, n_x = len(shipments), model.n_x
     values = solution.values
+    table = cand.table
     chosen = np.flatnonzero(values[:n_x] > 0.5)
     ship_var = np.full(n, -1, dtype=np.int64)
     ship_var[cand.var_ship[chosen]] = chosen
     assigned = ship_var >= 0
     routable = cand.unroutable_reason == ""
     unassigned = routable & ~assigned
-    status = np.where(assigned, "assigned", np.where(unassigned, "unassigned", "unroutable")).astype(object)
+    status = np.where(assigned, ASSIGNED, np.where(unassigned, UNASSIGNED, UNROUTABLE)).astype(np.int8)
 
     a_idx = np.flatnonzero(assigned)
     v = ship_var[a_idx]
     r = cand.var_route[v]
-    routes = cand.routes
-    rc = cand.table.rc  # the table's route costs were computed on this network
-    is_bonded = np.array([rt.bonded for rt in routes], dtype=bool)
+    slot = cand.var_slot[v]
+    rc = table.rc  # the table's route costs were computed on this network
+    bonded = table.bonded_node.ravel()[slot] >= 0
     w = shipments.weight_kg[a_idx]
     val = shipments.value[a_idx]
     dest = shipments.destination[a_idx]
@@ -180,14 +191,10 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
     storage = rc.storage_per_kg[r] * w
     duty_rate = np.array([nd.duty_rate for nd in network.nodes])[dest]
     de_min = np.array([np.nan if nd.de_minimis is None else nd.de_minimis for nd in network.nodes])[dest]
-    exempt = ~is_bonded[r] & ~np.isnan(de_min) & (val <= np.nan_to_num(de_min, nan=-1.0))
+    exempt = ~bonded & ~np.isnan(de_min) & (val <= np.nan_to_num(de_min, nan=-1.0))
     duty = np.where(exempt, 0.0, duty_rate * val)
-    sched = cand.var_sched[v]
-    used_s, sched_code = np.unique(sched, return_inverse=True)  # only the schedules in the plan
-    s_delivery = np.array([cand.schedules[k].delivery for k in used_s.tolist()], dtype=np.int64)
-    s_dispatch = np.array([cand.schedules[k].departures[0] for k in used_s.tolist()], dtype=np.int64)
-    delivery_off = s_delivery[sched_code] if len(sched) else np.zeros(0, dtype=np.int64)
-    dispatch_off = s_dispatch[sched_code] if len(sched) else np.zeros(0, dtype=np.int64)
+    delivery_off = table.delivery.ravel()[slot]
+    dispatch_off = table.dispatch.ravel()[slot]
     late_days = np.maximum(0, delivery_off - cand.promise[a_idx])
     late_rate = np.array([nd.late_penalty_per_day for nd in network.nodes])[dest]
     penalty = late_rate * late_days
@@ -209,34 +216,35 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
     used_r, r_code = np.unique(r, return_inverse=True)  # only the routes in the plan are named
     route_code = np.zeros(n, dtype=np.int32)
     route_code[a_idx] = r_code
-    route_col = pa.DictionaryArray.from_arrays(
-        pa.array(route_code, pa.int32(), mask=~assigned),
-        pa.array([">".join(network.nodes[k].id for k in routes[i].nodes) for i in used_r.tolist()] or [""])
-    ).cast(pa.string())
-    channel = np.full(n, None, dtype=object)
-    channel[a_idx] = np.where(is_bonded[r], "bonded", "jit") if len(a_idx) else []
+    route_col = _coded(route_code, [table.route_names[i] for i in used_r.tolist()], ~assigned)
+    channel = np.full(n, JIT, dtype=np.int8)
+    channel[a_idx[bonded]] = BONDED
     dispatch = np.zeros(n, dtype=np.int64)
     delivery = np.zeros(n, dtype=np.int64)
     dispatch[a_idx] = cand.order_day[a_idx] + dispatch_off
     delivery[a_idx] = cand.order_day[a_idx] + delivery_off
     on_time = np.zeros(n, dtype=bool)
     on_time[a_idx] = late_days == 0
-    reason = np.where(routable, "", cand.unroutable_reason).astype(object)
-    un_idx = np.flatnonzero(unassigned)
-    reason[un_idx] = _unassigned_reasons(model, cand, values, un_idx)
-    reason_col = np.where(reason == "", None, reason)
+    # why a shipment is not in the plan: its unroutable reason, or what kept its options out
+    out_idx = np.flatnonzero(~assigned)
+    reason = cand.unroutable_reason[out_idx].copy()
+    un = routable[out_idx]
+    reason[un] = _unassigned_reasons(model, cand, values, out_idx[un])
+    labels, code = np.unique(reason.astype(str), return_inverse=True)
+    reason_code = np.zeros(n, dtype=np.int32)
+    reason_code[out_idx] = code
 
     plan = pa.table({
         "shipment_id": shipments.ids,
-        "status": pa.array(status, pa.string()),
-        "channel": pa.array(channel, pa.string()),
+        "status": _coded(status, list(STATUS_NAMES)),
+        "channel": _coded(channel, list(CHANNEL_NAMES), ~assigned),
         "route": route_col,
         "dispatch_date": _dates(cand.epoch, dispatch, assigned),
         "delivery_date": _dates(cand.epoch, delivery, assigned),
         "on_time": pa.array(on_time, pa.bool_(), mask=~assigned),
         "cost_transport": cost_transport, "cost_handling": cost_handling, "cost_storage": cost_storage,
         "cost_duty": cost_duty, "cost_penalty": cost_penalty, "cost_total": cost_total,
-        "reason": pa.array(reason_col, pa.string()),
+        "reason": _coded(reason_code, labels.tolist(), assigned),
     })
     summary = _summary(network, shipments, inventory, settings, options, cand, model, solution, seconds,
                        status, on_time, cost_total, channel, reason)
@@ -314,6 +322,8 @@ def _summary(network: Network, shipments: Shipments, inventory: Inventory | None
              options: SolveOptions, cand: Candidates, model: Model, solution: Solution,
              seconds: dict[str, float], status: np.ndarray, on_time: np.ndarray, cost_total: np.ndarray,
              channel: np.ndarray, reason: np.ndarray) -> dict[str, Any]:
+    """The summary JSON; ``status`` and ``channel`` are per-shipment codes, ``reason`` the reasons of the
+    shipments not in the plan."""
     n_x = model.n_x
     values = solution.values
     objective = float(cost_total.sum())
@@ -321,8 +331,8 @@ def _summary(network: Network, shipments: Shipments, inventory: Inventory | None
     lower = solution.internal_bound - model.shortfall_penalty * float(shortfall_cols.sum())
     lower = min(lower, objective)
     gap = (objective - lower) / max(1.0, abs(objective))
-    assigned = status == "assigned"
-    routable = status != "unroutable"
+    assigned = status == ASSIGNED
+    routable = status != UNROUTABLE
     markets: dict[str, Any] = {}
     dest = shipments.destination
     n_nodes = len(network.nodes)
@@ -334,7 +344,7 @@ def _summary(network: Network, shipments: Shipments, inventory: Inventory | None
     count, ships_m = per_market(everyone), per_market(routable)
     on_m, assigned_m = per_market(assigned & on_time), per_market(assigned)
     kg_m, cost_m = per_market(assigned, shipments.weight_kg), per_market(everyone, cost_total)
-    jit_m = per_market(assigned & (channel == "jit"))
+    jit_m = per_market(assigned & (channel == JIT))
     for m, node in enumerate(network.nodes):
         if node.kind != "market" or not count[m]:
             continue
@@ -378,10 +388,10 @@ def _summary(network: Network, shipments: Shipments, inventory: Inventory | None
     lanes_out.sort(key=lambda e: (e["lane_id"], e["departure_date"]))
     nodes_out.sort(key=lambda e: (e["node"], e["date"]))
     stock_out.sort(key=lambda e: (e["node"], e["sku"]))
-    labels, label_counts = np.unique(reason[reason != ""].astype(str), return_counts=True)
+    labels, label_counts = np.unique(reason.astype(str), return_counts=True)
     reasons = {str(k): int(c) for k, c in zip(labels, label_counts, strict=True)}
-    counts = {"assigned": int(assigned.sum()), "unassigned": int((status == "unassigned").sum()),
-              "unroutable": int((status == "unroutable").sum())}
+    by_status = np.bincount(status, minlength=len(STATUS_NAMES))
+    counts = {name: int(c) for name, c in zip(STATUS_NAMES, by_status.tolist(), strict=True)}
     heuristic = settings.waiting_days is not None and settings.waiting_days < settings.horizon_days
     return {
         # optimal over a shortened waiting window is only a feasible plan for the full problem
