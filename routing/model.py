@@ -38,6 +38,7 @@ class Model:
     target_markets: np.ndarray  # market node index of each s column / target row
     target_need: np.ndarray  # on-time parcels needed per target row
     target_shipments: np.ndarray  # non-unroutable shipments per target market
+    col_assign_row: np.ndarray  # assignment row of each x and u column
     res_keys: np.ndarray  # packed key of each resource row
     res_cap: np.ndarray
     shortfall_penalty: float
@@ -67,12 +68,6 @@ class Model:
     def A_csc(self) -> sp.csc_matrix:
         """``A`` by columns (for picking column subsets)."""
         return self.A.tocsc()
-
-    @cached_property
-    def col_assign_row(self) -> np.ndarray:
-        """Assignment row of each x and u column (its first entry: assignment rows come first)."""
-        csc = self.A_csc
-        return csc.indices[csc.indptr[:self.n_x + self.n_u]]
 
     def options_taken(self, values: np.ndarray) -> np.ndarray:
         """Per assignment row (routable shipment): the sum of its option (x) columns in ``values``."""
@@ -164,6 +159,7 @@ def build_model(network: Network, shipments: Shipments, inventory: Inventory | N
     col_ub = np.concatenate([np.ones(n_x + n_u), np.asarray(t_need, float)])
     return Model(
         cost=cost, col_ub=col_ub, A=A, row_lb=row_lb, row_ub=row_ub, n_x=n_x, u_ship=routable,
+        col_assign_row=np.concatenate([rows[0], rows[1]]),
         target_markets=np.asarray(t_market, dtype=np.int64), target_need=np.asarray(t_need, dtype=np.int64),
         target_shipments=np.asarray(t_ships, dtype=np.int64), res_keys=res_keys, res_cap=res_cap,
         shortfall_penalty=shortfall_penalty, unassigned_penalty=unassigned_penalty,

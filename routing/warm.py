@@ -388,6 +388,9 @@ def _target_flips(base: Result, model: Model, cand: Candidates, start: np.ndarra
     out = np.zeros(n_ships, dtype=bool)
     bm = base.model
     old_need = dict(zip(bm.target_markets.tolist(), bm.target_need.tolist(), strict=True))
+    if all(need == old_need.get(m, 0) for m, need in zip(model.target_markets.tolist(), model.target_need.tolist(),
+                                                          strict=True)):
+        return out
     chosen = np.flatnonzero(start[:n_x] > 0.5)
     cur = priced_choice(model, cand, start, priced, n_ships, with_unassigned=False)
     on_now = np.zeros(n_ships, dtype=bool)

@@ -50,7 +50,7 @@ class RestrictedLP:
 
     def __init__(self, model: Model, start: np.ndarray, time_limit: float) -> None:
         self.model, self.start = model, start
-        self.A = model.A.tocsc()
+        self.A = model.A_csc
         self.held_activity = model.A @ start
         self.row_pos = np.full(model.n_rows, -1, dtype=np.int64)
         self.rows = np.zeros(0, dtype=np.int64)  # model row of each LP row
