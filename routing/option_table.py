@@ -95,6 +95,9 @@ class OptionTable:
     group_pair: np.ndarray  # per group, origin × n_nodes + destination
     group_routes: np.ndarray  # (G, 2): the pair's routes are ``routes[lo:hi]``
     route_lanes: np.ndarray  # (routes, max legs) lane indices, -1 padded
+    route_first: np.ndarray  # per route, its first node
+    route_bonded: np.ndarray  # per route, its bonded node (-1: JIT)
+    route_open: np.ndarray  # per route, every lane and node on it is open (on the table's network)
     rc: RouteCosts  # cost coefficients of ``routes`` on the table's network
     route_names: list[str]  # per route, its node ids joined by '>'
 
@@ -192,8 +195,9 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
     pair_kind = {p: (any(not routes[r].bonded for r in range(a, b)), any(routes[r].bonded for r in range(a, b)))
              for p, (a, b) in pair_routes.items()}
     route_lanes = padded_lanes(routes)
-    rc = route_costs(network, routes, lane_cls, route_lanes)
+    r_first = np.array([r.nodes[0] for r in routes], dtype=np.int64)
     r_bonded = np.array([r.bonded_node for r in routes], dtype=np.int64)
+    rc = route_costs(network, routes, lane_cls, route_lanes, r_first, r_bonded)
     s_delivery = np.array([s.delivery for s in schedules], dtype=np.int64)
     s_dispatch = np.array([s.departures[0] if s.departures else 0 for s in schedules], dtype=np.int64)
     s_nres = np.array([len(s.resources) for s in schedules], dtype=np.int64)
@@ -238,7 +242,8 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
         no_route=np.array([pair_routes[p][0] == pair_routes[p][1] for p in g_pair.tolist()], dtype=bool),
         has_jit=np.array([pair_kind[p][0] for p in g_pair.tolist()], dtype=bool),
         has_bonded=np.array([pair_kind[p][1] for p in g_pair.tolist()], dtype=bool),
-        group_pair=g_pair, route_lanes=route_lanes, rc=rc,
+        group_pair=g_pair, route_lanes=route_lanes, rc=rc, route_first=r_first, route_bonded=r_bonded,
+        route_open=np.ones(len(routes), dtype=bool),  # routes through anything closed are not enumerated
         route_names=[">".join(network.nodes[k].id for k in r.nodes) for r in routes],
         group_routes=np.array([pair_routes[p] for p in g_pair.tolist()], dtype=np.int64).reshape(-1, 2),
     )
@@ -271,34 +276,45 @@ def open_routes(network: Network, route_lanes: np.ndarray) -> np.ndarray:
     return ~lane_closed[route_lanes].any(axis=1)
 
 
-def reprice_table(table: OptionTable, network: Network, lane_cls: np.ndarray, group_of: np.ndarray) -> OptionTable:
+def reprice_table(table: OptionTable, network: Network, lane_cls: np.ndarray,
+                  group_of: np.ndarray) -> tuple[OptionTable, np.ndarray]:
     """``table`` for an edited network with the same routes and schedules (same topology, timing and
-    capacitated flags; lanes or nodes may have closed): cost grids recomputed, slots of routes through
-    anything closed emptied, shipments pointed at their groups by ``group_of``."""
+    capacitated flags; lanes or nodes may have closed): cost grids recomputed where a route's costs
+    changed, slots of routes through anything closed emptied, shipments pointed at their groups by
+    ``group_of``.
+
+    Returns (the table, per group: some slot's costs or availability changed)."""
     routes = table.routes
-    rc = route_costs(network, routes, lane_cls, table.route_lanes)
+    rc = route_costs(network, routes, lane_cls, table.route_lanes, table.route_first, table.route_bonded)
     is_open = open_routes(network, table.route_lanes)
-    r = np.maximum(table.route, 0)
-    keep = (table.route >= 0) & is_open[r] if len(routes) else table.route >= 0
+    old = table.rc
     n_div = table.kgcoef.shape[2]
+    changed_route = ((rc.fixed != old.fixed) | (rc.storage_per_kg != old.storage_per_kg)
+                     | (rc.per_kg[:, :n_div] != old.per_kg[:, :n_div]).any(axis=1))
+    changed_route[:len(routes)] |= is_open != table.route_open
+    r = np.maximum(table.route, 0)
+    changed = ((table.route >= 0) & changed_route[r]).any(axis=1) if len(routes) else \
+        np.zeros(len(table.group_day), dtype=bool)
+    # whether each pair still has an open JIT / bonded route (timing aside)
+    bonded = table.route_bonded >= 0
     lo, hi = table.group_routes[:, 0], table.group_routes[:, 1]
-    bonded = np.array([rt.bonded for rt in routes], dtype=bool)
     cum_jit = np.r_[0, np.cumsum(is_open & ~bonded)]
     cum_bonded = np.r_[0, np.cumsum(is_open & bonded)]
     has_jit, has_bonded = cum_jit[hi] > cum_jit[lo], cum_bonded[hi] > cum_bonded[lo]
-    return replace(
-        table, group_of=group_of, route=np.where(keep, table.route, -1),
-        fixed=np.where(keep, rc.fixed[r], 0.0), storage=np.where(keep, rc.storage_per_kg[r], 0.0),
-        kgcoef=np.where(keep[..., None], rc.per_kg[r][..., :n_div], 0.0),
-        no_route=~(has_jit | has_bonded), has_jit=has_jit, has_bonded=has_bonded, rc=rc,
-    )
-
-
-def changed_groups(old: OptionTable, new: OptionTable) -> np.ndarray:
-    """Per group: some slot's cost coefficients or availability differ between the two tables."""
-    return ((old.route != new.route).any(axis=1) | (old.fixed != new.fixed).any(axis=1)
-            | (old.storage != new.storage).any(axis=1) | (old.kgcoef != new.kgcoef).any(axis=(1, 2))
-            | (old.no_route != new.no_route) | (old.has_jit != new.has_jit) | (old.has_bonded != new.has_bonded))
+    changed |= (has_jit != table.has_jit) | (has_bonded != table.has_bonded)
+    out = replace(table, group_of=group_of, rc=rc, route_open=is_open, has_jit=has_jit, has_bonded=has_bonded,
+                  no_route=~(has_jit | has_bonded))
+    g = np.flatnonzero(changed)
+    if not len(g):
+        return out, changed
+    rg = r[g]
+    keep = (table.route[g] >= 0) & is_open[rg]
+    route, fixed, storage, kgcoef = table.route.copy(), table.fixed.copy(), table.storage.copy(), table.kgcoef.copy()
+    route[g] = np.where(keep, table.route[g], -1)
+    fixed[g] = np.where(keep, rc.fixed[rg], 0.0)
+    storage[g] = np.where(keep, rc.storage_per_kg[rg], 0.0)
+    kgcoef[g] = np.where(keep[..., None], rc.per_kg[rg][..., :n_div], 0.0)
+    return replace(out, route=route, fixed=fixed, storage=storage, kgcoef=kgcoef), changed
 
 
 def slot_costs(table: OptionTable, data: ShipmentData, idx: np.ndarray,
@@ -373,5 +389,5 @@ def unroutable_reasons(table: OptionTable, data: ShipmentData, idx: np.ndarray, 
     return out
 
 
-__all__ = ["OptionTable", "RES_LANE", "RES_NODE", "RES_STOCK", "changed_groups", "find_groups", "reprice_table",
+__all__ = ["OptionTable", "RES_LANE", "RES_NODE", "RES_STOCK", "find_groups", "reprice_table",
            "resource_key", "unpack_key"]

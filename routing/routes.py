@@ -109,10 +109,12 @@ def padded_lanes(routes: list[Route]) -> np.ndarray:
 
 
 def route_costs(network: Network, routes: list[Route], lane_divclass: np.ndarray,
-                route_lanes: np.ndarray | None = None) -> RouteCosts:
+                route_lanes: np.ndarray | None = None, first: np.ndarray | None = None,
+                bonded: np.ndarray | None = None) -> RouteCosts:
     """Cost coefficients of ``routes``; ``lane_divclass`` maps each lane to its chargeable-kg column.
 
-    ``route_lanes``: the routes' lanes padded with -1 (as an option table keeps them), if at hand."""
+    If at hand (an option table keeps them): ``route_lanes``, the routes' lanes padded with -1;
+    ``first``, each route's first node; ``bonded``, its bonded node (-1 for JIT)."""
     n = max(len(routes), 1)
     n_div = int(lane_divclass.max(initial=0)) + 1
     if route_lanes is None:
@@ -130,12 +132,16 @@ def route_costs(network: Network, routes: list[Route], lane_divclass: np.ndarray
         on = route_lanes >= 0
         parcel[:len(routes)] = lane_parcel[route_lanes].sum(axis=1)
         cls = np.where(on, np.append(lane_divclass, 0)[route_lanes], 0)
-        np.add.at(per_kg, (np.repeat(np.arange(len(routes)), on.sum(axis=1)), cls[on]), lane_kg[route_lanes][on])
-        first = np.array([r.nodes[0] for r in routes], dtype=np.int64)
+        kg = lane_kg[route_lanes]
+        for d in range(n_div):  # adding the zeros of other columns changes no bit of the path-order sum
+            per_kg[:len(routes), d] = np.where(on & (cls == d), kg, 0.0).sum(axis=1)
+        if first is None:
+            first = np.array([r.nodes[0] for r in routes], dtype=np.int64)
         # summed in path order, as a running total would (the same floats to the last bit)
         handling[:len(routes)] = np.column_stack([node_handling[first],
                                                   node_handling[lane_dest[route_lanes]]]).sum(axis=1)
-        bonded = np.array([r.bonded_node for r in routes], dtype=np.int64)
+        if bonded is None:
+            bonded = np.array([r.bonded_node for r in routes], dtype=np.int64)
         stored = np.array([nd.storage_cost_per_kg_day * nd.dwell_days for nd in nodes] + [0.0])
         storage[:len(routes)] = stored[bonded]
     return RouteCosts(parcel=parcel, handling=handling, storage_per_kg=storage, per_kg=per_kg)

@@ -43,7 +43,7 @@ from .aggregate import (
 )
 from .model import Model
 from .network import Network
-from .option_table import changed_groups, find_groups, reprice_table, shipment_data, stocked_skus
+from .option_table import find_groups, reprice_table, shipment_data, stocked_skus
 from .options import Candidates, PlanSettings, build_candidates, make_candidates, price_options
 from .progress import Progress
 from .shipments import Inventory, Shipments
@@ -152,10 +152,9 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
         info = {"table": f"rebuilt ({blocker})", "repriced": len(shipments), "kept": 0}
         return cand, base_of, info
 
-    table = reprice_table(bc.table, network, data.lane_divclass, group_of)
+    table, regrouped = reprice_table(bc.table, network, data.lane_divclass, group_of)
     stock = stocked_skus(inventory, shipments.sku_names.to_pylist()) if inventory is not None else None
     touched = ~same_row | _changed_markets_data(bc.data, data, base_of)
-    regrouped = changed_groups(bc.table, table)
     touched |= regrouped[group_of]
     sku_changed = _stock_changed(bc.stock, stock, len(shipments.sku_names))
     rules = (settings.prune, settings.unassigned_penalty) != (base.settings.prune, base.settings.unassigned_penalty)
