@@ -234,32 +234,34 @@ def _neighbours(model: Model, cand: Candidates, priced: np.ndarray, values: np.n
     if not len(open_vars) or per_row <= 0:
         return out
     A_res = model.A_res
-    sub_open = A_res[:, open_vars].tocoo()
-    rows = np.unique(sub_open.row)
+    row_open, coef_open = model.res_entries(open_vars)
+    rows = np.unique(row_open)
     if tight_only and len(rows):
-        need = np.bincount(sub_open.row, weights=sub_open.data, minlength=A_res.shape[0])
+        need = np.bincount(row_open, weights=coef_open, minlength=A_res.shape[0])
         held = np.where(free[:n_x], 0.0, values[:n_x])
         slack = model.res_cap - A_res @ held
         rows = rows[slack[rows] < need[rows] - 1e-9]
     if not len(rows):
         return out
     n_ships = len(cand.unroutable_reason)
-    chosen = np.flatnonzero(values[:n_x] > 0.5)
     cur = priced_choice(model, cand, values, priced, n_ships, with_unassigned=False)
     # cheapest alternative per shipment (any other option, or unassigned)
     alt = ship_min(np.where(values[:n_x] < 0.5, priced, np.inf), cand.var_ship, n_ships)
     alt[model.u_ship] = np.minimum(alt[model.u_ship], model.unassigned_penalty)
     with np.errstate(invalid="ignore"):
         move = alt - cur
-    sub = A_res[rows][:, chosen].tocsr()
-    pick = []
-    for r in range(len(rows)):
-        cols = chosen[sub.indices[sub.indptr[r]:sub.indptr[r + 1]]]
-        if len(cols) > per_row:
-            cols = cols[np.argsort(move[cand.var_ship[cols]], kind="stable")[:per_row]]
-        pick.append(cand.var_ship[cols])
+    # the chosen columns on each row, cheapest move first (ties: column order); the first per_row of each
+    sub = A_res[rows]
+    row_of = np.repeat(np.arange(len(rows)), np.diff(sub.indptr))
+    col = sub.indices
+    on = values[col] > 0.5
+    row_of, col = row_of[on], col[on]
+    order = np.lexsort((col, move[cand.var_ship[col]], row_of))
+    row_of, col = row_of[order], col[order]
+    first = np.searchsorted(row_of, np.arange(len(rows)))
+    rank = np.arange(len(row_of)) - first[row_of]
     ships = np.zeros(n_ships, dtype=bool)
-    ships[np.concatenate(pick)] = True
+    ships[cand.var_ship[col[rank < per_row]]] = True
     out[:n_x] = ships[cand.var_ship]
     out[n_x:n_x + n_u] = ships[model.u_ship]
     return out
@@ -370,7 +372,7 @@ def _fill_unassigned(model: Model, values: np.ndarray) -> np.ndarray:
     n_x, n_u = model.n_x, model.n_u
     rows = model.options_taken(values)
     values[n_x:n_x + n_u] = (rows < 0.5).astype(float)
-    on = model.A[model.target_row0:, :n_x] @ values[:n_x]
+    on = model.A_target @ values[:n_x]
     values[n_x + n_u:] = np.maximum(0.0, model.target_need - on)
     return values
 

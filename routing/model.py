@@ -78,6 +78,21 @@ class Model:
         """Capacity rows × option columns: kg, parcels or units each option takes of each row."""
         return self.A[self.res_row0:self.target_row0, :self.n_x].tocsr()
 
+    def res_entries(self, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Capacity-row entries of option columns ``cols``: (capacity row index, coefficient) each."""
+        csc = self.A_csc
+        lo, hi = csc.indptr[cols], csc.indptr[cols + 1]
+        count = hi - lo
+        pos = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count) + np.repeat(lo, count)
+        rows = csc.indices[pos]
+        res = (rows >= self.res_row0) & (rows < self.target_row0)
+        return rows[res] - self.res_row0, csc.data[pos][res]
+
+    @cached_property
+    def A_target(self) -> sp.csr_matrix:
+        """Target rows × option columns: 1 where an option delivers on time in a target market."""
+        return self.A[self.target_row0:, :self.n_x].tocsr()
+
     def to_ortools(self, integral: bool, fixed: np.ndarray | None = None) -> mbh.ModelBuilderHelper:
         """The model in OR-Tools' model builder, filled from the sparse arrays in one call;
         columns where ``fixed`` is True get upper bound 0."""

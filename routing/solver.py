@@ -222,15 +222,14 @@ def greedy_plan(model: Model, cand: Candidates, preference: np.ndarray | None = 
     values[chosen[chosen >= 0]] = 1.0
     values[n_x:n_x + model.n_u] = (chosen[model.u_ship] < 0).astype(float)
     # shortfall columns take whatever the targets still miss
-    on_rows = model.A[model.target_row0:, :n_x] @ values[:n_x]
+    on_rows = model.A_target @ values[:n_x]
     values[n_x + model.n_u:] = np.maximum(0.0, model.target_need - on_rows)
     return values
 
 
 def _repair_targets(model: Model, cand: Candidates, chosen: np.ndarray, load: np.ndarray, fits) -> None:
     """Move shipments of markets short of their target to on-time options that fit, cheapest first."""
-    n_x = model.n_x
-    targets = model.A[model.target_row0:, :n_x].tocsr()
+    targets = model.A_target
     for r in range(targets.shape[0]):
         cols = targets.indices[targets.indptr[r]:targets.indptr[r + 1]]
         on_time_cols = set(cols.tolist())

@@ -222,7 +222,25 @@ def carry_plan(base: Result, cand: Candidates, model: Model, base_of: np.ndarray
         moved[cand.var_ship[new_var]] = False
     values = _shed_overload(model, cand, values)
     moved[model.u_ship[model.options_taken(values) < 0.5]] = True
-    return _fill_unassigned(model, values), moved
+    return _fill_unassigned(model, _park(model, cand, values)), moved
+
+
+def _park(model: Model, cand: Candidates, values: np.ndarray) -> np.ndarray:
+    """Shipments without an option in ``values`` take their cheapest option that uses no capacity
+    row, where one is cheaper than leaving them out (a feasible start nearer the optimum)."""
+    n_x = model.n_x
+    n_ships = len(cand.unroutable_reason)
+    has = np.zeros(n_ships, dtype=bool)
+    has[cand.var_ship[values[:n_x] > 0.5]] = True
+    uses_rows = np.bincount(model.A_res.indices, minlength=n_x) > 0
+    cost = np.where(uses_rows | has[cand.var_ship] | (cand.var_cost >= model.unassigned_penalty), np.inf,
+                    cand.var_cost)
+    best = ship_min(cost, cand.var_ship, n_ships)
+    # the first of each shipment's options at its minimum
+    hit = np.flatnonzero(np.isfinite(cost) & (cost == best[cand.var_ship]))
+    first = hit[np.r_[True, cand.var_ship[hit[1:]] != cand.var_ship[hit[:-1]]]] if len(hit) else hit
+    values[first] = 1.0
+    return values
 
 
 def _base_rows(base: Result, model: Model) -> tuple[np.ndarray, np.ndarray]:
