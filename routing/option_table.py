@@ -84,7 +84,7 @@ class OptionTable:
     bonded_node: np.ndarray  # (G, K) bonded node index or -1
     fixed: np.ndarray  # (G, K) per-parcel transport + handling
     storage: np.ndarray  # (G, K) per kg of actual weight
-    kgcoef: np.ndarray  # (G, K, D) per chargeable kg in each divisor column
+    kgcoef: np.ndarray  # (D, G, K) per chargeable kg in divisor column d (one contiguous grid per d)
     free: np.ndarray  # (G, K) uses no capacitated lane departure or node-day
     res_ptr: np.ndarray
     res_key: np.ndarray
@@ -208,9 +208,9 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
         return out
 
     route = grid(-1, np.int64, sr)
-    kgcoef = np.zeros((G, K, n_div))
+    kgcoef = np.zeros((n_div, G, K))
     if len(sg):
-        kgcoef[sg, slot_k] = rc.per_kg[sr][:, :n_div]
+        kgcoef[:, sg, slot_k] = rc.per_kg[sr][:, :n_div].T
     # resources of every slot, in absolute days
     res_count = np.zeros(G * K, dtype=np.int64)
     flat = sg * K + slot_k
@@ -288,7 +288,7 @@ def reprice_table(table: OptionTable, network: Network, lane_cls: np.ndarray,
     rc = route_costs(network, routes, lane_cls, table.route_lanes, table.route_first, table.route_bonded)
     is_open = open_routes(network, table.route_lanes)
     old = table.rc
-    n_div = table.kgcoef.shape[2]
+    n_div = table.kgcoef.shape[0]
     changed_route = ((rc.fixed != old.fixed) | (rc.storage_per_kg != old.storage_per_kg)
                      | (rc.per_kg[:, :n_div] != old.per_kg[:, :n_div]).any(axis=1))
     changed_route[:len(routes)] |= is_open != table.route_open
@@ -313,7 +313,7 @@ def reprice_table(table: OptionTable, network: Network, lane_cls: np.ndarray,
     route[g] = np.where(keep, table.route[g], -1)
     fixed[g] = np.where(keep, rc.fixed[rg], 0.0)
     storage[g] = np.where(keep, rc.storage_per_kg[rg], 0.0)
-    kgcoef[g] = np.where(keep[..., None], rc.per_kg[rg][..., :n_div], 0.0)
+    kgcoef[:, g] = np.where(keep, np.moveaxis(rc.per_kg[rg][..., :n_div], -1, 0), 0.0)
     return replace(out, route=route, fixed=fixed, storage=storage, kgcoef=kgcoef), changed
 
 
@@ -326,7 +326,11 @@ def slot_costs(table: OptionTable, data: ShipmentData, idx: np.ndarray,
     g = table.group_of[idx]
     valid = table.route[g] >= 0
     bonded = table.bonded_node[g] >= 0
-    cost = table.fixed[g] + np.einsum("nkd,nd->nk", table.kgcoef[g], data.chargeable[idx])
+    # Σ_d kg coefficient × chargeable kg, one divisor column at a time (no (n, K, D) temporary)
+    per_kg = table.kgcoef[0][g] * data.chargeable[idx, 0, None]
+    for d in range(1, table.kgcoef.shape[0]):
+        per_kg += table.kgcoef[d][g] * data.chargeable[idx, d, None]
+    cost = table.fixed[g] + per_kg
     cost += table.storage[g] * data.weight[idx, None]
     duty = data.duty_rate[idx] * data.value[idx]
     cost += np.where(bonded | ~data.duty_exempt_jit[idx, None], duty[:, None], 0.0)
@@ -369,23 +373,23 @@ def stock_mask(table: OptionTable, data: ShipmentData, stocked: dict[int, np.nda
 def unroutable_reasons(table: OptionTable, data: ShipmentData, idx: np.ndarray, allowed: np.ndarray,
                        stocked: np.ndarray | None) -> np.ndarray:
     """Why each of ``idx`` has no allowed slot ('' where it has one)."""
-    g = table.group_of[idx]
+    out = np.full(len(idx), "", dtype=object)
+    none = np.flatnonzero(~allowed.any(axis=1))
+    if not len(none):
+        return out
+    g = table.group_of[idx[none]]
     valid = table.route[g] >= 0
     bonded = table.bonded_node[g] >= 0
-    out = np.full(len(idx), "", dtype=object)
-    none = ~allowed.any(axis=1)
-    if not none.any():
-        return out
-    chan = data.channel[idx, None]
-    kind_ok = ~((chan == CHANNEL_JIT) & bonded) & ~((chan == CHANNEL_BONDED) & ~bonded)
-    ch = data.channel[idx]
+    ch = data.channel[idx[none]]
+    kind_ok = ~((ch[:, None] == CHANNEL_JIT) & bonded) & ~((ch[:, None] == CHANNEL_BONDED) & ~bonded)
     reason = np.where(table.no_route[g], NO_ROUTE, NO_DEPARTURE).astype(object)
     reason = np.where((ch == CHANNEL_JIT) & ~table.has_jit[g] & ~table.no_route[g], NO_JIT_ROUTE, reason)
     reason = np.where((ch == CHANNEL_BONDED) & ~table.has_bonded[g] & ~table.no_route[g], NO_BONDED_ROUTE, reason)
     if stocked is not None:
-        unstocked = (valid & kind_ok).any(axis=1) & ~(valid & kind_ok & stocked).any(axis=1)
+        ok = valid & kind_ok
+        unstocked = ok.any(axis=1) & ~(ok & stocked[none]).any(axis=1)
         reason = np.where(unstocked, SKU_NOT_STOCKED, reason)
-    out[none] = reason[none]
+    out[none] = reason
     return out
 
 

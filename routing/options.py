@@ -223,19 +223,23 @@ def prune_options(cost: np.ndarray, ok: np.ndarray, free: np.ndarray, ontime: np
                   has_target: np.ndarray) -> np.ndarray:
     """Keep options not dominated by a capacity-free option (or by leaving the parcel unassigned)."""
     inf = np.inf
+    n = len(cost)
     free_ok = ok & free
-    best_free = np.where(free_ok, cost, inf).min(axis=1, initial=inf)
-    bound_any = np.minimum(best_free, penalty)
-    keep = ok & (cost < bound_any[:, None])
+    masked = np.where(free_ok, cost, inf)
+    arg = np.argmin(masked, axis=1)  # K >= 1: an option table has at least one slot per group
+    best_free = masked[np.arange(n), arg]
+    keep = ok & (cost < np.minimum(best_free, penalty)[:, None])
     # the cheapest free option itself (first on ties) stays
-    arg = np.argmin(np.where(free_ok, cost, inf), axis=1)
     rows = np.flatnonzero(np.isfinite(best_free) & (best_free <= penalty))
     keep[rows, arg[rows]] = True
     # where the market has an on-time target, punctuality has a value of its own
-    free_on = free_ok & ontime
-    best_on = np.where(free_on, cost, inf).min(axis=1, initial=inf)
-    keep |= has_target[:, None] & ok & ontime & (cost < best_on[:, None])
-    arg_on = np.argmin(np.where(free_on, cost, inf), axis=1)
-    rows_on = np.flatnonzero(np.isfinite(best_on) & has_target)
-    keep[rows_on, arg_on[rows_on]] = True
+    t = np.flatnonzero(has_target)
+    if len(t):
+        ok_on = ok[t] & ontime[t]
+        masked_on = np.where(free_ok[t] & ontime[t], cost[t], inf)
+        arg_on = np.argmin(masked_on, axis=1)
+        best_on = masked_on[np.arange(len(t)), arg_on]
+        keep[t] |= ok_on & (cost[t] < best_on[:, None])
+        rows_on = np.flatnonzero(np.isfinite(best_on))
+        keep[t[rows_on], arg_on[rows_on]] = True
     return keep
