@@ -100,6 +100,7 @@ class OptionTable:
     route_open: np.ndarray  # per route, every lane and node on it is open (on the table's network)
     rc: RouteCosts  # cost coefficients of ``routes`` on the table's network
     route_names: list[str]  # per route, its node ids joined by '>'
+    schedule_ids: dict[tuple, list[int]]  # (timed lanes, timed nodes, order weekday) -> its schedules' indices
 
     @property
     def K(self) -> int:
@@ -144,8 +145,13 @@ def shipment_data(network: Network, shipments: Shipments, epoch: dt.date) -> Shi
 
 
 def build_option_table(network: Network, shipments: Shipments, order_day: np.ndarray, epoch: dt.date,
-                       horizon_days: int, waiting_days: int | None, max_legs: int) -> OptionTable:
-    """Enumerate routes per (origin, destination) and schedules per (route, weekday) once each."""
+                       horizon_days: int, waiting_days: int | None, max_legs: int,
+                       reuse: OptionTable | None = None) -> OptionTable:
+    """Enumerate routes per (origin, destination) and schedules per (route, weekday) once each.
+
+    ``reuse``: a table built on a network that differs only by lanes added after its own (same
+    nodes, same timing, capacitated flags, epoch and horizon settings); the schedules of the timed
+    legs it already enumerated are taken from it instead of enumerated again."""
     n_nodes = len(network.nodes)
     lane_cap = np.array([ln.capacity_kg_per_departure is not None for ln in network.lanes])
     node_cap = np.array([n.capacity_parcels_per_day is not None for n in network.nodes])
@@ -176,8 +182,12 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
             key = (r.lanes[ft:], r.nodes[ft:], wd)
             ids = sched_cache.get(key)
             if ids is None:
-                found_s = enumerate_schedules(network, r.lanes[ft:], r.nodes[ft:], wd, horizon_days, waiting_days,
-                                              lane_cap, node_cap)
+                known = reuse.schedule_ids.get(key) if reuse is not None else None
+                if known is not None:
+                    found_s = [reuse.schedules[i] for i in known]
+                else:
+                    found_s = enumerate_schedules(network, r.lanes[ft:], r.nodes[ft:], wd, horizon_days,
+                                                  waiting_days, lane_cap, node_cap)
                 ids = sched_cache[key] = list(range(len(schedules), len(schedules) + len(found_s)))
                 schedules.extend(found_s)
             slot_group.extend([g] * len(ids))
@@ -244,7 +254,7 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
         has_bonded=np.array([pair_kind[p][1] for p in g_pair.tolist()], dtype=bool),
         group_pair=g_pair, route_lanes=route_lanes, rc=rc, route_first=r_first, route_bonded=r_bonded,
         route_open=np.ones(len(routes), dtype=bool),  # routes through anything closed are not enumerated
-        route_names=[">".join(network.nodes[k].id for k in r.nodes) for r in routes],
+        route_names=[">".join(network.nodes[k].id for k in r.nodes) for r in routes], schedule_ids=sched_cache,
         group_routes=np.array([pair_routes[p] for p in g_pair.tolist()], dtype=np.int64).reshape(-1, 2),
     )
 

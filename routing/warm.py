@@ -43,7 +43,16 @@ from .aggregate import (
 )
 from .model import Model
 from .network import Network
-from .option_table import find_groups, reprice_table, shipment_data, stocked_skus
+from .option_table import (
+    OptionTable,
+    ShipmentData,
+    build_option_table,
+    find_groups,
+    group_keys,
+    reprice_table,
+    shipment_data,
+    stocked_skus,
+)
 from .options import Candidates, PlanSettings, build_candidates, make_candidates, price_options
 from .progress import Progress
 from .shipments import Inventory, Shipments
@@ -59,22 +68,26 @@ _SHIP_COLUMNS = ("origin", "destination", "order_date", "weight_kg", "volume_cm3
                  "channel", "promise_days")
 
 
+LANES_ADDED = "lanes added"  # table_blocker's answer when the base table can be extended
+
+
 def table_blocker(old: Network, new: Network, old_settings: PlanSettings, new_settings: PlanSettings) -> str | None:
-    """Why the base option table cannot serve the edited inputs (None: it can)."""
+    """Why the base option table cannot serve the edited inputs as it is (None: it can;
+    :data:`LANES_ADDED`: it can be extended, only lanes were added after the base's own)."""
     keys = ("horizon_days", "waiting_days", "max_legs")
     if any(getattr(old_settings, k) != getattr(new_settings, k) for k in keys):
         return "settings changed"
     if old.epoch != new.epoch:
         return "epoch changed"
-    if len(old.nodes) != len(new.nodes) or len(old.lanes) != len(new.lanes):
-        return "nodes or lanes added"
+    if len(old.nodes) != len(new.nodes) or len(old.lanes) > len(new.lanes):
+        return "nodes added or lanes removed"
     for a, b in zip(old.nodes, new.nodes, strict=True):
         if (a.id, a.kind, a.handling_days, a.capacity_parcels_per_day is None) != \
                 (b.id, b.kind, b.handling_days, b.capacity_parcels_per_day is None):
             return f"node '{a.id}': timing or capacitated flag changed"
         if a.closed and not b.closed:
             return f"node '{a.id}' reopened"
-    for a, b in zip(old.lanes, new.lanes, strict=True):
+    for a, b in zip(old.lanes, new.lanes[:len(old.lanes)], strict=True):
         if (a.id, a.origin, a.dest, a.mode, a.transit_days, a.departures, a.volumetric_divisor,
                 a.capacity_kg_per_departure is None) != \
                 (b.id, b.origin, b.dest, b.mode, b.transit_days, b.departures, b.volumetric_divisor,
@@ -82,7 +95,7 @@ def table_blocker(old: Network, new: Network, old_settings: PlanSettings, new_se
             return f"lane '{a.id}': route, timing or capacitated flag changed"
         if a.closed and not b.closed:
             return f"lane '{a.id}' reopened"
-    return None
+    return LANES_ADDED if len(new.lanes) > len(old.lanes) else None
 
 
 def match_shipments(old: Shipments, new: Shipments) -> tuple[np.ndarray, np.ndarray]:
@@ -106,6 +119,8 @@ def _changed_markets_data(old, new, base_of: np.ndarray) -> np.ndarray:
     out = base_of < 0
     for name in ("promise", "late_rate", "duty_rate", "duty_exempt_jit", "has_target", "order_day"):
         out |= getattr(new, name) != getattr(old, name)[b]
+    if new.chargeable.shape[1] != old.chargeable.shape[1]:  # a lane with a new volumetric divisor
+        return np.ones(len(base_of), dtype=bool)
     out |= (new.chargeable != old.chargeable[b]).any(axis=1)
     return out
 
@@ -131,6 +146,50 @@ def _stock_changed(old: dict | None, new: dict | None, n_skus: int) -> np.ndarra
     return out
 
 
+def _extended_table(base: Result, network: Network, shipments: Shipments, data: ShipmentData,
+                    settings: PlanSettings) -> tuple[OptionTable, np.ndarray, np.ndarray]:
+    """The option table of a network with lanes added, built reusing the base table's schedules.
+
+    Returns (table, per new group: its slots or their costs differ from the base group's (or it has
+    none), per base group: its index in the new table or -1)."""
+    old = base.candidates.table
+    table = build_option_table(network, shipments, data.order_day, old.epoch, settings.horizon_days,
+                               settings.waiting_days, settings.max_legs, reuse=old)
+    keys_new = group_keys(table.group_pair, table.group_day)
+    keys_old = group_keys(old.group_pair, old.group_day)
+    order = np.argsort(keys_new)
+    pos = np.minimum(np.searchsorted(keys_new[order], keys_old), len(keys_new) - 1)
+    new_of_old = np.where(keys_new[order][pos] == keys_old, order[pos], -1)
+    go = np.flatnonzero(new_of_old >= 0)
+    gn = new_of_old[go]
+    # the base groups' slots in the new table's route and schedule numbering (-1: not there)
+    route_map = _index_by_content(old.routes, table.routes)
+    at = {id(sc): i for i, sc in enumerate(table.schedules)}  # reused schedules are the same objects
+    sched_map = np.array([at.get(id(sc), -1) for sc in old.schedules] + [-1], dtype=np.int64)
+    K = max(old.K, table.K)
+
+    def padded(a: np.ndarray, fill) -> np.ndarray:
+        return np.pad(a, [(0, 0), (0, K - a.shape[1])] + [(0, 0)] * (a.ndim - 2), constant_values=fill)
+
+    r_old = padded(np.where(old.route[go] >= 0, route_map[old.route[go]], -1), -1)
+    s_old = padded(np.where(old.route[go] >= 0, sched_map[old.sched[go]], -1), -1)
+    r_new = padded(table.route[gn], -1)
+    s_new = padded(np.where(table.route[gn] >= 0, table.sched[gn], -1), -1)
+    same = (r_old == r_new).all(axis=1) & (s_old == s_new).all(axis=1)
+    for grid in ("fixed", "storage"):
+        same &= (padded(getattr(old, grid)[go], 0.0) == padded(getattr(table, grid)[gn], 0.0)).all(axis=1)
+    if old.kgcoef.shape[0] == table.kgcoef.shape[0]:
+        for d in range(old.kgcoef.shape[0]):
+            same &= (padded(old.kgcoef[d][go], 0.0) == padded(table.kgcoef[d][gn], 0.0)).all(axis=1)
+    else:
+        same[:] = False
+    for flag in ("has_jit", "has_bonded", "no_route"):  # what an unroutable shipment's reason says
+        same &= getattr(old, flag)[go] == getattr(table, flag)[gn]
+    changed = np.ones(len(table.group_day), dtype=bool)
+    changed[gn[same]] = False
+    return table, changed, new_of_old
+
+
 def warm_candidates(base: Result, network: Network, shipments: Shipments, inventory: Inventory | None,
                     settings: PlanSettings) -> tuple[Candidates, np.ndarray, dict[str, Any]]:
     """Candidates of the edited inputs, equal to a cold build, reusing the base where valid.
@@ -140,22 +199,28 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
     base_of, same_row = match_shipments(base.shipments, shipments)
     epoch = network.epoch or shipments.first_order_date()
     blocker = table_blocker(base.network, network, base.settings, settings)
-    if blocker is None and epoch != bc.epoch:
+    if blocker in (None, LANES_ADDED) and epoch != bc.epoch:
         blocker = "epoch changed"
-    data = shipment_data(network, shipments, epoch) if blocker is None else None
+    data = shipment_data(network, shipments, epoch) if blocker in (None, LANES_ADDED) else None
     if blocker is None:
         group_of = find_groups(bc.table, shipments, data.order_day, len(network.nodes))
         if (group_of < 0).any():
             blocker = "shipments on new (origin, destination, day) groups"
-    if blocker is not None:
+    if blocker == LANES_ADDED:
+        table, regrouped, new_group = _extended_table(base, network, shipments, data, settings)
+        how = "extended (lanes added; schedules reused)"
+    elif blocker is None:
+        table, regrouped = reprice_table(bc.table, network, data.lane_divclass, group_of)
+        new_group = np.arange(len(bc.table.group_day))
+        how = "reused, re-priced" if regrouped.any() else "reused"
+    else:
         cand = build_candidates(network, shipments, inventory, settings, epoch=epoch)
         info = {"table": f"rebuilt ({blocker})", "repriced": len(shipments), "kept": 0}
         return cand, base_of, info
 
-    table, regrouped = reprice_table(bc.table, network, data.lane_divclass, group_of)
     stock = stocked_skus(inventory, shipments.sku_names.to_pylist()) if inventory is not None else None
     touched = ~same_row | _changed_markets_data(bc.data, data, base_of)
-    touched |= regrouped[group_of]
+    touched |= regrouped[table.group_of]
     sku_changed = _stock_changed(bc.stock, stock, len(shipments.sku_names))
     rules = (settings.prune, settings.unassigned_penalty) != (base.settings.prune, base.settings.unassigned_penalty)
     if sku_changed is None or rules:
@@ -165,11 +230,14 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
     kept_new = np.flatnonzero(~touched)
     new_of_base = _new_of_base(base_of, len(base.shipments), kept_new)
     kv = np.flatnonzero(new_of_base[bc.var_ship] >= 0)
+    # a kept option keeps its slot k in its group, renumbered to the table's groups and width
+    old_slot = bc.var_slot[kv]
+    kept_slot = new_group[old_slot // bc.table.K] * table.K + old_slot % bc.table.K
     priced = price_options(table, data, stock, inventory is not None, settings, np.flatnonzero(touched))
     ship = np.concatenate([new_of_base[bc.var_ship[kv]], priced.ship])
     order = np.argsort(ship, kind="stable")
     merged = type(priced)(
-        ship=ship[order], slot=np.concatenate([bc.var_slot[kv], priced.slot])[order],
+        ship=ship[order], slot=np.concatenate([kept_slot, priced.slot])[order],
         cost=np.concatenate([bc.var_cost[kv], priced.cost])[order],
         ontime=np.concatenate([bc.var_ontime[kv], priced.ontime])[order], reason=priced.reason, pruned=0)
     reason = np.full(len(shipments), "", dtype=object)
@@ -177,8 +245,7 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
     reason[touched] = priced.reason
     pruned = bc.stats.get("pruned_options", 0) + priced.pruned  # kept shipments' pruning is the base's
     cand = make_candidates(table, data, inventory, stock, merged, reason, pruned)
-    info = {"table": "reused, re-priced" if regrouped.any() else "reused",
-            "repriced": int(touched.sum()), "kept": len(kept_new)}
+    info = {"table": how, "repriced": int(touched.sum()), "kept": len(kept_new)}
     return cand, base_of, info
 
 
@@ -199,13 +266,20 @@ def carry_plan(base: Result, cand: Candidates, model: Model, base_of: np.ndarray
     chosen = np.flatnonzero(base.solution.values[:base.model.n_x] > 0.5)
     ship = _new_of_base(base_of, len(base.shipments))[bc.var_ship[chosen]]
     route, sched = bc.var_route[chosen], bc.var_sched[chosen]
+    cand_sched = cand.var_sched
     if cand.routes is not bc.routes:
         route = _index_by_content(bc.routes, cand.routes)[route]
-        canon = _index_by_content(cand.schedules, cand.schedules)
-        sched = _index_by_content(bc.schedules, cand.schedules)[sched]
-        cand_sched = canon[cand.var_sched]
-    else:
-        cand_sched = cand.var_sched
+        # an extended table holds the base's schedule objects themselves: match those by identity
+        used = np.unique(sched)
+        at = {id(sc): i for i, sc in enumerate(cand.schedules)}
+        new_sched = np.full(len(bc.schedules) + 1, -1, dtype=np.int64)
+        new_sched[used] = [at.get(id(bc.schedules[k]), -1) for k in used.tolist()]
+        if (new_sched[used] >= 0).all():
+            sched = new_sched[sched]
+        else:  # a rebuilt table: by content, equal schedules of different routes made one
+            canon = _index_by_content(cand.schedules, cand.schedules)
+            sched = _index_by_content(bc.schedules, cand.schedules)[sched]
+            cand_sched = canon[cand.var_sched]
     ok = (ship >= 0) & (route >= 0) & (sched >= 0)
     R, S = len(cand.routes) + 1, len(cand.schedules) + 1
     keys = (cand.var_ship * R + cand.var_route) * S + cand_sched

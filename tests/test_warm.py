@@ -12,7 +12,7 @@ from validator import validate_plan
 import routing
 from routing import scenario as sc
 from routing.generate import write_generated
-from routing.options import PlanSettings
+from routing.options import PlanSettings, build_candidates
 from routing.solver import SolveOptions
 
 SETTINGS = PlanSettings(horizon_days=5, unassigned_penalty=60.0)
@@ -55,9 +55,9 @@ def _optimum(result: routing.Result) -> tuple[int, float]:
     return sum(m["shortfall"] for m in s["markets"].values()), s["objective"]
 
 
-def _options(result: routing.Result) -> list[tuple]:
+def _options(result: routing.Result, cand=None) -> list[tuple]:
     """Every candidate option as (shipment id, route lanes, departures, cost, on time), sorted."""
-    c = result.candidates
+    c = result.candidates if cand is None else cand
     ids = result.shipments.ids.to_pylist()
     return sorted(zip([ids[s] for s in c.var_ship.tolist()], [c.routes[r].lanes for r in c.var_route.tolist()],
                       [c.schedules[k].departures for k in c.var_sched.tolist()], np.round(c.var_cost, 9).tolist(),
@@ -102,8 +102,9 @@ def test_warm_reuses_what_the_edit_leaves_valid(tmp_path):
     # new shipments are priced, the others kept
     assert info["demand x2"]["table"] == "reused" and info["demand x2"]["kept"] == n
     assert info["demand x2"]["repriced"] > 0
-    # new routes or a newly capacitated node need a new table
-    assert info["add lane"]["table"].startswith("rebuilt (nodes or lanes added)")
+    # an added lane extends the table (here its new routes reach every group: all priced again)
+    assert info["add lane"] == {"table": "extended (lanes added; schedules reused)", "repriced": n, "kept": 0}
+    # a newly capacitated node needs a new table
     assert info["capacity on the hub"]["table"] == "rebuilt (node 'H1': timing or capacitated flag changed)"
 
 
@@ -144,11 +145,41 @@ def medium(tmp_path_factory):
     return d, net, ships, paths["shipments"], routing.solve(net, ships, options=options)
 
 
+def _hgh_fra(net):
+    return sc.add_lane(net, **{"id": "HGH-FRA-air-2", "from": "CN-HGH-HUB", "to": "DE-FRA-GW", "mode": "air",
+                               "transit_days": 1, "cost_per_kg": 3.2, "volumetric_divisor": 6000,
+                               "capacity_kg_per_departure": 40})
+
+
+def test_an_added_lane_extends_the_table(medium):
+    """Only the groups the new lane gives new routes are priced again; the rest keep their options,
+    renumbered into the wider table, and the candidates are exactly a cold build's."""
+    _, net, ships, _, base = medium
+    edited = _hgh_fra(net)
+    warm = routing.solve(edited, ships, base=base)
+    info = warm.summary_data["warm"]
+    assert info["table"] == "extended (lanes added; schedules reused)"
+    assert 0 < info["repriced"] < len(ships) // 2 and info["kept"] == len(ships) - info["repriced"]
+    assert warm.candidates.table.K > base.candidates.table.K  # the slot grid widened
+    reused = {id(s) for s in base.candidates.table.schedules}
+    assert sum(id(s) in reused for s in warm.candidates.table.schedules) > 0.9 * len(base.candidates.table.schedules)
+    cold = build_candidates(edited, ships, None, base.settings)
+    assert _options(warm) == _options(warm, cold)
+    assert list(warm.candidates.unroutable_reason) == list(cold.unroutable_reason)
+    # a lane with a volumetric divisor the network did not have changes every chargeable weight
+    odd = sc.add_lane(net, **{"id": "HGH-FRA-x", "from": "CN-HGH-HUB", "to": "DE-FRA-GW", "mode": "air",
+                              "transit_days": 1, "cost_per_kg": 3.2, "volumetric_divisor": 7000})
+    warm = routing.solve(odd, ships, base=base)
+    assert warm.summary_data["warm"]["repriced"] == len(ships)
+    assert _options(warm) == _options(warm, build_candidates(odd, ships, None, base.settings))
+
+
 @pytest.mark.parametrize("edit", [
     lambda n: sc.close_node(n, "BE-LGG-BW"),
     lambda n: sc.scale_capacity(n, factor=0.5, lane="SZX-LAX-air"),
     lambda n: sc.set_market(n, "DE", promise_days=3),
-], ids=["close bonded", "lane capacity x0.5", "promise DE 3 days"])
+    _hgh_fra,
+], ids=["close bonded", "lane capacity x0.5", "promise DE 3 days", "add lane HGH-FRA"])
 def test_local_warm_replan_is_valid_and_close_to_the_optimum(medium, edit):
     d, net, ships, ships_path, base = medium
     edited = edit(net)
