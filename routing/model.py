@@ -11,7 +11,7 @@ shortfall reaches ``ceil(target × shipments)``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -120,6 +120,42 @@ def resource_capacity(network: Network, inventory: Inventory | None, sku_names: 
     return cap
 
 
+def _targets(network: Network, shipments: Shipments, routable: np.ndarray) -> tuple[list, list, list]:
+    """Markets with an on-time need: (market node, parcels needed on time, routable shipments)."""
+    targets = [(i, n.on_time_target) for i, n in enumerate(network.nodes)
+               if n.kind == "market" and n.on_time_target is not None]
+    counts = np.bincount(shipments.destination[routable], minlength=len(network.nodes))
+    t_market, t_need, t_ships = [], [], []
+    for m, target in targets:
+        need = math.ceil(target * counts[m] - 1e-9)
+        if need > 0:
+            t_market.append(m)
+            t_need.append(need)
+            t_ships.append(int(counts[m]))
+    return t_market, t_need, t_ships
+
+
+def with_new_limits(model: Model, network: Network, shipments: Shipments, inventory: Inventory | None) -> Model | None:
+    """``model`` (built on the same candidates and shipments) with the capacities, stock and on-time
+    needs of ``network`` / ``inventory``: same columns and matrix, new row bounds. None when the
+    markets with an on-time need differ (the rows themselves would)."""
+    t_market, t_need, t_ships = _targets(network, shipments, model.u_ship)
+    if t_market != model.target_markets.tolist():
+        return None
+    sku_names = shipments.sku_names.to_pylist() if inventory is not None else None
+    res_cap = resource_capacity(network, inventory, sku_names, model.res_keys)
+    need = np.asarray(t_need, dtype=float)
+    out = replace(model, res_cap=res_cap, target_need=np.asarray(t_need, dtype=np.int64),
+                  target_shipments=np.asarray(t_ships, dtype=np.int64),
+                  row_lb=np.concatenate([model.row_lb[:model.target_row0], need]),
+                  row_ub=np.concatenate([model.row_ub[:model.res_row0], res_cap, model.row_ub[model.target_row0:]]),
+                  col_ub=np.concatenate([model.col_ub[:model.n_x + model.n_u], need]))
+    for cached in ("A_csc", "A_res", "A_target"):  # the matrix is the same: so are its views
+        if cached in model.__dict__:
+            out.__dict__[cached] = model.__dict__[cached]
+    return out
+
+
 def build_model(network: Network, shipments: Shipments, inventory: Inventory | None, cand: Candidates,
                 unassigned_penalty: float, shortfall_penalty: float | None = None) -> Model:
     """Assemble the sparse model of the candidates."""
@@ -132,16 +168,7 @@ def build_model(network: Network, shipments: Shipments, inventory: Inventory | N
     sku_names = shipments.sku_names.to_pylist() if inventory is not None else None
     res_cap = resource_capacity(network, inventory, sku_names, res_keys)
 
-    targets = [(i, n.on_time_target) for i, n in enumerate(network.nodes)
-               if n.kind == "market" and n.on_time_target is not None]
-    counts = np.bincount(shipments.destination[routable], minlength=len(network.nodes))
-    t_market, t_need, t_ships = [], [], []
-    for m, target in targets:
-        need = math.ceil(target * counts[m] - 1e-9)
-        if need > 0:
-            t_market.append(m)
-            t_need.append(need)
-            t_ships.append(counts[m])
+    t_market, t_need, t_ships = _targets(network, shipments, routable)
     n_t = len(t_market)
     max_cost = float(cand.var_cost.max()) if n_x else 0.0
     if shortfall_penalty is None:

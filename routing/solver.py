@@ -17,7 +17,7 @@ from ortools.linear_solver.python import model_builder_helper as mbh
 from scipy.optimize import linprog
 
 from .errors import InputError, SolverError
-from .model import Model, build_model
+from .model import Model, build_model, with_new_limits
 from .network import Network
 from .options import Candidates, PlanSettings, build_candidates
 from .progress import Progress
@@ -517,7 +517,12 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
         if base is not None:
             info["done"] += f"; warm: table {warm_info['table']}, {warm_info['repriced']:,} shipments re-priced"
     with progress.phase("build") as info:
-        model = build_model(network, shipments, inventory, cand, settings.unassigned_penalty)
+        model = None
+        if base is not None and cand is base.candidates and \
+                settings.unassigned_penalty == base.model.unassigned_penalty:
+            model = with_new_limits(base.model, network, shipments, inventory)  # same columns, new limits
+        if model is None:
+            model = build_model(network, shipments, inventory, cand, settings.unassigned_penalty)
         info["done"] = f"{model.n_cols:,} columns x {model.n_rows:,} rows, {model.A.nnz:,} nonzeros"
     start, moved = carry_plan(base, cand, model, base_of) if base is not None else (None, None)
     strategy = options.strategy

@@ -227,6 +227,9 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
         touched[:] = True
     else:
         touched |= sku_changed[shipments.sku]
+    if not touched.any() and not regrouped.any() and blocker is None and shipments is base.shipments:
+        # no option changed (a capacity, stock or target edit): the base candidates are this edit's
+        return bc, base_of, {"table": "reused", "repriced": 0, "kept": len(shipments)}
     kept_new = np.flatnonzero(~touched)
     new_of_base = _new_of_base(base_of, len(base.shipments), kept_new)
     kv = np.flatnonzero(new_of_base[bc.var_ship] >= 0)

@@ -12,6 +12,7 @@ from validator import validate_plan
 import routing
 from routing import scenario as sc
 from routing.generate import write_generated
+from routing.model import build_model
 from routing.options import PlanSettings, build_candidates
 from routing.solver import SolveOptions
 
@@ -106,6 +107,25 @@ def test_warm_reuses_what_the_edit_leaves_valid(tmp_path):
     assert info["add lane"] == {"table": "extended (lanes added; schedules reused)", "repriced": n, "kept": 0}
     # a newly capacitated node needs a new table
     assert info["capacity on the hub"]["table"] == "rebuilt (node 'H1': timing or capacitated flag changed)"
+
+
+@pytest.mark.parametrize(("name", "seed"), [("capacity x0.5 air", 1), ("capacity x3 all lanes from H1", 1),
+                                          ("capacity set gateway", 4), ("target", 2), ("stock x2", 1)])
+def test_an_edit_of_limits_keeps_the_model_and_changes_only_its_bounds(tmp_path, name, seed):
+    """Instances where the edit changes a limit but no option: the model's matrix is the base's."""
+    net, ships, inv = _load(tmp_path, seed)
+    base = routing.solve(net, ships, inv, settings=SETTINGS)
+    edited = EDITS[name](net, ships, inv)
+    warm = routing.solve(*edited, settings=SETTINGS, base=base)
+    assert warm.candidates is base.candidates and warm.model.A is base.model.A
+    fresh = build_model(*edited, base.candidates, SETTINGS.unassigned_penalty)
+    for field in ("cost", "col_ub", "row_lb", "row_ub", "res_keys", "res_cap", "target_markets", "target_need",
+                  "target_shipments", "u_ship", "col_assign_row"):
+        assert np.array_equal(getattr(warm.model, field), getattr(fresh, field)), (name, field)
+    assert (warm.model.A != fresh.A).nnz == 0
+    assert (warm.model.A_res != fresh.A_res).nnz == 0 and (warm.model.A_target != fresh.A_target).nnz == 0
+    assert not np.array_equal(warm.model.row_lb, base.model.row_lb) or \
+        not np.array_equal(warm.model.row_ub, base.model.row_ub)  # the edit did change a limit
 
 
 def test_reopening_rebuilds_and_still_matches_cold(tmp_path):
