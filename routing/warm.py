@@ -13,7 +13,7 @@
 4. **Optimise.** Small models run the exact strategy with the start as an incumbent, so the warm
    optimum is the cold optimum. Large ones re-optimise locally (:func:`improve_locally`): the
    shipments whose carried choice is gone or no longer cheapest at the base plan's shadow prices
-   (prices of rows whose capacity grew are dropped), those on a row whose capacity changed, those
+   (prices of rows whose capacity grew are dropped), those on a row whose capacity grew, those
    that can best meet a changed on-time target, and the holders of the tight rows they need go
    into an LP started from the carried plan's basis (:mod:`routing.warm_lp`); its duals re-price
    the held shipments and those with a cheaper option join it, for a few rounds; the LP is then
@@ -347,12 +347,12 @@ def carried_prices(base: Result, model: Model) -> tuple[np.ndarray, np.ndarray]:
     return price, mu
 
 
-def changed_rows(base: Result, model: Model) -> np.ndarray:
-    """Capacity rows of ``model`` that are new or whose capacity changed."""
+def grown_rows(base: Result, model: Model) -> np.ndarray:
+    """Capacity rows of ``model`` that are new or whose capacity grew."""
     pos, found = _base_rows(base, model)
     if not found.any():
         return ~found
-    return ~found | (np.abs(base.model.res_cap[pos] - model.res_cap) > 1e-9)
+    return ~found | (model.res_cap > base.model.res_cap[pos] + 1e-9)
 
 
 def _ship_columns(model: Model, cand: Candidates, ships: np.ndarray) -> np.ndarray:
@@ -454,8 +454,8 @@ def local_focus(base: Result, model: Model, cand: Candidates, start: np.ndarray,
                 moved: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Shipments a local re-optimisation must look at: new ones, those whose carried choice is gone,
     costs something else now (``moved``) or is no longer the cheapest at the carried prices, those on
-    a row whose capacity changed, and for a market whose on-time need changed, the shipments that
-    can switch between late and on time most cheaply.
+    a row whose capacity grew (or that is new), and for a market whose on-time need changed, the
+    shipments that can switch between late and on time most cheaply.
 
     Returns (focus per shipment, the carried prices: capacity rows, target rows, every option priced)."""
     n_ships = len(cand.unroutable_reason)
@@ -466,7 +466,9 @@ def local_focus(base: Result, model: Model, cand: Candidates, start: np.ndarray,
     focus = np.zeros(n_ships, dtype=bool)
     u = model.u_ship
     focus[u] = (cur[u] > best[u] + 1e-7 * np.maximum(1.0, np.abs(best[u]))) | (base_of[u] < 0) | moved[u]
-    rows = np.flatnonzero(changed_rows(base, model))
+    # a row that grew invites its holders' neighbours in; from one that shrank, the carried plan
+    # already shed the excess (those parcels are moved) and pricing frees whoever else should go
+    rows = np.flatnonzero(grown_rows(base, model))
     if len(rows):
         on_rows = np.unique(model.A_res[rows].indices)
         focus[cand.var_ship[on_rows[start[on_rows] > 0.5]]] = True
