@@ -224,10 +224,12 @@ def priced_best(model: Model, cand: Candidates, priced: np.ndarray, n_ships: int
 
 
 def _neighbours(model: Model, cand: Candidates, priced: np.ndarray, values: np.ndarray, free: np.ndarray,
-                per_row: int, tight_only: bool = False) -> np.ndarray:
+                per_row: int, tight_only: bool = False, deficit_factor: float = 0.0) -> np.ndarray:
     """Columns of the assigned shipments that could make room on the rows the open shipments need:
     on each such row, the ``per_row`` parcels with the cheapest move elsewhere (at current prices).
-    ``tight_only``: only rows whose slack (held plan) is less than what the open options there need together."""
+    ``tight_only``: only rows whose slack (held plan) is less than what the open options there need together.
+    ``deficit_factor`` > 0 (with ``tight_only``): on each row, only as many parcels as would free
+    ``deficit_factor`` times the row's shortfall of slack (at least one), at most ``per_row``."""
     n_x, n_u = model.n_x, model.n_u
     out = np.zeros(model.n_cols, dtype=bool)
     open_vars = np.flatnonzero(free[:n_x] & (cand.var_cost < model.unassigned_penalty))
@@ -243,6 +245,7 @@ def _neighbours(model: Model, cand: Candidates, priced: np.ndarray, values: np.n
         rows = rows[slack[rows] < need[rows] - 1e-9]
     if not len(rows):
         return out
+    limit = np.full(len(rows), per_row)
     n_ships = len(cand.unroutable_reason)
     cur = priced_choice(model, cand, values, priced, n_ships, with_unassigned=False)
     # cheapest alternative per shipment (any other option, or unassigned)
@@ -260,8 +263,15 @@ def _neighbours(model: Model, cand: Candidates, priced: np.ndarray, values: np.n
     row_of, col = row_of[order], col[order]
     first = np.searchsorted(row_of, np.arange(len(rows)))
     rank = np.arange(len(row_of)) - first[row_of]
+    if tight_only and deficit_factor > 0 and len(row_of):
+        # parcels taken in move order until their load covers the factor times the row's deficit
+        coef = sub.data[on][order]
+        load = np.cumsum(coef)
+        before = load - coef - np.r_[0.0, load][first][row_of]
+        deficit = deficit_factor * (need[rows] - slack[rows])
+        limit = np.minimum(limit, np.bincount(row_of, weights=before < deficit[row_of], minlength=len(rows)))
     ships = np.zeros(n_ships, dtype=bool)
-    ships[cand.var_ship[col[rank < per_row]]] = True
+    ships[cand.var_ship[col[rank < limit[row_of]]]] = True
     out[:n_x] = ships[cand.var_ship]
     out[n_x:n_x + n_u] = ships[model.u_ship]
     return out

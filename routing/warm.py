@@ -378,17 +378,18 @@ def _improvable(model: Model, cand: Candidates, values: np.ndarray, priced: np.n
 
 def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndarray, focus: np.ndarray,
                     carried: tuple[np.ndarray, np.ndarray, np.ndarray], options: SolveOptions, progress: Progress,
-                    neighbours: int = 40, max_rounds: int = 3, gap: float = 5e-4) -> Solution:
+                    neighbours: int = 40, max_rounds: int = 3, gap: float = 5e-4, deficit: float = 4.0) -> Solution:
     """Re-optimise the ``focus`` shipments around the carried plan (both from :func:`local_focus`, with
     ``carried``, its prices).
 
-    Pricing rounds: solve the LP over the free shipments (focus plus whoever holds the capacity rows
-    they need) with the rest held; take its row duals as the new prices; free every held shipment
-    that some option now beats (a negative reduced cost); repeat until none does or the LP is within
-    ``gap`` of the Lagrangian bound at its prices. The last LP is rounded (integral shipments kept, a
-    small MIP for the rest); shipments the rounding leaves unassigned although an option is open get
-    one more repair round. The lower bound is the Lagrangian bound of the full model at the better of
-    the carried and the final prices."""
+    Pricing rounds: solve the LP over the free shipments (focus plus, on each capacity row they need
+    more of than is free, the holders with the cheapest moves elsewhere: enough to free ``deficit``
+    times the shortfall, at most ``neighbours``) with the rest held; take its row duals as the new
+    prices; free every held shipment that some option now beats (a negative reduced cost); repeat
+    until none does or the LP is within ``gap`` of the Lagrangian bound at its prices. The last LP is
+    rounded (integral shipments kept, a small MIP for the rest); shipments the rounding leaves
+    unassigned although an option is open get one more repair round. The lower bound is the
+    Lagrangian bound of the full model at the better of the carried and the final prices."""
     from .solver import Solution, restricted_lp_round
 
     deadline = time.perf_counter() + options.time_limit
@@ -397,7 +398,7 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
     price0, mu0, priced0 = carried
     priced, price, mu, bound_now = priced0, price0, mu0, -np.inf
     free = _ship_columns(model, cand, focus)
-    free |= _neighbours(model, cand, priced, start, free, per_row=neighbours, tight_only=True)
+    free |= _neighbours(model, cand, priced, start, free, per_row=neighbours, tight_only=True, deficit_factor=deficit)
     values, lp, rounds = start, None, 0
     with progress.phase("solve", f"warm: {int(focus.sum()):,} shipments to re-optimise") as info:
         restricted = RestrictedLP(model, start, max(0.5, deadline - time.perf_counter()))
