@@ -19,6 +19,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--bench-solver", default="scip", help="MIP backend for ours: highs, scip or cp-sat")
     parser.addoption("--bench-lp", default="highs", help="LP solver of the exact strategy: highs, glop or pdlp")
     parser.addoption("--bench-strategies", default="auto,aggregate", help="strategies for the end-to-end cases")
+    parser.addoption("--bench-rounds", type=int, default=1,
+                     help="what-if cases: solves per case (cold and warm alike); times are the fastest round")
 
 
 @pytest.fixture
