@@ -9,6 +9,7 @@ at least as punctual): such a dropped option can never be needed in an optimal p
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -138,35 +139,45 @@ class PricedOptions:
     pruned: int
 
 
+_PRICE_THREADS = 2  # pricing pieces run side by side: numpy releases the GIL in the grid arithmetic
+_PRICE_PIECE = 20_000  # fewer shipments than twice this: one piece
+
+
 def price_options(table: OptionTable, data: ShipmentData, stock: dict[int, np.ndarray] | None, has_inventory: bool,
                   settings: PlanSettings, idx: np.ndarray, chunk: int = 100_000) -> PricedOptions:
     """Price shipments ``idx`` (ascending) on every slot of their group and keep the undominated
-    options, ``chunk`` shipments at a time."""
+    options, ``chunk`` shipments at a time (split in pieces priced on two threads; the result does
+    not depend on the split)."""
     K = table.K
-    parts: dict[str, list[np.ndarray]] = {k: [np.zeros(0, dtype=t)] for k, t in
-                                          (("ship", np.int64), ("slot", np.int64), ("cost", float), ("ontime", bool))}
-    reason = np.full(len(idx), "", dtype=object)
-    n_pruned = 0
-    for a in range(0, len(idx), chunk):
-        part = idx[a:a + chunk]
+
+    def piece(part: np.ndarray) -> tuple[np.ndarray, ...]:
         stocked = stock_mask(table, data, stock, part)
         cost, ontime, allowed = slot_costs(table, data, part, stocked)
-        reason[a:a + len(part)] = unroutable_reasons(table, data, part, allowed, stocked)
+        reason = unroutable_reasons(table, data, part, allowed, stocked)
         g = table.group_of[part]
         free = table.free[g] & ((table.bonded_node[g] < 0) | (not has_inventory))
         if settings.prune:
             keep = prune_options(cost, allowed, free, ontime, settings.unassigned_penalty, data.has_target[part])
-            n_pruned += int(allowed.sum() - keep.sum())
+            pruned = int(allowed.sum() - keep.sum())
         else:
-            keep = allowed
+            keep, pruned = allowed, 0
         rows, cols = np.nonzero(keep)
-        parts["ship"].append(part[rows])
-        parts["slot"].append(g[rows] * K + cols)
-        parts["cost"].append(cost[rows, cols])
-        parts["ontime"].append(ontime[rows, cols])
-    flat = {k: np.concatenate(v) for k, v in parts.items()}
-    return PricedOptions(ship=flat["ship"], slot=flat["slot"], cost=flat["cost"], ontime=flat["ontime"],
-                         reason=reason, pruned=n_pruned)
+        return part[rows], g[rows] * K + cols, cost[rows, cols], ontime[rows, cols], reason, pruned
+
+    # pieces of at most chunk / threads shipments: the threads together hold one chunk's grids
+    size = max(_PRICE_PIECE, min(chunk // _PRICE_THREADS, -(-len(idx) // _PRICE_THREADS)))
+    parts = [idx[a:a + size] for a in range(0, len(idx), size)]
+    if len(parts) > 1:
+        with ThreadPoolExecutor(_PRICE_THREADS) as pool:
+            done = list(pool.map(piece, parts))
+    else:
+        done = [piece(part) for part in parts]
+    if not done:
+        done = [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool),
+                 np.zeros(0, dtype=object), 0)]
+    ship, slot, cost, ontime, reason, pruned = zip(*done, strict=True)
+    return PricedOptions(ship=np.concatenate(ship), slot=np.concatenate(slot), cost=np.concatenate(cost),
+                         ontime=np.concatenate(ontime), reason=np.concatenate(reason), pruned=sum(pruned))
 
 
 def build_candidates(network: Network, shipments: Shipments, inventory: Inventory | None,
