@@ -197,10 +197,11 @@ def build_candidates(network: Network, shipments: Shipments, inventory: Inventor
 
 def make_candidates(table: OptionTable, data: ShipmentData, inventory: Inventory | None,
                     stock: dict[int, np.ndarray] | None, priced: PricedOptions, reason: np.ndarray,
-                    pruned: int) -> Candidates:
-    """Candidates of the kept options ``priced`` (every shipment's, in shipment order)."""
+                    pruned: int, incidence: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Candidates:
+    """Candidates of the kept options ``priced`` (every shipment's, in shipment order); ``incidence``
+    their capacity-row incidence (:func:`slot_incidence`, entries in any order) if already known."""
     ship, slot = priced.ship, priced.slot
-    inc_var, inc_key, inc_coef = slot_incidence(table, data, inventory, ship, slot)
+    inc_var, inc_key, inc_coef = incidence or slot_incidence(table, data, inventory, ship, slot)
     return Candidates(
         table=table, data=data, unroutable_reason=reason,
         var_ship=ship, var_slot=slot, var_route=table.route.ravel()[slot], var_sched=table.sched.ravel()[slot],

@@ -53,7 +53,15 @@ from .option_table import (
     shipment_data,
     stocked_skus,
 )
-from .options import Candidates, PlanSettings, build_candidates, make_candidates, price_options
+from .options import (
+    Candidates,
+    PlanSettings,
+    PricedOptions,
+    build_candidates,
+    make_candidates,
+    price_options,
+    slot_incidence,
+)
 from .progress import Progress
 from .shipments import Inventory, Shipments
 from .warm_lp import RestrictedLP
@@ -203,7 +211,9 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
         blocker = "epoch changed"
     data = shipment_data(network, shipments, epoch) if blocker in (None, LANES_ADDED) else None
     if blocker is None:
-        group_of = find_groups(bc.table, shipments, data.order_day, len(network.nodes))
+        same_groups = shipments is base.shipments  # same rows, same epoch: the same groups
+        group_of = bc.table.group_of if same_groups else find_groups(bc.table, shipments, data.order_day,
+                                                                     len(network.nodes))
         if (group_of < 0).any():
             blocker = "shipments on new (origin, destination, day) groups"
     if blocker == LANES_ADDED:
@@ -235,7 +245,7 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
     kv = np.flatnonzero(new_of_base[bc.var_ship] >= 0)
     # a kept option keeps its slot k in its group, renumbered to the table's groups and width
     old_slot = bc.var_slot[kv]
-    kept_slot = new_group[old_slot // bc.table.K] * table.K + old_slot % bc.table.K
+    kept_slot = old_slot if blocker is None else new_group[old_slot // bc.table.K] * table.K + old_slot % bc.table.K
     priced = price_options(table, data, stock, inventory is not None, settings, np.flatnonzero(touched))
     ship = np.concatenate([new_of_base[bc.var_ship[kv]], priced.ship])
     order = np.argsort(ship, kind="stable")
@@ -247,9 +257,27 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
     reason[kept_new] = bc.unroutable_reason[base_of[kept_new]]
     reason[touched] = priced.reason
     pruned = bc.stats.get("pruned_options", 0) + priced.pruned  # kept shipments' pruning is the base's
-    cand = make_candidates(table, data, inventory, stock, merged, reason, pruned)
+    incidence = _merged_incidence(bc, kv, priced, order, table, data, inventory)
+    cand = make_candidates(table, data, inventory, stock, merged, reason, pruned, incidence)
     info = {"table": how, "repriced": int(touched.sum()), "kept": len(kept_new)}
     return cand, base_of, info
+
+
+def _merged_incidence(bc: Candidates, kv: np.ndarray, priced: PricedOptions, order: np.ndarray,
+                      table: OptionTable, data: ShipmentData,
+                      inventory: Inventory | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Capacity-row incidence of the merged options (kept base options ``kv`` then ``priced``,
+    arranged by ``order``): a kept option's rows are the base's (same slot, same shipment); only the
+    re-priced options' are looked up."""
+    at = np.empty(len(order), dtype=np.int64)
+    at[order] = np.arange(len(order))
+    base_to_new = np.full(len(bc.var_ship), -1, dtype=np.int64)
+    base_to_new[kv] = at[:len(kv)]
+    kept = base_to_new[bc.inc_var]
+    keep = kept >= 0
+    var, key, coef = slot_incidence(table, data, inventory, priced.ship, priced.slot)
+    return (np.concatenate([kept[keep], at[len(kv):][var]]), np.concatenate([bc.inc_key[keep], key]),
+            np.concatenate([bc.inc_coef[keep], coef]))
 
 
 def _index_by_content(old: list, new: list) -> np.ndarray:

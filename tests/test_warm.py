@@ -83,6 +83,9 @@ def test_warm_replan_gives_the_cold_optimum_for_every_edit(tmp_path, seed):
         # the reused candidates are exactly the cold ones
         assert _options(warm) == _options(cold), (seed, name)
         assert list(warm.candidates.unroutable_reason) == list(cold.candidates.unroutable_reason), (seed, name)
+        # and so is the model built on them, row for row (capacity-row incidence reused from the base)
+        assert np.array_equal(warm.model.res_keys, cold.model.res_keys), (seed, name)
+        assert warm.model.A.shape == cold.model.A.shape and (warm.model.A != cold.model.A).nnz == 0, (seed, name)
 
 
 def test_warm_reuses_what_the_edit_leaves_valid(tmp_path):
