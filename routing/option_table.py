@@ -146,12 +146,14 @@ def shipment_data(network: Network, shipments: Shipments, epoch: dt.date) -> Shi
 
 def build_option_table(network: Network, shipments: Shipments, order_day: np.ndarray, epoch: dt.date,
                        horizon_days: int, waiting_days: int | None, max_legs: int,
-                       reuse: OptionTable | None = None) -> OptionTable:
+                       reuse: OptionTable | None = None,
+                       known_routes: dict[int, list[Route]] | None = None) -> OptionTable:
     """Enumerate routes per (origin, destination) and schedules per (route, weekday) once each.
 
     ``reuse``: a table built on a network that differs only by lanes added after its own (same
     nodes, same timing, capacitated flags, epoch and horizon settings); the schedules of the timed
-    legs it already enumerated are taken from it instead of enumerated again."""
+    legs it already enumerated are taken from it instead of enumerated again. ``known_routes``: per
+    (origin × nodes + destination) pair, its routes where they are known not to have changed."""
     n_nodes = len(network.nodes)
     lane_cap = np.array([ln.capacity_kg_per_departure is not None for ln in network.lanes])
     node_cap = np.array([n.capacity_parcels_per_day is not None for n in network.nodes])
@@ -172,7 +174,9 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
     slot_group, slot_route, slot_sched = [], [], []
     for g, (p, t0) in enumerate(zip(g_pair.tolist(), g_day.tolist(), strict=True)):
         if p not in pair_routes:
-            found = enumerate_routes(network, p // n_nodes, p % n_nodes, max_legs)
+            found = known_routes.get(p) if known_routes is not None else None
+            if found is None:
+                found = enumerate_routes(network, p // n_nodes, p % n_nodes, max_legs)
             pair_routes[p] = (len(routes), len(routes) + len(found))
             routes.extend(found)
         wd = (epoch_wd + t0) % 7

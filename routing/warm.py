@@ -28,6 +28,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+import networkx as nx
 import numpy as np
 import pyarrow.compute as pc
 
@@ -49,6 +50,7 @@ from .option_table import (
     build_option_table,
     find_groups,
     group_keys,
+    open_routes,
     reprice_table,
     shipment_data,
     stocked_skus,
@@ -154,6 +156,27 @@ def _stock_changed(old: dict | None, new: dict | None, n_skus: int) -> np.ndarra
     return out
 
 
+def _unchanged_routes(old: OptionTable, old_net: Network, network: Network) -> dict[int, list]:
+    """Per (origin, destination) pair of ``old`` that no added lane can serve (its origin does not
+    reach the lane's start or the lane's end does not reach its destination) and whose routes are all
+    still open: those routes, as a new enumeration would find them."""
+    g = network.graph()
+    index = network.node_index
+    reach = {n: {index[m] for m in nx.descendants(g, n)} | {index[n]} for n in g.nodes}
+    added = [(ln.origin, ln.dest) for ln in network.lanes[len(old_net.lanes):]]
+    is_open = open_routes(network, old.route_lanes) & old.route_open
+    n_nodes = len(network.nodes)
+    out: dict[int, list] = {}
+    pairs, first = np.unique(old.group_pair, return_index=True)
+    for p, (lo, hi) in zip(pairs.tolist(), old.group_routes[first].tolist(), strict=True):
+        o, d = divmod(p, n_nodes)
+        start = network.nodes[o].id
+        served = any(start in g and u in g and index[u] in reach[start] and v in g and d in reach[v] for u, v in added)
+        if not served and is_open[lo:hi].all():
+            out[p] = old.routes[lo:hi]
+    return out
+
+
 def _extended_table(base: Result, network: Network, shipments: Shipments, data: ShipmentData,
                     settings: PlanSettings) -> tuple[OptionTable, np.ndarray, np.ndarray]:
     """The option table of a network with lanes added, built reusing the base table's schedules.
@@ -162,7 +185,8 @@ def _extended_table(base: Result, network: Network, shipments: Shipments, data: 
     none), per base group: its index in the new table or -1)."""
     old = base.candidates.table
     table = build_option_table(network, shipments, data.order_day, old.epoch, settings.horizon_days,
-                               settings.waiting_days, settings.max_legs, reuse=old)
+                               settings.waiting_days, settings.max_legs, reuse=old,
+                               known_routes=_unchanged_routes(old, base.network, network))
     keys_new = group_keys(table.group_pair, table.group_day)
     keys_old = group_keys(old.group_pair, old.group_day)
     order = np.argsort(keys_new)
