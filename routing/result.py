@@ -213,7 +213,9 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
         drift = np.abs(cost_total[a_idx] - cand.var_cost[v]).max()
         assert drift < 1e-6 * max(1.0, float(np.abs(cand.var_cost).max())), f"cost mismatch {drift}"
 
-    used_r, r_code = np.unique(r, return_inverse=True)  # only the routes in the plan are named
+    in_plan = np.bincount(r, minlength=len(table.routes)) > 0  # only the routes in the plan are named
+    used_r = np.flatnonzero(in_plan)
+    r_code = (np.cumsum(in_plan) - 1)[r]
     route_code = np.zeros(n, dtype=np.int32)
     route_code[a_idx] = r_code
     route_col = _coded(route_code, [table.route_names[i] for i in used_r.tolist()], ~assigned)
