@@ -11,7 +11,6 @@ shortfall reaches ``ceil(target × shipments)``.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -65,17 +64,10 @@ class Model:
     def target_row0(self) -> int:
         return self.n_u + len(self.res_keys)
 
-    def __getstate__(self) -> dict:
-        """Pickled without the background conversion (a future): A_csc is made again on first use."""
-        state = dict(self.__dict__)
-        state.pop("_csc_pending", None)
-        return state
-
     @cached_property
     def A_csc(self) -> sp.csc_matrix:
-        """``A`` by columns (for picking column subsets); converted in the background from the build on."""
-        pending = self.__dict__.get("_csc_pending")
-        return pending.result() if pending is not None else self.A.tocsc()
+        """``A`` by columns (for picking column subsets)."""
+        return self.A.tocsc()
 
     def options_taken(self, values: np.ndarray) -> np.ndarray:
         """Per assignment row (routable shipment): the sum of its option (x) columns in ``values``."""
@@ -128,9 +120,6 @@ def resource_capacity(network: Network, inventory: Inventory | None, sku_names: 
     return cap
 
 
-_BACKGROUND = ThreadPoolExecutor(1, thread_name_prefix="routing-model")
-
-
 def _targets(network: Network, shipments: Shipments, routable: np.ndarray) -> tuple[list, list, list]:
     """Markets with an on-time need: (market node, parcels needed on time, routable shipments)."""
     targets = [(i, n.on_time_target) for i, n in enumerate(network.nodes)
@@ -161,7 +150,7 @@ def with_new_limits(model: Model, network: Network, shipments: Shipments, invent
                   row_lb=np.concatenate([model.row_lb[:model.target_row0], need]),
                   row_ub=np.concatenate([model.row_ub[:model.res_row0], res_cap, model.row_ub[model.target_row0:]]),
                   col_ub=np.concatenate([model.col_ub[:model.n_x + model.n_u], need]))
-    for cached in ("A_csc", "_csc_pending", "A_res", "A_target"):  # the matrix is the same: so are its views
+    for cached in ("A_csc", "A_res", "A_target"):  # the matrix is the same: so are its views
         if cached in model.__dict__:
             out.__dict__[cached] = model.__dict__[cached]
     return out
@@ -210,14 +199,10 @@ def build_model(network: Network, shipments: Shipments, inventory: Inventory | N
     row_ub = np.concatenate([np.ones(n_u), res_cap, np.full(n_t, np.inf)])
     cost = np.concatenate([cand.var_cost, np.full(n_u, unassigned_penalty), np.full(n_t, shortfall_penalty)])
     col_ub = np.concatenate([np.ones(n_x + n_u), np.asarray(t_need, float)])
-    model = Model(
+    return Model(
         cost=cost, col_ub=col_ub, A=A, row_lb=row_lb, row_ub=row_ub, n_x=n_x, u_ship=routable,
         col_assign_row=np.concatenate([rows[0], rows[1]]),
         target_markets=np.asarray(t_market, dtype=np.int64), target_need=np.asarray(t_need, dtype=np.int64),
         target_shipments=np.asarray(t_ships, dtype=np.int64), res_keys=res_keys, res_cap=res_cap,
         shortfall_penalty=shortfall_penalty, unassigned_penalty=unassigned_penalty,
     )
-    # the column-wise copy every solve strategy reads, converted while the caller goes on (scipy
-    # releases the GIL); A_csc waits for it
-    model.__dict__["_csc_pending"] = _BACKGROUND.submit(A.tocsc)
-    return model
