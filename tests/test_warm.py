@@ -189,6 +189,11 @@ def test_an_added_lane_extends_the_table(medium):
     cold = build_candidates(edited, ships, None, base.settings)
     assert _options(warm) == _options(warm, cold)
     assert list(warm.candidates.unroutable_reason) == list(cold.unroutable_reason)
+    # with other edits in the same step: a Korean lane's cost (kept groups must see it) and a US lane closed
+    mixed = sc.close_lane(sc.scale_cost(_hgh_fra(net), 1.3, lane="CAN-ICN-air"), "SZX-JFK-air")
+    warm = routing.solve(mixed, ships, base=base)
+    assert warm.summary_data["warm"]["table"].startswith("extended") and warm.summary_data["warm"]["kept"] > 0
+    assert _options(warm) == _options(warm, build_candidates(mixed, ships, None, base.settings))
     # a lane with a volumetric divisor the network did not have changes every chargeable weight
     odd = sc.add_lane(net, **{"id": "HGH-FRA-x", "from": "CN-HGH-HUB", "to": "DE-FRA-GW", "mode": "air",
                               "transit_days": 1, "cost_per_kg": 3.2, "volumetric_divisor": 7000})
