@@ -54,10 +54,10 @@ def make_classes(cand: Candidates, shipments: Shipments, bucket: float, with_sku
     log_b = math.log1p(bucket)
     kg = np.floor(np.log(np.maximum(cand.chargeable, 1e-6)) / log_b).astype(np.int64)
     # value only changes the choice where a JIT parcel is duty-free (bonded pays duty on it)
-    exempt = cand.duty_exempt
-    duty = cand.duty_rate * shipments.value
+    exempt = cand.data.duty_exempt_jit
+    duty = cand.data.duty_rate * shipments.value
     value_b = np.where(exempt, np.floor(duty / duty_step), -1).astype(np.int64)
-    cols = [shipments.channel.astype(np.int64), cand.promise.astype(np.int64), value_b,
+    cols = [shipments.channel.astype(np.int64), cand.data.promise.astype(np.int64), value_b,
             cand.order_day.astype(np.int64), shipments.destination.astype(np.int64),
             shipments.origin.astype(np.int64)] + [kg[:, d] for d in range(kg.shape[1])]
     if with_sku:

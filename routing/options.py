@@ -102,29 +102,9 @@ class Candidates:
         return self.data.destination
 
     @property
-    def promise(self) -> np.ndarray:
-        """Per shipment, effective promise days."""
-        return self.data.promise
-
-    @property
     def chargeable(self) -> np.ndarray:
         """(n shipments, divisor classes) chargeable kg."""
         return self.data.chargeable
-
-    @property
-    def lane_divclass(self) -> np.ndarray:
-        """Per lane, column of ``chargeable``."""
-        return self.data.lane_divclass
-
-    @property
-    def duty_exempt(self) -> np.ndarray:
-        """Per shipment: a JIT parcel would pay no duty."""
-        return self.data.duty_exempt_jit
-
-    @property
-    def duty_rate(self) -> np.ndarray:
-        """Per shipment, its market's duty rate."""
-        return self.data.duty_rate
 
 
 @dataclass(frozen=True, eq=False)

@@ -181,23 +181,19 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
     slot = cand.var_slot[v]
     rc = table.rc  # the table's route costs were computed on this network
     bonded = table.bonded_node.ravel()[slot] >= 0
+    data = cand.data  # per-shipment cost inputs, as priced
     w = shipments.weight_kg[a_idx]
     val = shipments.value[a_idx]
-    dest = shipments.destination[a_idx]
     # transport = Σ legs (cost_per_parcel + cost_per_kg × chargeable kg in the lane's divisor column)
     n_div = cand.chargeable.shape[1]
     transport = rc.parcel[r] + np.einsum("nd,nd->n", rc.per_kg[r][:, :n_div], cand.chargeable[a_idx])
     handling = rc.handling[r]
     storage = rc.storage_per_kg[r] * w
-    duty_rate = np.array([nd.duty_rate for nd in network.nodes])[dest]
-    de_min = np.array([np.nan if nd.de_minimis is None else nd.de_minimis for nd in network.nodes])[dest]
-    exempt = ~bonded & ~np.isnan(de_min) & (val <= np.nan_to_num(de_min, nan=-1.0))
-    duty = np.where(exempt, 0.0, duty_rate * val)
+    duty = np.where(~bonded & data.duty_exempt_jit[a_idx], 0.0, data.duty_rate[a_idx] * val)
     delivery_off = table.delivery.ravel()[slot]
     dispatch_off = table.dispatch.ravel()[slot]
-    late_days = np.maximum(0, delivery_off - cand.promise[a_idx])
-    late_rate = np.array([nd.late_penalty_per_day for nd in network.nodes])[dest]
-    penalty = late_rate * late_days
+    late_days = np.maximum(0, delivery_off - data.promise[a_idx])
+    penalty = data.late_rate[a_idx] * late_days
 
     def full(values_a: np.ndarray, fill: float = 0.0) -> np.ndarray:
         out = np.full(n, fill, dtype=np.float64)
@@ -280,7 +276,7 @@ def _legs_table(network: Network, shipments: Shipments, cand: Candidates, a_idx:
         """Strings by code, through a dictionary array (no Python string per row)."""
         return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(values or [""])).cast(pa.string())
 
-    chg = cand.chargeable[ship, cand.lane_divclass[lane]] if len(ship) else np.zeros(0)
+    chg = cand.chargeable[ship, cand.data.lane_divclass[lane]] if len(ship) else np.zeros(0)
     timed = ~rep
     return pa.table({
         "shipment_id": shipments.ids.take(pa.array(ship)),
