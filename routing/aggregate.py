@@ -22,6 +22,7 @@ import scipy.sparse as sp
 
 from .model import Model, build_model, resource_capacity
 from .network import Network
+from .option_table import index_in
 from .options import Candidates
 from .progress import Progress
 from .shipments import Inventory, Shipments
@@ -325,13 +326,8 @@ def _disaggregate(model: Model, cand: Candidates, cls: Classes, z: np.ndarray, c
     class_start[m_class[m_first]] = m_first
     ship = members[class_start[seq_class] + pos]
     # the variable of (ship, column)
-    key = cand.var_ship[cvar] * (n_col + 1) + col_of
-    sorted_idx = np.argsort(key)
-    want = ship * (n_col + 1) + seq_col
-    skey = key[sorted_idx]
-    at = np.minimum(np.searchsorted(skey, want), len(skey) - 1)
-    hit = skey[at] == want  # a member whose pruning dropped this option stays open for the repair
-    values[cvar[sorted_idx[at[hit]]]] = 1.0
+    at = index_in(cand.var_ship[cvar] * (n_col + 1) + col_of, ship * (n_col + 1) + seq_col)
+    values[cvar[at[at >= 0]]] = 1.0  # a member whose pruning dropped this option stays open for the repair
     return values
 
 

@@ -270,16 +270,19 @@ def group_keys(pair: np.ndarray, day: np.ndarray) -> np.ndarray:
     return pair.astype(np.int64) * (1 << _DAY_BITS) + (day.astype(np.int64) + (1 << (_DAY_BITS - 1)))
 
 
-def find_groups(table: OptionTable, shipments: Shipments, order_day: np.ndarray, n_nodes: int) -> np.ndarray:
-    """Each shipment's group in ``table`` (by origin, destination and order day); -1 where it has none."""
-    keys = group_keys(table.group_pair, table.group_day)
-    want = group_keys(shipments.origin.astype(np.int64) * n_nodes + shipments.destination, order_day)
-    order = np.argsort(keys)
-    pos = np.minimum(np.searchsorted(keys[order], want), max(len(keys) - 1, 0))
+def index_in(keys: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """Position in ``keys`` of each of ``want`` (the first, if repeated), -1 where absent."""
     if not len(keys):
         return np.full(len(want), -1, dtype=np.int64)
-    hit = keys[order][pos] == want
-    return np.where(hit, order[pos], -1).astype(np.int64)
+    order = np.argsort(keys, kind="stable")
+    pos = np.minimum(np.searchsorted(keys[order], want), len(keys) - 1)
+    return np.where(keys[order][pos] == want, order[pos], -1).astype(np.int64)
+
+
+def find_groups(table: OptionTable, shipments: Shipments, order_day: np.ndarray, n_nodes: int) -> np.ndarray:
+    """Each shipment's group in ``table`` (by origin, destination and order day); -1 where it has none."""
+    want = group_keys(shipments.origin.astype(np.int64) * n_nodes + shipments.destination, order_day)
+    return index_in(group_keys(table.group_pair, table.group_day), want)
 
 
 def open_routes(network: Network, route_lanes: np.ndarray) -> np.ndarray:
@@ -407,5 +410,5 @@ def unroutable_reasons(table: OptionTable, data: ShipmentData, idx: np.ndarray, 
     return out
 
 
-__all__ = ["OptionTable", "RES_LANE", "RES_NODE", "RES_STOCK", "find_groups", "reprice_table",
+__all__ = ["OptionTable", "index_in", "RES_LANE", "RES_NODE", "RES_STOCK", "find_groups", "reprice_table",
            "resource_key", "unpack_key"]

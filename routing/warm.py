@@ -50,6 +50,7 @@ from .option_table import (
     build_option_table,
     find_groups,
     group_keys,
+    index_in,
     open_routes,
     reprice_table,
     shipment_data,
@@ -187,11 +188,7 @@ def _extended_table(base: Result, network: Network, shipments: Shipments, data: 
     table = build_option_table(network, shipments, data.order_day, old.epoch, settings.horizon_days,
                                settings.waiting_days, settings.max_legs, reuse=old,
                                known_routes=_unchanged_routes(old, base.network, network))
-    keys_new = group_keys(table.group_pair, table.group_day)
-    keys_old = group_keys(old.group_pair, old.group_day)
-    order = np.argsort(keys_new)
-    pos = np.minimum(np.searchsorted(keys_new[order], keys_old), len(keys_new) - 1)
-    new_of_old = np.where(keys_new[order][pos] == keys_old, order[pos], -1)
+    new_of_old = index_in(group_keys(table.group_pair, table.group_day), group_keys(old.group_pair, old.group_day))
     go = np.flatnonzero(new_of_old >= 0)
     gn = new_of_old[go]
     # the base groups' slots in the new table's route and schedule numbering (-1: not there)
@@ -342,13 +339,10 @@ def carry_plan(base: Result, cand: Candidates, model: Model, base_of: np.ndarray
     values = np.zeros(model.n_cols)
     moved = np.zeros(len(cand.unroutable_reason), dtype=bool)
     moved[ship[ship >= 0]] = True
-    if len(keys) and len(want):
-        order = np.argsort(keys, kind="stable")
-        pos = np.minimum(np.searchsorted(keys[order], want), len(keys) - 1)
-        hit = keys[order][pos] == want
-        new_var = order[pos[hit]]
-        values[new_var] = 1.0
-        moved[cand.var_ship[new_var]] = False
+    new_var = index_in(keys, want)
+    new_var = new_var[new_var >= 0]
+    values[new_var] = 1.0
+    moved[cand.var_ship[new_var]] = False
     values = _shed_overload(model, cand, values)
     moved[model.u_ship[model.options_taken(values) < 0.5]] = True
     return _fill_unassigned(model, _park(model, cand, values)), moved
@@ -373,12 +367,9 @@ def _park(model: Model, cand: Candidates, values: np.ndarray) -> np.ndarray:
 
 
 def _base_rows(base: Result, model: Model) -> tuple[np.ndarray, np.ndarray]:
-    """Per capacity row of ``model``: the base model's row with the same key, and whether there is one."""
-    keys = base.model.res_keys
-    if not len(keys):
-        return np.zeros(len(model.res_keys), dtype=np.int64), np.zeros(len(model.res_keys), dtype=bool)
-    pos = np.minimum(np.searchsorted(keys, model.res_keys), len(keys) - 1)
-    return pos, keys[pos] == model.res_keys
+    """Per capacity row of ``model``: the base model's row with the same key (0 if none), and whether there is one."""
+    at = index_in(base.model.res_keys, model.res_keys)
+    return np.maximum(at, 0), at >= 0
 
 
 def carried_prices(base: Result, model: Model) -> tuple[np.ndarray, np.ndarray]:
