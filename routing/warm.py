@@ -80,6 +80,7 @@ _SHIP_COLUMNS = ("origin", "destination", "order_date", "weight_kg", "volume_cm3
 
 
 LANES_ADDED = "lanes added"  # table_blocker's answer when the base table can be extended
+Renumbering = tuple[np.ndarray, np.ndarray]  # per base route / schedule (and a trailing -1): its new index or -1
 
 
 def table_blocker(old: Network, new: Network, old_settings: PlanSettings, new_settings: PlanSettings) -> str | None:
@@ -179,11 +180,12 @@ def _unchanged_routes(old: OptionTable, old_net: Network, network: Network) -> d
 
 
 def _extended_table(base: Result, network: Network, shipments: Shipments, data: ShipmentData,
-                    settings: PlanSettings) -> tuple[OptionTable, np.ndarray, np.ndarray]:
+                    settings: PlanSettings) -> tuple[OptionTable, np.ndarray, np.ndarray, Renumbering]:
     """The option table of a network with lanes added, built reusing the base table's schedules.
 
     Returns (table, per new group: its slots or their costs differ from the base group's (or it has
-    none), per base group: its index in the new table or -1)."""
+    none), per base group: its index in the new table or -1, the base routes' and schedules' indices
+    in the new table)."""
     old = base.candidates.table
     table = build_option_table(network, shipments, data.order_day, old.epoch, settings.horizon_days,
                                settings.waiting_days, settings.max_legs, reuse=old,
@@ -216,14 +218,15 @@ def _extended_table(base: Result, network: Network, shipments: Shipments, data: 
         same &= getattr(old, flag)[go] == getattr(table, flag)[gn]
     changed = np.ones(len(table.group_day), dtype=bool)
     changed[gn[same]] = False
-    return table, changed, new_of_old
+    return table, changed, new_of_old, (route_map, sched_map)
 
 
 def warm_candidates(base: Result, network: Network, shipments: Shipments, inventory: Inventory | None,
-                    settings: PlanSettings) -> tuple[Candidates, np.ndarray, dict[str, Any]]:
+                    settings: PlanSettings) -> tuple[Candidates, np.ndarray, dict[str, Any], Renumbering | None]:
     """Candidates of the edited inputs, equal to a cold build, reusing the base where valid.
 
-    Returns (candidates, base row of each shipment or -1, what was reused)."""
+    Returns (candidates, base row of each shipment or -1, what was reused, the base routes' and
+    schedules' indices in an extended table — None when the table is the base's or rebuilt)."""
     bc = base.candidates
     base_of, same_row = match_shipments(base.shipments, shipments)
     epoch = network.epoch or shipments.first_order_date()
@@ -237,8 +240,9 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
                                                                      len(network.nodes))
         if (group_of < 0).any():
             blocker = "shipments on new (origin, destination, day) groups"
+    renumber = None
     if blocker == LANES_ADDED:
-        table, regrouped, new_group = _extended_table(base, network, shipments, data, settings)
+        table, regrouped, new_group, renumber = _extended_table(base, network, shipments, data, settings)
         how = "extended (lanes added; schedules reused)"
     elif blocker is None:
         table, regrouped = reprice_table(bc.table, network, data.lane_divclass, group_of)
@@ -247,7 +251,7 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
     else:
         cand = build_candidates(network, shipments, inventory, settings, epoch=epoch)
         info = {"table": f"rebuilt ({blocker})", "repriced": len(shipments), "kept": 0}
-        return cand, base_of, info
+        return cand, base_of, info, None
 
     stock = stocked_skus(inventory, shipments.sku_names.to_pylist()) if inventory is not None else None
     touched = ~same_row | _changed_markets_data(bc.data, data, base_of)
@@ -260,7 +264,7 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
         touched |= sku_changed[shipments.sku]
     if not touched.any() and not regrouped.any() and blocker is None and shipments is base.shipments:
         # no option changed (a capacity, stock or target edit): the base candidates are this edit's
-        return bc, base_of, {"table": "reused", "repriced": 0, "kept": len(shipments)}
+        return bc, base_of, {"table": "reused", "repriced": 0, "kept": len(shipments)}, None
     kept_new = np.flatnonzero(~touched)
     new_of_base = _new_of_base(base_of, len(base.shipments), kept_new)
     kv = np.flatnonzero(new_of_base[bc.var_ship] >= 0)
@@ -281,7 +285,7 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
     incidence = _merged_incidence(bc, kv, priced, order, table, data, inventory)
     cand = make_candidates(table, data, inventory, stock, merged, reason, pruned, incidence)
     info = {"table": how, "repriced": int(touched.sum()), "kept": len(kept_new)}
-    return cand, base_of, info
+    return cand, base_of, info, renumber
 
 
 def _merged_incidence(bc: Candidates, kv: np.ndarray, priced: PricedOptions, order: np.ndarray,
@@ -309,9 +313,11 @@ def _index_by_content(old: list, new: list) -> np.ndarray:
     return np.array([first.get(s, -1) for s in old] + [-1], dtype=np.int64)
 
 
-def carry_plan(base: Result, cand: Candidates, model: Model, base_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def carry_plan(base: Result, cand: Candidates, model: Model, base_of: np.ndarray,
+               renumber: Renumbering | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The base plan on the new model: each shipment keeps its base route and departures where that
     option still exists; overfilled capacity rows are shed (heaviest first); the rest is unassigned.
+    ``renumber``: the base routes' and schedules' indices in the new table, when it was extended.
 
     Returns (column values, per shipment: its base choice is gone or costs something else now)."""
     bc = base.candidates
@@ -319,19 +325,12 @@ def carry_plan(base: Result, cand: Candidates, model: Model, base_of: np.ndarray
     ship = _new_of_base(base_of, len(base.shipments))[bc.var_ship[chosen]]
     route, sched = bc.var_route[chosen], bc.var_sched[chosen]
     cand_sched = cand.var_sched
-    if cand.routes is not bc.routes:
+    if renumber is not None:  # an extended table holds the base's own schedule objects
+        route, sched = renumber[0][route], renumber[1][sched]
+    elif cand.routes is not bc.routes:  # a rebuilt table: by content, equal schedules of different routes made one
         route = _index_by_content(bc.routes, cand.routes)[route]
-        # an extended table holds the base's schedule objects themselves: match those by identity
-        used = np.unique(sched)
-        at = {id(sc): i for i, sc in enumerate(cand.schedules)}
-        new_sched = np.full(len(bc.schedules) + 1, -1, dtype=np.int64)
-        new_sched[used] = [at.get(id(bc.schedules[k]), -1) for k in used.tolist()]
-        if (new_sched[used] >= 0).all():
-            sched = new_sched[sched]
-        else:  # a rebuilt table: by content, equal schedules of different routes made one
-            canon = _index_by_content(cand.schedules, cand.schedules)
-            sched = _index_by_content(bc.schedules, cand.schedules)[sched]
-            cand_sched = canon[cand.var_sched]
+        sched = _index_by_content(bc.schedules, cand.schedules)[sched]
+        cand_sched = _index_by_content(cand.schedules, cand.schedules)[cand.var_sched]
     ok = (ship >= 0) & (route >= 0) & (sched >= 0)
     R, S = len(cand.routes) + 1, len(cand.schedules) + 1
     keys = (cand.var_ship * R + cand.var_route) * S + cand_sched
