@@ -89,7 +89,6 @@ class OptionTable:
     res_ptr: np.ndarray
     res_key: np.ndarray
     res_div: np.ndarray
-    no_route: np.ndarray  # per group: the pair has no route at all
     has_jit: np.ndarray  # per group: the pair has a JIT route (timing aside)
     has_bonded: np.ndarray  # per group: the pair has a bonded route (timing aside)
     group_pair: np.ndarray  # per group, origin × n_nodes + destination
@@ -105,6 +104,11 @@ class OptionTable:
     @property
     def K(self) -> int:
         return self.route.shape[1]
+
+    @property
+    def no_route(self) -> np.ndarray:
+        """Per group: the pair has no route at all."""
+        return ~(self.has_jit | self.has_bonded)
 
 
 @dataclass(frozen=True, eq=False)
@@ -206,8 +210,6 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
     starts = np.r_[0, np.cumsum(counts)[:-1]]
     slot_k = np.arange(len(sg)) - starts[sg]
 
-    pair_kind = {p: (any(not routes[r].bonded for r in range(a, b)), any(routes[r].bonded for r in range(a, b)))
-             for p, (a, b) in pair_routes.items()}
     route_lanes = padded_lanes(routes)
     r_first = np.array([r.nodes[0] for r in routes], dtype=np.int64)
     r_bonded = np.array([r.bonded_node for r in routes], dtype=np.int64)
@@ -215,6 +217,9 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
     s_delivery = np.array([s.delivery for s in schedules], dtype=np.int64)
     s_dispatch = np.array([s.departures[0] if s.departures else 0 for s in schedules], dtype=np.int64)
     s_nres = np.array([len(s.resources) for s in schedules], dtype=np.int64)
+
+    group_routes = np.array([pair_routes[p] for p in g_pair.tolist()], dtype=np.int64).reshape(-1, 2)
+    has_jit, has_bonded = pair_kinds(r_bonded, np.ones(len(routes), dtype=bool), group_routes)
 
     def grid(fill, dtype, values) -> np.ndarray:
         out = np.full((G, K), fill, dtype=dtype)
@@ -253,13 +258,11 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
         storage=grid(0.0, np.float64, rc.storage_per_kg[sr]),
         kgcoef=kgcoef, free=grid(True, bool, s_nres[ss] == 0 if len(ss) else True),
         res_ptr=res_ptr, res_key=res_key, res_div=res_div,
-        no_route=np.array([pair_routes[p][0] == pair_routes[p][1] for p in g_pair.tolist()], dtype=bool),
-        has_jit=np.array([pair_kind[p][0] for p in g_pair.tolist()], dtype=bool),
-        has_bonded=np.array([pair_kind[p][1] for p in g_pair.tolist()], dtype=bool),
+        has_jit=has_jit, has_bonded=has_bonded,
         group_pair=g_pair, route_lanes=route_lanes, rc=rc, route_first=r_first, route_bonded=r_bonded,
         route_open=np.ones(len(routes), dtype=bool),  # routes through anything closed are not enumerated
         route_names=[">".join(network.nodes[k].id for k in r.nodes) for r in routes], schedule_ids=sched_cache,
-        group_routes=np.array([pair_routes[p] for p in g_pair.tolist()], dtype=np.int64).reshape(-1, 2),
+        group_routes=group_routes,
     )
 
 
@@ -283,6 +286,17 @@ def find_groups(table: OptionTable, shipments: Shipments, order_day: np.ndarray,
     """Each shipment's group in ``table`` (by origin, destination and order day); -1 where it has none."""
     want = group_keys(shipments.origin.astype(np.int64) * n_nodes + shipments.destination, order_day)
     return index_in(group_keys(table.group_pair, table.group_day), want)
+
+
+def pair_kinds(route_bonded: np.ndarray, route_open: np.ndarray,
+               group_routes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per group: whether its pair has an open JIT route, and an open bonded route (timing aside);
+    the pair's routes are ``group_routes[g, 0]:group_routes[g, 1]``."""
+    bonded = route_bonded >= 0
+    cum_jit = np.r_[0, np.cumsum(route_open & ~bonded)]
+    cum_bonded = np.r_[0, np.cumsum(route_open & bonded)]
+    lo, hi = group_routes[:, 0], group_routes[:, 1]
+    return cum_jit[hi] > cum_jit[lo], cum_bonded[hi] > cum_bonded[lo]
 
 
 def open_routes(network: Network, route_lanes: np.ndarray) -> np.ndarray:
@@ -312,15 +326,9 @@ def reprice_table(table: OptionTable, network: Network, lane_cls: np.ndarray,
     r = np.maximum(table.route, 0)
     changed = ((table.route >= 0) & changed_route[r]).any(axis=1) if len(routes) else \
         np.zeros(len(table.group_day), dtype=bool)
-    # whether each pair still has an open JIT / bonded route (timing aside)
-    bonded = table.route_bonded >= 0
-    lo, hi = table.group_routes[:, 0], table.group_routes[:, 1]
-    cum_jit = np.r_[0, np.cumsum(is_open & ~bonded)]
-    cum_bonded = np.r_[0, np.cumsum(is_open & bonded)]
-    has_jit, has_bonded = cum_jit[hi] > cum_jit[lo], cum_bonded[hi] > cum_bonded[lo]
+    has_jit, has_bonded = pair_kinds(table.route_bonded, is_open, table.group_routes)
     changed |= (has_jit != table.has_jit) | (has_bonded != table.has_bonded)
-    out = replace(table, group_of=group_of, rc=rc, route_open=is_open, has_jit=has_jit, has_bonded=has_bonded,
-                  no_route=~(has_jit | has_bonded))
+    out = replace(table, group_of=group_of, rc=rc, route_open=is_open, has_jit=has_jit, has_bonded=has_bonded)
     g = np.flatnonzero(changed)
     if not len(g):
         return out, changed
