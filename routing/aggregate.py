@@ -289,14 +289,15 @@ def ship_min(values: np.ndarray, var_ship: np.ndarray, n_ships: int) -> np.ndarr
 
 
 def lagrangian_bound(model: Model, cand: Candidates, price: np.ndarray, mu: np.ndarray, n_ships: int,
-                     priced: np.ndarray | None = None) -> float:
-    """L(π, μ) = Σ_s min(penalty, min_o c_so + π·a_so − μ·on_so) − π·cap + μ·need + Σ min(0, M − μ)·need."""
-    if priced is None:
-        priced = priced_costs(model, cand, price, mu)
-    best = ship_min(priced, cand.var_ship, n_ships)
-    best = np.minimum(best[model.u_ship], model.unassigned_penalty)
+                     priced: np.ndarray | None = None, best: np.ndarray | None = None) -> float:
+    """L(π, μ) = Σ_s min(penalty, min_o c_so + π·a_so − μ·on_so) − π·cap + μ·need + Σ min(0, M − μ)·need;
+    ``priced`` (:func:`priced_costs`) and ``best`` (:func:`priced_best`) at these prices if at hand."""
+    if best is None:
+        if priced is None:
+            priced = priced_costs(model, cand, price, mu)
+        best = priced_best(model, cand, priced, n_ships)
     need = model.target_need.astype(float)
-    return float(best.sum() - price @ model.res_cap + mu @ need
+    return float(best[model.u_ship].sum() - price @ model.res_cap + mu @ need
                  + np.minimum(0.0, model.shortfall_penalty - mu) @ need)
 
 

@@ -407,11 +407,12 @@ def _ship_columns(model: Model, cand: Candidates, ships: np.ndarray) -> np.ndarr
 
 
 def _improvable(model: Model, cand: Candidates, values: np.ndarray, priced: np.ndarray,
-                n_ships: int) -> np.ndarray:
-    """Per shipment: an option (or leaving it unassigned) is cheaper at these prices than its current
-    column — a column with negative reduced cost, so the LP over the held plan is not optimal."""
+                best: np.ndarray) -> np.ndarray:
+    """Per shipment: an option (or leaving it unassigned) is cheaper at these prices (``best``,
+    :func:`priced_best`) than its current column — a column with negative reduced cost, so the LP
+    over the held plan is not optimal."""
+    n_ships = len(best)
     cur = priced_choice(model, cand, values, priced, n_ships)
-    best = priced_best(model, cand, priced, n_ships)
     u = model.u_ship
     out = np.zeros(n_ships, dtype=bool)
     out[u] = cur[u] > best[u] + 1e-3 + 1e-6 * np.abs(best[u])
@@ -419,7 +420,7 @@ def _improvable(model: Model, cand: Candidates, values: np.ndarray, priced: np.n
 
 
 def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndarray, focus: np.ndarray,
-                    carried: tuple[np.ndarray, np.ndarray, np.ndarray], options: SolveOptions, progress: Progress,
+                    carried: tuple[np.ndarray, ...], options: SolveOptions, progress: Progress,
                     neighbours: int = 40, max_rounds: int = 3, gap: float = 5e-4, deficit: float = 4.0) -> Solution:
     """Re-optimise the ``focus`` shipments around the carried plan (both from :func:`local_focus`, with
     ``carried``, its prices).
@@ -437,7 +438,7 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
     deadline = time.perf_counter() + options.time_limit
     n_x, n_u = model.n_x, model.n_u
     n_ships = len(cand.unroutable_reason)
-    price0, mu0, priced0 = carried
+    price0, mu0, priced0, best0 = carried
     priced, price, mu, bound_now = priced0, price0, mu0, -np.inf
     free = _ship_columns(model, cand, focus)
     free |= _neighbours(model, cand, priced, start, free, per_row=neighbours, tight_only=True, deficit_factor=deficit)
@@ -454,12 +455,13 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
             mu = np.where(seen[model.target_row0:], np.maximum(0.0, np.nan_to_num(lp[1][model.target_row0:])), mu)
             priced = priced_costs(model, cand, price, mu)
             lp_obj = float(model.cost @ lp[0])
-            bound_now = lagrangian_bound(model, cand, price, mu, n_ships, priced)
+            best = priced_best(model, cand, priced, n_ships)
+            bound_now = lagrangian_bound(model, cand, price, mu, n_ships, best=best)
             if lp_obj - bound_now <= gap * max(1.0, abs(lp_obj)):
                 break  # the LP over the held plan is within ``gap`` of the full model's bound
             held = ~np.zeros(n_ships, dtype=bool)
             held[model.u_ship[restricted.free[n_x:n_x + n_u]]] = False
-            more = _improvable(model, cand, start, priced, n_ships) & held
+            more = _improvable(model, cand, start, priced, best) & held
             if not more.any() or restricted.free[:n_x + n_u].sum() > LOCAL_MAX_SHARE * (n_x + n_u):
                 break  # nothing left to price in, or the edit reaches too far for a local LP to pay off
             restricted.add(_ship_columns(model, cand, more))
@@ -481,7 +483,7 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
         n_free = int(free[:n_x + n_u].sum())
         info["done"] = (f"{n_free:,} columns re-optimised, {rounds} pricing round(s), "
                         f"{float(model.cost @ start):,.2f} -> {float(model.cost @ values):,.2f}")
-    bounds = [(lagrangian_bound(model, cand, price0, mu0, n_ships, priced0), price0, mu0), (bound_now, price, mu)]
+    bounds = [(lagrangian_bound(model, cand, price0, mu0, n_ships, best=best0), price0, mu0), (bound_now, price, mu)]
     bound, p_best, mu_best = max(bounds, key=lambda b: b[0])
     obj = float(model.cost @ values)
     out_duals = np.zeros(model.n_rows)
@@ -494,13 +496,14 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
 
 
 def local_focus(base: Result, model: Model, cand: Candidates, start: np.ndarray, base_of: np.ndarray,
-                moved: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+                moved: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     """Shipments a local re-optimisation must look at: new ones, those whose carried choice is gone,
     costs something else now (``moved``) or is no longer the cheapest at the carried prices, those on
     a row whose capacity grew (or that is new), and for a market whose on-time need changed, the
     shipments that can switch between late and on time most cheaply.
 
-    Returns (focus per shipment, the carried prices: capacity rows, target rows, every option priced)."""
+    Returns (focus per shipment, the carried prices: capacity rows, target rows, every option
+    priced, each shipment's best at them)."""
     n_ships = len(cand.unroutable_reason)
     price, mu = carried_prices(base, model)
     priced = priced_costs(model, cand, price, mu)
@@ -516,7 +519,7 @@ def local_focus(base: Result, model: Model, cand: Candidates, start: np.ndarray,
         on_rows = np.unique(model.A_res[rows].indices)
         focus[cand.var_ship[on_rows[start[on_rows] > 0.5]]] = True
     focus |= _target_flips(base, model, cand, start, priced, n_ships)
-    return focus, (price, mu, priced)
+    return focus, (price, mu, priced, best)
 
 
 def _target_flips(base: Result, model: Model, cand: Candidates, start: np.ndarray, priced: np.ndarray,
