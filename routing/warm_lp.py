@@ -61,8 +61,7 @@ class RestrictedLP:
         self.col_status: list = []  # the carried plan's basis statuses, per LP column / row
         self.row_status: list = []
         self.solved: tuple[int, int] | None = None  # LP size at the last solve
-        self.last_values: tuple = ()  # (column values, row values, basic variables) of the last solve
-        self.solved_bounds: tuple = ()  # its rows' bounds
+        self.last: tuple = ()  # the last solve's column values, row values, basic variables, row bounds
 
     def _bounds(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         act = self.held_activity[rows]
@@ -112,7 +111,7 @@ class RestrictedLP:
         else:
             # keep what the last solve reached; what was added since gets the carried plan's statuses
             n_col, n_row = self.solved
-            col_last, row_last = self._statuses(*self.last_values)
+            col_last, row_last = self._statuses(*self.last)
             basis.col_status = col_last + self.col_status[n_col:]
             basis.row_status = row_last + self.row_status[n_row:]
         basis.valid = True
@@ -125,15 +124,15 @@ class RestrictedLP:
         sol = self.h.getSolution()
         col_value, row_value = np.asarray(sol.col_value), np.asarray(sol.row_value)
         _, basic_vars = self.h.getBasicVariables()  # read now: adding columns or rows changes the basis
-        self.last_values = (col_value, row_value, np.asarray(basic_vars, dtype=np.int64))
-        self.solved_bounds = self._bounds(self.rows)
+        self.last = (col_value, row_value, np.asarray(basic_vars, dtype=np.int64), self._bounds(self.rows))
         values = np.where(self.free, 0.0, self.start)
         values[self.cols] = col_value
         duals = np.full(self.model.n_rows, np.nan)
         duals[self.rows] = np.asarray(sol.row_dual)
         return values, duals, float(self.h.getInfo().objective_function_value)
 
-    def _statuses(self, col_value: np.ndarray, row_value: np.ndarray, basic_vars: np.ndarray) -> tuple[list, list]:
+    def _statuses(self, col_value: np.ndarray, row_value: np.ndarray, basic_vars: np.ndarray,
+                  bounds: tuple[np.ndarray, np.ndarray]) -> tuple[list, list]:
         """The basis the last solve ended on, as status lists over its columns and rows: basic from
         HiGHS's basic-variable list (reading ``getBasis()`` statuses is ~50x slower), nonbasic at the
         bound the value sits on."""
@@ -144,7 +143,7 @@ class RestrictedLP:
         row_basic[-1 - basic_vars[basic_vars < 0]] = True
         ub = self.model.col_ub[self.cols[:n_col]]
         col_up = ~col_basic & np.isfinite(ub) & (ub > 0) & (col_value >= ub - 1e-9)
-        lo, hi = self.solved_bounds
+        lo, hi = bounds
         row_up = ~row_basic & np.isfinite(hi) & ((row_value >= hi - 1e-9) | ~np.isfinite(lo))
         code = (_LOWER, _BASIC, _UPPER)
         return ([code[c] for c in (col_basic + 2 * col_up).tolist()],
