@@ -2,14 +2,16 @@
 
 1. **Option table.** Routes and schedules depend only on the network's topology, timing and
    which lanes and nodes are capacitated (and on the horizon settings). If none of that changed,
-   the base table is kept: its cost grids are recomputed from the edited network (a few arrays),
-   and the slots of routes through a newly closed lane or node are emptied. Reopening, adding a
-   lane or changing timing rebuilds the table.
+   the base table is kept: its cost grids are recomputed where a route's costs changed, and the
+   slots of routes through a newly closed lane or node are emptied. Added lanes extend the table
+   (the schedules already enumerated are reused); reopening or changing timing rebuilds it.
 2. **Candidates.** A shipment keeps its base options when its row, its group's slots and its
    market's settings (promise, penalty, duty, target) and stock are all unchanged; only the other
-   shipments are priced and pruned again. The result is the candidate set a cold build gives.
+   shipments are priced and pruned again. The result is the candidate set a cold build gives. An
+   edit of limits only keeps the base candidates and model matrix (new row bounds).
 3. **Start.** The base plan's choices carried onto the new model (by shipment id, route and
-   departures), overfilled capacity rows shed, shortfall recomputed: a feasible plan.
+   departures), overfilled capacity rows shed, shipments left without an option parked on their
+   cheapest capacity-free one, shortfall recomputed: a feasible plan.
 4. **Optimise.** Small models run the exact strategy with the start as an incumbent, so the warm
    optimum is the cold optimum. Large ones re-optimise locally (:func:`improve_locally`): the
    shipments whose carried choice is gone or no longer cheapest at the base plan's shadow prices
