@@ -196,12 +196,7 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
 
 def priced_costs(model: Model, cand: Candidates, price: np.ndarray, mu: np.ndarray) -> np.ndarray:
     """c_so + π·a_so − μ·on_so per variable: its cost at the given row prices."""
-    A_res = model.A_res
-    priced = cand.var_cost + A_res.T @ price
-    market_row = np.full(int(cand.destination.max(initial=0)) + 1, -1, dtype=np.int64)
-    market_row[model.target_markets] = np.arange(len(model.target_markets))
-    mrow = market_row[cand.destination[cand.var_ship]]
-    return priced - np.where(cand.var_ontime & (mrow >= 0), mu[np.maximum(mrow, 0)], 0.0)
+    return cand.var_cost + model.A_res.T @ price - model.A_target.T @ mu
 
 
 def priced_choice(model: Model, cand: Candidates, values: np.ndarray, priced: np.ndarray, n_ships: int,
@@ -219,7 +214,7 @@ def priced_choice(model: Model, cand: Candidates, values: np.ndarray, priced: np
 
 def priced_best(model: Model, cand: Candidates, priced: np.ndarray, n_ships: int) -> np.ndarray:
     """Per shipment: its cheapest option at these prices, or the penalty if leaving it out is cheaper."""
-    best = ship_min(priced, cand.var_ship, n_ships)
+    best = ship_min(priced, cand)
     best[model.u_ship] = np.minimum(best[model.u_ship], model.unassigned_penalty)
     return best
 
@@ -248,25 +243,21 @@ def _neighbours(model: Model, cand: Candidates, priced: np.ndarray, values: np.n
         return out
     limit = np.full(len(rows), per_row)
     n_ships = len(cand.unroutable_reason)
-    cur = priced_choice(model, cand, values, priced, n_ships, with_unassigned=False)
-    # cheapest alternative per shipment (any other option, or unassigned)
-    alt = ship_min(np.where(values[:n_x] < 0.5, priced, np.inf), cand.var_ship, n_ships)
-    alt[model.u_ship] = np.minimum(alt[model.u_ship], model.unassigned_penalty)
-    with np.errstate(invalid="ignore"):
-        move = alt - cur
-    # the chosen columns on each row, cheapest move first (ties: column order); the first per_row of each
+    # the chosen columns on each row and their shipments' cheapest move elsewhere (to another option
+    # or unassigned), cheapest first (ties: column order); the first per_row of each
     sub = A_res[rows]
     row_of = np.repeat(np.arange(len(rows)), np.diff(sub.indptr))
-    col = sub.indices
-    on = values[col] > 0.5
-    row_of, col = row_of[on], col[on]
-    order = np.lexsort((col, move[cand.var_ship[col]], row_of))
-    row_of, col = row_of[order], col[order]
+    on = values[sub.indices] > 0.5
+    row_of, col, coef = row_of[on], sub.indices[on], sub.data[on]
+    holders, at = np.unique(cand.var_ship[col], return_inverse=True)
+    alt = np.minimum(_alternative(cand, priced, values, holders), model.unassigned_penalty)
+    move = alt[at] - priced[col]
+    order = _by_row_then(row_of, move)
+    row_of, col, coef = row_of[order], col[order], coef[order]
     first = np.searchsorted(row_of, np.arange(len(rows)))
     rank = np.arange(len(row_of)) - first[row_of]
     if tight_only and deficit_factor > 0 and len(row_of):
         # parcels taken in move order until their load covers the factor times the row's deficit
-        coef = sub.data[on][order]
         load = np.cumsum(coef)
         before = load - coef - np.r_[0.0, load][first][row_of]
         deficit = deficit_factor * (need[rows] - slack[rows])
@@ -278,13 +269,34 @@ def _neighbours(model: Model, cand: Candidates, priced: np.ndarray, values: np.n
     return out
 
 
-def ship_min(values: np.ndarray, var_ship: np.ndarray, n_ships: int) -> np.ndarray:
-    """Per shipment, the least of its variables' ``values`` (inf without any); variables come in
-    shipment order, as :func:`~routing.options.build_candidates` emits them."""
-    out = np.full(n_ships, np.inf)
-    if len(var_ship):
-        starts = np.flatnonzero(np.r_[True, var_ship[1:] != var_ship[:-1]])
-        out[var_ship[starts]] = np.minimum.reduceat(values, starts)
+def _by_row_then(row_of: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """The order of entries by row, then ``key``, ties kept in their given order (two stable sorts; the
+    row one is a radix sort when rows fit 16 bits)."""
+    by_key = np.argsort(key, kind="stable")
+    rows = row_of[by_key]
+    if len(rows) and rows.max() < 2**15:
+        rows = rows.astype(np.int16)
+    return by_key[np.argsort(rows, kind="stable")]
+
+
+def _alternative(cand: Candidates, priced: np.ndarray, values: np.ndarray, ships: np.ndarray) -> np.ndarray:
+    """Per shipment of ``ships`` (each with options): its cheapest priced option not taken in
+    ``values`` (inf if it has no other)."""
+    lo, hi = cand.ship_first[ships], cand.ship_first[ships + 1]
+    count = hi - lo
+    if not len(ships):
+        return np.zeros(0)
+    end = np.cumsum(count)
+    idx = np.arange(int(end[-1])) + np.repeat(lo - (end - count), count)
+    return np.minimum.reduceat(np.where(values[idx] < 0.5, priced[idx], np.inf), end - count)
+
+
+def ship_min(values: np.ndarray, cand: Candidates) -> np.ndarray:
+    """Per shipment, the least of its variables' ``values`` (inf without any)."""
+    out = np.full(len(cand.unroutable_reason), np.inf)
+    starts = cand.var_starts
+    if len(starts):
+        out[cand.var_ship[starts]] = np.minimum.reduceat(values, starts)
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -76,6 +77,18 @@ class Candidates:
     @property
     def n_vars(self) -> int:
         return len(self.var_ship)
+
+    @cached_property
+    def ship_first(self) -> np.ndarray:
+        """Per shipment, its first variable, and n_vars at the end: shipment s owns variables
+        ``ship_first[s]:ship_first[s + 1]`` (variables come in shipment order)."""
+        return np.searchsorted(self.var_ship, np.arange(len(self.unroutable_reason) + 1))
+
+    @cached_property
+    def var_starts(self) -> np.ndarray:
+        """The first variable of each shipment that has any (for per-shipment reductions)."""
+        return np.flatnonzero(np.r_[True, self.var_ship[1:] != self.var_ship[:-1]]) if self.n_vars else \
+            np.zeros(0, dtype=np.int64)
 
     # what the table and the shipment inputs hold, under the names the model and the result use
     @property

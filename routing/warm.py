@@ -359,7 +359,7 @@ def _park(model: Model, cand: Candidates, values: np.ndarray) -> np.ndarray:
     uses_rows = np.bincount(model.A_res.indices, minlength=n_x) > 0
     cost = np.where(uses_rows | has[cand.var_ship] | (cand.var_cost >= model.unassigned_penalty), np.inf,
                     cand.var_cost)
-    best = ship_min(cost, cand.var_ship, n_ships)
+    best = ship_min(cost, cand)
     # the first of each shipment's options at its minimum
     hit = np.flatnonzero(np.isfinite(cost) & (cost == best[cand.var_ship]))
     first = hit[np.r_[True, cand.var_ship[hit[1:]] != cand.var_ship[hit[:-1]]]] if len(hit) else hit
@@ -431,7 +431,8 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
     more of than is free, the holders with the cheapest moves elsewhere: enough to free ``deficit``
     times the shortfall, at most ``neighbours``) with the rest held; take its row duals as the new
     prices; free every held shipment that some option now beats (a negative reduced cost); repeat
-    until none does or the LP is within ``gap`` of the Lagrangian bound at its prices. The last LP is
+    until none does or the LP is within ``gap`` of the best Lagrangian bound so far (at the carried or
+    the LP's prices). The last LP is
     rounded (integral shipments kept, a small MIP for the rest); shipments the rounding leaves
     unassigned although an option is open get one more repair round. The lower bound is the
     Lagrangian bound of the full model at the better of the carried and the final prices."""
@@ -442,6 +443,7 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
     n_ships = len(cand.unroutable_reason)
     price0, mu0, priced0, best0 = carried
     priced, price, mu, bound_now = priced0, price0, mu0, -np.inf
+    bound0 = lagrangian_bound(model, cand, price0, mu0, n_ships, best=best0)  # valid whatever the LP does
     free = _ship_columns(model, cand, focus)
     free |= _neighbours(model, cand, priced, start, free, per_row=neighbours, tight_only=True, deficit_factor=deficit)
     values, lp, rounds = start, None, 0
@@ -459,8 +461,8 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
             lp_obj = float(model.cost @ lp[0])
             best = priced_best(model, cand, priced, n_ships)
             bound_now = lagrangian_bound(model, cand, price, mu, n_ships, best=best)
-            if lp_obj - bound_now <= gap * max(1.0, abs(lp_obj)):
-                break  # the LP over the held plan is within ``gap`` of the full model's bound
+            if lp_obj - max(bound_now, bound0) <= gap * max(1.0, abs(lp_obj)):
+                break  # the LP over the held plan is within ``gap`` of the full model's best bound so far
             held = ~np.zeros(n_ships, dtype=bool)
             held[model.u_ship[restricted.free[n_x:n_x + n_u]]] = False
             more = _improvable(model, cand, start, priced, best) & held
@@ -475,17 +477,20 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
                 values = again
             stuck = np.zeros(n_ships, dtype=bool)
             stuck[model.u_ship[values[n_x:n_x + n_u] > 0.5]] = True
-            stuck &= ship_min(cand.var_cost, cand.var_ship, n_ships) < model.unassigned_penalty
+            stuck &= ship_min(cand.var_cost, cand) < model.unassigned_penalty
             if stuck.any() and time.perf_counter() < deadline:
+                # holders to move aside, cheapest first at the prices of the better bound (those reflect
+                # the whole model; the last LP's duals only the free part's view of it)
                 fix = _ship_columns(model, cand, stuck)
-                fix |= _neighbours(model, cand, priced, values, fix, per_row=neighbours, tight_only=True)
+                fix |= _neighbours(model, cand, priced0 if bound0 >= bound_now else priced, values, fix,
+                                   per_row=neighbours, tight_only=True)
                 again = restricted_lp_round(model, values, fix, options, max(0.5, deadline - time.perf_counter()))
                 if again is not None and model.cost @ again < model.cost @ values - 1e-9:
                     values = again
         n_free = int(free[:n_x + n_u].sum())
         info["done"] = (f"{n_free:,} columns re-optimised, {rounds} pricing round(s), "
                         f"{float(model.cost @ start):,.2f} -> {float(model.cost @ values):,.2f}")
-    bounds = [(lagrangian_bound(model, cand, price0, mu0, n_ships, best=best0), price0, mu0), (bound_now, price, mu)]
+    bounds = [(bound0, price0, mu0), (bound_now, price, mu)]
     bound, p_best, mu_best = max(bounds, key=lambda b: b[0])
     obj = float(model.cost @ values)
     out_duals = np.zeros(model.n_rows)
@@ -526,32 +531,37 @@ def local_focus(base: Result, model: Model, cand: Candidates, start: np.ndarray,
 
 def _target_flips(base: Result, model: Model, cand: Candidates, start: np.ndarray, priced: np.ndarray,
                   n_ships: int, extra: int = 200) -> np.ndarray:
-    """Per market whose on-time need changed by d parcels: the 2d + ``extra`` shipments that switch
-    most cheaply (at the carried prices) between late and on time in the needed direction."""
+    """Per target market the carried plan leaves d parcels short of its on-time need (a raised target,
+    a tightened promise), or whose need fell by d: the 2d + ``extra`` shipments that switch most
+    cheaply (at the carried prices) between late and on time in the needed direction."""
     n_x = model.n_x
     out = np.zeros(n_ships, dtype=bool)
-    bm = base.model
-    old_need = dict(zip(bm.target_markets.tolist(), bm.target_need.tolist(), strict=True))
-    if all(need == old_need.get(m, 0) for m, need in zip(model.target_markets.tolist(), model.target_need.tolist(),
-                                                          strict=True)):
+    if not len(model.target_markets):
         return out
     chosen = np.flatnonzero(start[:n_x] > 0.5)
-    cur = priced_choice(model, cand, start, priced, n_ships, with_unassigned=False)
     on_now = np.zeros(n_ships, dtype=bool)
     on_now[cand.var_ship[chosen[cand.var_ontime[chosen]]]] = True
-    best_on = ship_min(np.where(cand.var_ontime, priced, np.inf), cand.var_ship, n_ships)
-    best_late = ship_min(np.where(cand.var_ontime, np.inf, priced), cand.var_ship, n_ships)
+    on_count = np.bincount(cand.destination[on_now], minlength=int(model.target_markets.max()) + 1)
+    bm = base.model
+    old_need = dict(zip(bm.target_markets.tolist(), bm.target_need.tolist(), strict=True))
+    change = {}
     for m, need in zip(model.target_markets.tolist(), model.target_need.tolist(), strict=True):
-        change = need - old_need.get(m, 0)
-        if change == 0:
-            continue
+        short, fell = need - int(on_count[m]), need - old_need.get(m, 0)
+        if short > 0 or fell < 0:
+            change[m] = short if short > 0 else fell
+    if not change:
+        return out
+    cur = priced_choice(model, cand, start, priced, n_ships, with_unassigned=False)
+    best_on = ship_min(np.where(cand.var_ontime, priced, np.inf), cand)
+    best_late = ship_min(np.where(cand.var_ontime, np.inf, priced), cand)
+    for m, d in change.items():
         mine = cand.destination == m
         # more on-time parcels needed: late ones that can turn on time; fewer: on-time ones that can turn late
-        able = mine & (~on_now & np.isfinite(best_on) if change > 0 else on_now & np.isfinite(best_late))
+        able = mine & (~on_now & np.isfinite(best_on) if d > 0 else on_now & np.isfinite(best_late))
         with np.errstate(invalid="ignore"):
-            step = (best_on if change > 0 else best_late) - cur
+            step = (best_on if d > 0 else best_late) - cur
         ships = np.flatnonzero(able)
-        out[ships[np.argsort(step[ships], kind="stable")[: 2 * abs(change) + extra]]] = True
+        out[ships[np.argsort(step[ships], kind="stable")[: 2 * abs(d) + extra]]] = True
     return out
 
 
