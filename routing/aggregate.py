@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from .model import Model, build_model, resource_capacity
 from .network import Network
-from .option_table import index_in
+from .option_table import factorize_keys, index_in
 from .options import Candidates
 from .progress import Progress
 from .shipments import Inventory, Shipments
@@ -114,7 +114,7 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
     var_col = np.full(cand.n_vars, -1, dtype=np.int64)
     var_col[cvar] = col_of
     inc_mask = var_col[cand.inc_var] >= 0
-    row_keys, row_of = np.unique(cand.inc_key[inc_mask], return_inverse=True)
+    row_keys, row_of = factorize_keys(cand.inc_key[inc_mask])
     n_res = len(row_keys)
     A_res = sp.csr_matrix((cand.inc_coef[inc_mask], (row_of.ravel(), var_col[cand.inc_var[inc_mask]])),
                           shape=(n_res, n_col))

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder_helper as mbh
 
 from .network import Network
+from .option_table import factorize_keys
 from .options import Candidates, unpack_key
 from .schedules import RES_LANE, RES_NODE, RES_STOCK
 from .shipments import Inventory, Shipments
@@ -164,7 +165,8 @@ def build_model(network: Network, shipments: Shipments, inventory: Inventory | N
     ship_row = np.full(len(shipments), -1, dtype=np.int64)
     ship_row[routable] = np.arange(n_u)
 
-    res_keys, res_row = np.unique(cand.inc_key, return_inverse=True)
+    res_keys, res_row = factorize_keys(cand.inc_key)
+    n_res = len(res_keys)
     sku_names = shipments.sku_names.to_pylist() if inventory is not None else None
     res_cap = resource_capacity(network, inventory, sku_names, res_keys)
 
@@ -173,36 +175,55 @@ def build_model(network: Network, shipments: Shipments, inventory: Inventory | N
     max_cost = float(cand.var_cost.max()) if n_x else 0.0
     if shortfall_penalty is None:
         shortfall_penalty = 100.0 * max(unassigned_penalty, max_cost, 1.0)
-
-    # assignment rows
-    rows = [ship_row[cand.var_ship], np.arange(n_u)]
-    cols = [np.arange(n_x), n_x + np.arange(n_u)]
-    vals = [np.ones(n_x), np.ones(n_u)]
-    # resource rows
-    rows.append(n_u + res_row)
-    cols.append(cand.inc_var)
-    vals.append(cand.inc_coef)
-    # target rows
     market_row = np.full(len(network.nodes), -1, dtype=np.int64)
     market_row[t_market] = np.arange(n_t)
-    dest = shipments.destination[cand.var_ship]
-    on = np.flatnonzero(cand.var_ontime & (market_row[dest] >= 0))
-    rows += [n_u + len(res_keys) + market_row[dest[on]], n_u + len(res_keys) + np.arange(n_t)]
-    cols += [on, n_x + n_u + np.arange(n_t)]
-    vals += [np.ones(len(on)), np.ones(n_t)]
-    n_rows = n_u + len(res_keys) + n_t
-    n_cols = n_x + n_u + n_t
-    A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                      shape=(n_rows, n_cols))
-    A.sum_duplicates()
+    target_row = market_row[shipments.destination[cand.var_ship]]
+    on = cand.var_ontime & (target_row >= 0)
+    var_row = ship_row[cand.var_ship]
+    A_csc = _columns(var_row, cand.inc_var, res_row, cand.inc_coef, np.where(on, target_row, -1),
+                     n_u, n_res, n_t)
+    A = A_csc.tocsr()
     row_lb = np.concatenate([np.ones(n_u), np.full(len(res_keys), -np.inf), np.asarray(t_need, float)])
     row_ub = np.concatenate([np.ones(n_u), res_cap, np.full(n_t, np.inf)])
     cost = np.concatenate([cand.var_cost, np.full(n_u, unassigned_penalty), np.full(n_t, shortfall_penalty)])
     col_ub = np.concatenate([np.ones(n_x + n_u), np.asarray(t_need, float)])
-    return Model(
+    model = Model(
         cost=cost, col_ub=col_ub, A=A, row_lb=row_lb, row_ub=row_ub, n_x=n_x, u_ship=routable,
-        col_assign_row=np.concatenate([rows[0], rows[1]]),
+        col_assign_row=np.concatenate([var_row, np.arange(n_u)]),
         target_markets=np.asarray(t_market, dtype=np.int64), target_need=np.asarray(t_need, dtype=np.int64),
         target_shipments=np.asarray(t_ships, dtype=np.int64), res_keys=res_keys, res_cap=res_cap,
         shortfall_penalty=shortfall_penalty, unassigned_penalty=unassigned_penalty,
     )
+    model.__dict__["A_csc"] = A_csc  # built by columns: the row-wise copy is the conversion
+    return model
+
+
+def _columns(var_row: np.ndarray, inc_var: np.ndarray, inc_row: np.ndarray, inc_coef: np.ndarray,
+             var_target: np.ndarray, n_u: int, n_res: int, n_t: int) -> sp.csc_matrix:
+    """The constraint matrix by columns: each option column holds its assignment row ``var_row``,
+    its capacity rows (``inc_*``: option, capacity row, coefficient) and its target row (``var_target``,
+    -1 for none); then the ``n_u`` unassigned and ``n_t`` shortfall columns. Rows ascend in every column."""
+    n_x = len(var_row)
+    n_rows, n_cols = n_u + n_res + n_t, n_x + n_u + n_t
+    on = var_target >= 0
+    inc_count = np.bincount(inc_var, minlength=n_x)
+    count = np.concatenate([1 + inc_count + on, np.ones(n_u + n_t, dtype=np.int64)])
+    indptr = np.r_[0, np.cumsum(count)]
+    nnz = int(indptr[-1])
+    itype = np.int32 if max(nnz, n_rows, n_cols) < 2**31 - 1 else np.int64
+    indices = np.empty(nnz, dtype=itype)
+    data = np.ones(nnz)
+    indices[indptr[:n_x]] = var_row
+    order = np.argsort(inc_var * max(n_res, 1) + inc_row, kind="stable")  # by option, then row
+    iv, ir = inc_var[order], inc_row[order]
+    pos = indptr[iv] + 1 + np.arange(len(iv)) - (np.cumsum(inc_count) - inc_count)[iv]
+    indices[pos] = n_u + ir
+    data[pos] = inc_coef[order]
+    indices[indptr[1:n_x + 1][on] - 1] = n_u + n_res + var_target[on]
+    indices[indptr[n_x:n_cols]] = np.r_[np.arange(n_u), n_u + n_res + np.arange(n_t)]
+    A = sp.csc_matrix((data, indices, indptr.astype(itype)), shape=(n_rows, n_cols))
+    if len(iv) > 1 and ((iv[1:] == iv[:-1]) & (ir[1:] == ir[:-1])).any():
+        A.sum_duplicates()  # an option taking one row twice: one entry, coefficients summed
+    else:
+        A.has_canonical_format = True
+    return A

@@ -273,6 +273,28 @@ def group_keys(pair: np.ndarray, day: np.ndarray) -> np.ndarray:
     return pair.astype(np.int64) * (1 << _DAY_BITS) + (day.astype(np.int64) + (1 << (_DAY_BITS - 1)))
 
 
+def factorize_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)`` for packed resource keys (:func:`resource_key`), by
+    counting: kind, id and day/sku span small ranges, so a dense code per key orders them as the keys
+    do (falls back to sorting when the ranges are wide)."""
+    if not len(keys):
+        return keys[:0], np.zeros(0, dtype=np.int64)
+    kind, ident, value = keys >> _KEY_KIND, (keys >> _KEY_ID) & ((1 << (_KEY_KIND - _KEY_ID)) - 1), \
+        keys & ((1 << _KEY_ID) - 1)
+    k0, i0, v0 = int(kind.min()), int(ident.min()), int(value.min())
+    n_i, n_v = int(ident.max()) - i0 + 1, int(value.max()) - v0 + 1
+    size = (int(kind.max()) - k0 + 1) * n_i * n_v
+    if size > max(4 * len(keys), 1 << 20):
+        out, inverse = np.unique(keys, return_inverse=True)
+        return out, inverse.ravel()
+    code = ((kind - k0) * n_i + (ident - i0)) * n_v + (value - v0)
+    present = np.bincount(code, minlength=size) > 0
+    rank = np.cumsum(present) - 1
+    first = np.empty(size, dtype=np.int64)
+    first[code[::-1]] = np.arange(len(keys) - 1, -1, -1)
+    return keys[first[present]], rank[code]
+
+
 def index_in(keys: np.ndarray, want: np.ndarray) -> np.ndarray:
     """Position in ``keys`` of each of ``want`` (the first, if repeated), -1 where absent."""
     if not len(keys):
