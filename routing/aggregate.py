@@ -282,13 +282,10 @@ def _by_row_then(row_of: np.ndarray, key: np.ndarray) -> np.ndarray:
 def _alternative(cand: Candidates, priced: np.ndarray, values: np.ndarray, ships: np.ndarray) -> np.ndarray:
     """Per shipment of ``ships`` (each with options): its cheapest priced option not taken in
     ``values`` (inf if it has no other)."""
-    lo, hi = cand.ship_first[ships], cand.ship_first[ships + 1]
-    count = hi - lo
     if not len(ships):
         return np.zeros(0)
-    end = np.cumsum(count)
-    idx = np.arange(int(end[-1])) + np.repeat(lo - (end - count), count)
-    return np.minimum.reduceat(np.where(values[idx] < 0.5, priced[idx], np.inf), end - count)
+    idx, seg = cand.vars_of(ships)
+    return np.minimum.reduceat(np.where(values[idx] < 0.5, priced[idx], np.inf), seg)
 
 
 def ship_min(values: np.ndarray, cand: Candidates) -> np.ndarray:

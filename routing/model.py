@@ -90,6 +90,11 @@ class Model:
         return rows[res] - self.res_row0, csc.data[pos][res]
 
     @cached_property
+    def uses_capacity(self) -> np.ndarray:
+        """Per option column: whether it takes any capacity row."""
+        return np.bincount(self.A_res.indices, minlength=self.n_x) > 0
+
+    @cached_property
     def A_target(self) -> sp.csr_matrix:
         """Target rows × option columns: 1 where an option delivers on time in a target market."""
         return self.A[self.target_row0:, :self.n_x].tocsr()

@@ -84,6 +84,12 @@ class Candidates:
         ``ship_first[s]:ship_first[s + 1]`` (variables come in shipment order)."""
         return np.searchsorted(self.var_ship, np.arange(len(self.unroutable_reason) + 1))
 
+    def vars_of(self, ships: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The variables of ``ships`` (each with some), shipment after shipment, and where each one's begin."""
+        lo, count = self.ship_first[ships], np.diff(self.ship_first)[ships]
+        seg = np.cumsum(count) - count
+        return np.arange(int(count.sum())) + np.repeat(lo - seg, count), seg
+
     @cached_property
     def var_starts(self) -> np.ndarray:
         """The first variable of each shipment that has any (for per-shipment reductions)."""

@@ -511,7 +511,8 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
         if base is None:
             cand = build_candidates(network, shipments, inventory, settings)
         else:
-            cand, base_of, warm_info, renumber = warm_candidates(base, network, shipments, inventory, settings)
+            cand, reuse = warm_candidates(base, network, shipments, inventory, settings)
+            base_of, warm_info = reuse.base_of, reuse.info
         info["done"] = (f"{cand.stats['routes']:,} routes, {cand.stats['schedules']:,} schedules, "
                         f"{cand.n_vars:,} options kept ({cand.stats['pruned_options']:,} dominated)")
         if base is not None:
@@ -524,7 +525,7 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
         if model is None:
             model = build_model(network, shipments, inventory, cand, settings.unassigned_penalty)
         info["done"] = f"{model.n_cols:,} columns x {model.n_rows:,} rows, {model.A.nnz:,} nonzeros"
-    start, moved = carry_plan(base, cand, model, base_of, renumber) if base is not None else (None, None)
+    start, moved = carry_plan(base, cand, model, reuse) if base is not None else (None, None)
     strategy = options.strategy
     if strategy == "auto":
         strategy = "exact" if model.n_cols <= EXACT_MAX_COLUMNS else "aggregate"

@@ -28,6 +28,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -83,6 +84,16 @@ _SHIP_COLUMNS = ("origin", "destination", "order_date", "weight_kg", "volume_cm3
 
 LANES_ADDED = "lanes added"  # table_blocker's answer when the base table can be extended
 Renumbering = tuple[np.ndarray, np.ndarray]  # per base route / schedule (and a trailing -1): its new index or -1
+
+
+@dataclass(frozen=True, eq=False)
+class Reuse:
+    """What a warm build took over from the base (:func:`warm_candidates`), for carrying its plan over."""
+
+    base_of: np.ndarray  # per shipment, its base row or -1
+    info: dict[str, Any]  # what was reused, for the result's summary
+    renumber: Renumbering | None = None  # an extended table's indices of the base routes and schedules
+    var_map: np.ndarray | None = None  # per base option, the same option's variable now; -1 if re-priced or gone
 
 
 def table_blocker(old: Network, new: Network, old_settings: PlanSettings, new_settings: PlanSettings) -> str | None:
@@ -224,11 +235,8 @@ def _extended_table(base: Result, network: Network, shipments: Shipments, data: 
 
 
 def warm_candidates(base: Result, network: Network, shipments: Shipments, inventory: Inventory | None,
-                    settings: PlanSettings) -> tuple[Candidates, np.ndarray, dict[str, Any], Renumbering | None]:
-    """Candidates of the edited inputs, equal to a cold build, reusing the base where valid.
-
-    Returns (candidates, base row of each shipment or -1, what was reused, the base routes' and
-    schedules' indices in an extended table — None when the table is the base's or rebuilt)."""
+                    settings: PlanSettings) -> tuple[Candidates, Reuse]:
+    """Candidates of the edited inputs, equal to a cold build, reusing the base where valid; and what was reused."""
     bc = base.candidates
     base_of, same_row = match_shipments(base.shipments, shipments)
     epoch = network.epoch or shipments.first_order_date()
@@ -252,8 +260,7 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
         how = "reused, re-priced" if regrouped.any() else "reused"
     else:
         cand = build_candidates(network, shipments, inventory, settings, epoch=epoch)
-        info = {"table": f"rebuilt ({blocker})", "repriced": len(shipments), "kept": 0}
-        return cand, base_of, info, None
+        return cand, Reuse(base_of, {"table": f"rebuilt ({blocker})", "repriced": len(shipments), "kept": 0})
 
     stock = stocked_skus(inventory, shipments.sku_names.to_pylist()) if inventory is not None else None
     touched = ~same_row | _changed_markets_data(bc.data, data, base_of)
@@ -266,7 +273,8 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
         touched |= sku_changed[shipments.sku]
     if not touched.any() and not regrouped.any() and blocker is None and shipments is base.shipments:
         # no option changed (a capacity, stock or target edit): the base candidates are this edit's
-        return bc, base_of, {"table": "reused", "repriced": 0, "kept": len(shipments)}, None
+        return bc, Reuse(base_of, {"table": "reused", "repriced": 0, "kept": len(shipments)},
+                         var_map=np.arange(bc.n_vars))
     kept_new = np.flatnonzero(~touched)
     new_of_base = _new_of_base(base_of, len(base.shipments), kept_new)
     kv = np.flatnonzero(new_of_base[bc.var_ship] >= 0)
@@ -284,26 +292,26 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
     reason[kept_new] = bc.unroutable_reason[base_of[kept_new]]
     reason[touched] = priced.reason
     pruned = bc.stats.get("pruned_options", 0) + priced.pruned  # kept shipments' pruning is the base's
-    incidence = _merged_incidence(bc, kv, priced, order, table, data, inventory)
-    cand = make_candidates(table, data, inventory, stock, merged, reason, pruned, incidence)
-    info = {"table": how, "repriced": int(touched.sum()), "kept": len(kept_new)}
-    return cand, base_of, info, renumber
-
-
-def _merged_incidence(bc: Candidates, kv: np.ndarray, priced: PricedOptions, order: np.ndarray,
-                      table: OptionTable, data: ShipmentData,
-                      inventory: Inventory | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Capacity-row incidence of the merged options (kept base options ``kv`` then ``priced``,
-    arranged by ``order``): a kept option's rows are the base's (same slot, same shipment); only the
-    re-priced options' are looked up."""
     at = np.empty(len(order), dtype=np.int64)
     at[order] = np.arange(len(order))
-    base_to_new = np.full(len(bc.var_ship), -1, dtype=np.int64)
-    base_to_new[kv] = at[:len(kv)]
-    kept = base_to_new[bc.inc_var]
+    var_map = np.full(bc.n_vars, -1, dtype=np.int64)
+    var_map[kv] = at[:len(kv)]
+    incidence = _merged_incidence(bc, var_map, priced, at[len(kv):], table, data, inventory)
+    cand = make_candidates(table, data, inventory, stock, merged, reason, pruned, incidence)
+    info = {"table": how, "repriced": int(touched.sum()), "kept": len(kept_new)}
+    return cand, Reuse(base_of, info, renumber, var_map)
+
+
+def _merged_incidence(bc: Candidates, var_map: np.ndarray, priced: PricedOptions, priced_at: np.ndarray,
+                      table: OptionTable, data: ShipmentData,
+                      inventory: Inventory | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Capacity-row incidence of the merged options (the kept base options, at ``var_map``, and
+    ``priced``, at ``priced_at``): a kept option's rows are the base's (same slot, same shipment);
+    only the re-priced options' are looked up."""
+    kept = var_map[bc.inc_var]
     keep = kept >= 0
     var, key, coef = slot_incidence(table, data, inventory, priced.ship, priced.slot)
-    return (np.concatenate([kept[keep], at[len(kv):][var]]), np.concatenate([bc.inc_key[keep], key]),
+    return (np.concatenate([kept[keep], priced_at[var]]), np.concatenate([bc.inc_key[keep], key]),
             np.concatenate([bc.inc_coef[keep], coef]))
 
 
@@ -315,33 +323,39 @@ def _index_by_content(old: list, new: list) -> np.ndarray:
     return np.array([first.get(s, -1) for s in old] + [-1], dtype=np.int64)
 
 
-def carry_plan(base: Result, cand: Candidates, model: Model, base_of: np.ndarray,
-               renumber: Renumbering | None = None) -> tuple[np.ndarray, np.ndarray]:
+def carry_plan(base: Result, cand: Candidates, model: Model, reuse: Reuse) -> tuple[np.ndarray, np.ndarray]:
     """The base plan on the new model: each shipment keeps its base route and departures where that
     option still exists; overfilled capacity rows are shed (heaviest first); the rest is unassigned.
-    ``renumber``: the base routes' and schedules' indices in the new table, when it was extended.
 
     Returns (column values, per shipment: its base choice is gone or costs something else now)."""
     bc = base.candidates
     chosen = np.flatnonzero(base.solution.values[:base.model.n_x] > 0.5)
-    ship = _new_of_base(base_of, len(base.shipments))[bc.var_ship[chosen]]
-    route, sched = bc.var_route[chosen], bc.var_sched[chosen]
-    cand_sched = cand.var_sched
-    if renumber is not None:  # an extended table holds the base's own schedule objects
-        route, sched = renumber[0][route], renumber[1][sched]
-    elif cand.routes is not bc.routes:  # a rebuilt table: by content, equal schedules of different routes made one
-        route = _index_by_content(bc.routes, cand.routes)[route]
-        sched = _index_by_content(bc.schedules, cand.schedules)[sched]
-        cand_sched = _index_by_content(cand.schedules, cand.schedules)[cand.var_sched]
-    ok = (ship >= 0) & (route >= 0) & (sched >= 0)
-    R, S = len(cand.routes) + 1, len(cand.schedules) + 1
-    keys = (cand.var_ship * R + cand.var_route) * S + cand_sched
-    want = (ship[ok] * R + route[ok]) * S + sched[ok]
     values = np.zeros(model.n_cols)
     moved = np.zeros(len(cand.unroutable_reason), dtype=bool)
+    ship = _new_of_base(reuse.base_of, len(base.shipments))[bc.var_ship[chosen]]
     moved[ship[ship >= 0]] = True
-    new_var = index_in(keys, want)
-    new_var = new_var[new_var >= 0]
+    # a kept option is where the build put it; the others are looked up by shipment, route and departures
+    direct = reuse.var_map[chosen] if reuse.var_map is not None else np.full(len(chosen), -1)
+    found = [direct[direct >= 0]]
+    rest = (direct < 0) & (ship >= 0)
+    if rest.any():
+        ship, route, sched = ship[rest], bc.var_route[chosen[rest]], bc.var_sched[chosen[rest]]
+        mine = np.zeros(len(moved), dtype=bool)
+        mine[ship] = True
+        cv = np.flatnonzero(mine[cand.var_ship])  # the variables of those shipments
+        cand_sched = cand.var_sched[cv]
+        if reuse.renumber is not None:  # an extended table holds the base's own schedule objects
+            route, sched = reuse.renumber[0][route], reuse.renumber[1][sched]
+        elif cand.routes is not bc.routes:  # a rebuilt table: by content, equal schedules of different routes made one
+            route = _index_by_content(bc.routes, cand.routes)[route]
+            sched = _index_by_content(bc.schedules, cand.schedules)[sched]
+            cand_sched = _index_by_content(cand.schedules, cand.schedules)[cand_sched]
+        ok = (route >= 0) & (sched >= 0)
+        R, S = len(cand.routes) + 1, len(cand.schedules) + 1
+        at = index_in((cand.var_ship[cv] * R + cand.var_route[cv]) * S + cand_sched,
+                      (ship[ok] * R + route[ok]) * S + sched[ok])
+        found.append(cv[at[at >= 0]])
+    new_var = np.concatenate(found)
     values[new_var] = 1.0
     moved[cand.var_ship[new_var]] = False
     values = _shed_overload(model, cand, values)
@@ -353,17 +367,19 @@ def _park(model: Model, cand: Candidates, values: np.ndarray) -> np.ndarray:
     """Shipments without an option in ``values`` take their cheapest option that uses no capacity
     row, where one is cheaper than leaving them out (a feasible start nearer the optimum)."""
     n_x = model.n_x
-    n_ships = len(cand.unroutable_reason)
-    has = np.zeros(n_ships, dtype=bool)
+    has = np.zeros(len(cand.unroutable_reason), dtype=bool)
     has[cand.var_ship[values[:n_x] > 0.5]] = True
-    uses_rows = np.bincount(model.A_res.indices, minlength=n_x) > 0
-    cost = np.where(uses_rows | has[cand.var_ship] | (cand.var_cost >= model.unassigned_penalty), np.inf,
-                    cand.var_cost)
-    best = ship_min(cost, cand)
+    ships = model.u_ship[~has[model.u_ship]]
+    if not len(ships):
+        return values
+    idx, seg = cand.vars_of(ships)
+    cost = np.where(model.uses_capacity[idx] | (cand.var_cost[idx] >= model.unassigned_penalty), np.inf,
+                    cand.var_cost[idx])
+    best = np.minimum.reduceat(cost, seg)
     # the first of each shipment's options at its minimum
-    hit = np.flatnonzero(np.isfinite(cost) & (cost == best[cand.var_ship]))
-    first = hit[np.r_[True, cand.var_ship[hit[1:]] != cand.var_ship[hit[:-1]]]] if len(hit) else hit
-    values[first] = 1.0
+    hit = np.flatnonzero(np.isfinite(cost) & (cost == np.repeat(best, np.diff(np.r_[seg, len(idx)]))))
+    first = hit[np.r_[True, cand.var_ship[idx[hit[1:]]] != cand.var_ship[idx[hit[:-1]]]]] if len(hit) else hit
+    values[idx[first]] = 1.0
     return values
 
 
