@@ -16,7 +16,7 @@ import numpy as np
 
 from .network import Network
 from .routes import Route, RouteCosts, enumerate_routes, padded_lanes, route_costs
-from .schedules import RES_LANE, RES_NODE, RES_STOCK, Schedule, enumerate_schedules
+from .schedules import RES_LANE, RES_NODE, RES_STOCK, Schedule, ScheduleArrays, enumerate_schedules
 from .shipments import CHANNEL_BONDED, CHANNEL_JIT, Inventory, Shipments
 
 _DAY_BIAS = 1 << 23
@@ -99,7 +99,9 @@ class OptionTable:
     route_open: np.ndarray  # per route, every lane and node on it is open (on the table's network)
     rc: RouteCosts  # cost coefficients of ``routes`` on the table's network
     route_names: list[str]  # per route, its node ids joined by '>'
-    schedule_ids: dict[tuple, list[int]]  # (timed lanes, timed nodes, order weekday) -> its schedules' indices
+    schedule_ids: dict[tuple, tuple[int, int]]  # ((timed lanes, timed nodes), order weekday) -> its schedules' range
+    schedule_arrays: ScheduleArrays  # ``schedules`` as flat arrays
+    schedule_from: np.ndarray  # per schedule, its index in the table this one reused (-1: enumerated here)
 
     @property
     def K(self) -> int:
@@ -172,51 +174,69 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
     epoch_wd = epoch.weekday()
 
     routes: list[Route] = []
+    timed: list[tuple] = []  # per route, its timed (lanes, nodes)
     schedules: list[Schedule] = []
+    enumerated: list[Schedule] = []
+    source: list[int] = []  # per schedule, its index in ``reuse``, or -1 - its index in ``enumerated``
     pair_routes: dict[int, tuple[int, int]] = {}
-    sched_cache: dict[tuple, list[int]] = {}
-    slot_group, slot_route, slot_sched = [], [], []
-    for g, (p, t0) in enumerate(zip(g_pair.tolist(), g_day.tolist(), strict=True)):
+    sched_cache: dict[tuple, tuple[int, int]] = {}
+    # a group's slots depend on its pair and order weekday: each (pair, weekday) is worked out once, in
+    # the order groups first need it, so routes and schedules are numbered as they are first met
+    pw_key, pw_first, group_pw = np.unique(g_pair * 7 + (epoch_wd + g_day) % 7, return_index=True,
+                                           return_inverse=True)
+    slot_route: list[int] = []  # slots of each (pair, weekday), one after the other
+    slot_sched: list[int] = []
+    pw_start = np.zeros(len(pw_key), dtype=np.int64)
+    for i in np.argsort(pw_first, kind="stable").tolist():
+        p, wd = divmod(int(pw_key[i]), 7)
         if p not in pair_routes:
             found = known_routes.get(p) if known_routes is not None else None
             if found is None:
                 found = enumerate_routes(network, p // n_nodes, p % n_nodes, max_legs)
             pair_routes[p] = (len(routes), len(routes) + len(found))
             routes.extend(found)
-        wd = (epoch_wd + t0) % 7
+            timed.extend((r.lanes[r.first_timed:], r.nodes[r.first_timed:]) for r in found)
+        pw_start[i] = len(slot_route)
         for rid in range(*pair_routes[p]):
-            r = routes[rid]
-            ft = r.first_timed
-            key = (r.lanes[ft:], r.nodes[ft:], wd)
+            key = (timed[rid], wd)
             ids = sched_cache.get(key)
             if ids is None:
                 known = reuse.schedule_ids.get(key) if reuse is not None else None
                 if known is not None:
-                    found_s = [reuse.schedules[i] for i in known]
+                    found_s = reuse.schedules[known[0]:known[1]]
+                    source += range(*known)
                 else:
-                    found_s = enumerate_schedules(network, r.lanes[ft:], r.nodes[ft:], wd, horizon_days,
-                                                  waiting_days, lane_cap, node_cap)
-                ids = sched_cache[key] = list(range(len(schedules), len(schedules) + len(found_s)))
+                    found_s = enumerate_schedules(network, *timed[rid], wd, horizon_days, waiting_days, lane_cap,
+                                                  node_cap)
+                    source += range(-1 - len(enumerated), -1 - len(enumerated) - len(found_s), -1)
+                    enumerated += found_s
+                ids = sched_cache[key] = (len(schedules), len(schedules) + len(found_s))
                 schedules.extend(found_s)
-            slot_group.extend([g] * len(ids))
-            slot_route.extend([rid] * len(ids))
-            slot_sched.extend(ids)
+            slot_route += [rid] * (ids[1] - ids[0])
+            slot_sched += range(*ids)
     G = len(uniq)
-    sg = np.asarray(slot_group, dtype=np.int64)
-    sr = np.asarray(slot_route, dtype=np.int64)
-    ss = np.asarray(slot_sched, dtype=np.int64)
-    counts = np.bincount(sg, minlength=G)
-    K = max(1, int(counts.max(initial=0)))
+    pw_count = np.zeros(len(pw_key), dtype=np.int64)
+    filled = np.argsort(pw_start, kind="stable")  # the order the (pair, weekday) lists were filled in
+    pw_count[filled] = np.diff(np.r_[pw_start[filled], len(slot_route)])
+    counts = pw_count[group_pw]
+    sg = np.repeat(np.arange(G), counts)
     starts = np.r_[0, np.cumsum(counts)[:-1]]
     slot_k = np.arange(len(sg)) - starts[sg]
+    at = pw_start[group_pw][sg] + slot_k  # position in the (pair, weekday) lists
+    sr = np.array(slot_route, dtype=np.int64)[at]
+    ss = np.array(slot_sched, dtype=np.int64)[at]
+    K = max(1, int(counts.max(initial=0)))
+    from_reuse = np.array(source, dtype=np.int64)
+    sa = ScheduleArrays.of(enumerated)
+    if reuse is not None and len(from_reuse):
+        both = ScheduleArrays.concat([reuse.schedule_arrays, sa])
+        sa = both.select(np.where(from_reuse >= 0, from_reuse, len(reuse.schedules) - 1 - from_reuse))
 
     route_lanes = padded_lanes(routes)
     r_first = np.array([r.nodes[0] for r in routes], dtype=np.int64)
     r_bonded = np.array([r.bonded_node for r in routes], dtype=np.int64)
     rc = route_costs(network, routes, lane_cls, route_lanes, r_first, r_bonded)
-    s_delivery = np.array([s.delivery for s in schedules], dtype=np.int64)
-    s_dispatch = np.array([s.departures[0] if s.departures else 0 for s in schedules], dtype=np.int64)
-    s_nres = np.array([len(s.resources) for s in schedules], dtype=np.int64)
+    s_nres = np.diff(sa.res_ptr)
 
     group_routes = np.array([pair_routes[p] for p in g_pair.tolist()], dtype=np.int64).reshape(-1, 2)
     has_jit, has_bonded = pair_kinds(r_bonded, np.ones(len(routes), dtype=bool), group_routes)
@@ -230,29 +250,22 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
     kgcoef = np.zeros((n_div, G, K))
     if len(sg):
         kgcoef[:, sg, slot_k] = rc.per_kg[sr][:, :n_div].T
-    # resources of every slot, in absolute days
+    # resources of every slot (slots come in (group, k) order), in absolute days
     res_count = np.zeros(G * K, dtype=np.int64)
     flat = sg * K + slot_k
-    res_count[flat] = s_nres[ss] if len(ss) else 0
+    n_res = s_nres[ss]
+    res_count[flat] = n_res
     res_ptr = np.r_[0, np.cumsum(res_count)]
-    kinds, idents, offs = [], [], []
-    for sid in ss.tolist():
-        for kind, ident, off in schedules[sid].resources:
-            kinds.append(kind)
-            idents.append(ident)
-            offs.append(off)
-    slot_of_res = np.repeat(flat, s_nres[ss]) if len(ss) else np.zeros(0, dtype=np.int64)
-    order = np.argsort(slot_of_res, kind="stable")
-    kinds_a = np.asarray(kinds, dtype=np.int64)[order]
-    idents_a = np.asarray(idents, dtype=np.int64)[order]
-    days_a = (np.asarray(offs, dtype=np.int64) + g_day[slot_of_res // K])[order]
+    pos = np.arange(int(n_res.sum())) + np.repeat(sa.res_ptr[ss] - (np.cumsum(n_res) - n_res), n_res)
+    kinds_a, idents_a = sa.res_kind[pos], sa.res_ident[pos]
+    days_a = sa.res_off[pos] + np.repeat(g_day[sg], n_res)
     res_key = resource_key(kinds_a, idents_a, days_a)
     res_div = np.where(kinds_a == RES_LANE, lane_cls[idents_a] if len(idents_a) else 0, -1)
     return OptionTable(
         epoch=epoch, routes=routes, schedules=schedules, group_of=group_of.astype(np.int64), group_day=g_day,
         group_market=g_pair % n_nodes, route=route, sched=grid(0, np.int64, ss),
-        delivery=grid(0, np.int64, s_delivery[ss] if len(ss) else ss),
-        dispatch=grid(0, np.int64, s_dispatch[ss] if len(ss) else ss),
+        delivery=grid(0, np.int64, sa.delivery[ss] if len(ss) else ss),
+        dispatch=grid(0, np.int64, sa.dispatch[ss] if len(ss) else ss),
         bonded_node=grid(-1, np.int64, r_bonded[sr] if len(sr) else sr),
         fixed=grid(0.0, np.float64, rc.fixed[sr]),
         storage=grid(0.0, np.float64, rc.storage_per_kg[sr]),
@@ -262,6 +275,7 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
         group_pair=g_pair, route_lanes=route_lanes, rc=rc, route_first=r_first, route_bonded=r_bonded,
         route_open=np.ones(len(routes), dtype=bool),  # routes through anything closed are not enumerated
         route_names=[">".join(network.nodes[k].id for k in r.nodes) for r in routes], schedule_ids=sched_cache,
+        schedule_arrays=sa, schedule_from=np.maximum(from_reuse, -1),
         group_routes=group_routes,
     )
 

@@ -98,3 +98,46 @@ def prune_dominated(schedules: list[Schedule]) -> list[Schedule]:
             continue
         kept.append((i, rs))
     return [schedules[i] for i, _ in sorted(kept)]
+
+
+@dataclass(frozen=True, eq=False)
+class ScheduleArrays:
+    """Schedules as flat arrays: per schedule its delivery and first timed departure (days after the
+    order day, 0 without timed legs); its resources are entries ``res_ptr[i]:res_ptr[i + 1]`` of
+    ``res_kind``, ``res_ident``, ``res_off`` (as in :attr:`Schedule.resources`)."""
+
+    delivery: np.ndarray
+    dispatch: np.ndarray
+    res_ptr: np.ndarray
+    res_kind: np.ndarray
+    res_ident: np.ndarray
+    res_off: np.ndarray
+
+    @classmethod
+    def of(cls, schedules: list[Schedule]) -> ScheduleArrays:
+        res = [r for s in schedules for r in s.resources]
+        kind, ident, off = (np.array(c, dtype=np.int64) for c in zip(*res, strict=True)) if res else \
+            (np.zeros(0, dtype=np.int64),) * 3
+        return cls(delivery=np.array([s.delivery for s in schedules], dtype=np.int64),
+                   dispatch=np.array([s.departures[0] if s.departures else 0 for s in schedules], dtype=np.int64),
+                   res_ptr=np.r_[0, np.cumsum([len(s.resources) for s in schedules], dtype=np.int64)],
+                   res_kind=kind, res_ident=ident, res_off=off)
+
+    def select(self, idx: np.ndarray) -> ScheduleArrays:
+        """The schedules at ``idx``, in that order."""
+        count = np.diff(self.res_ptr)[idx]
+        pos = np.arange(int(count.sum())) + np.repeat(self.res_ptr[idx] - (np.cumsum(count) - count), count)
+        return ScheduleArrays(self.delivery[idx], self.dispatch[idx], np.r_[0, np.cumsum(count)].astype(np.int64),
+                              self.res_kind[pos], self.res_ident[pos], self.res_off[pos])
+
+    @classmethod
+    def concat(cls, parts: list[ScheduleArrays]) -> ScheduleArrays:
+        if not parts:
+            return cls.of([])
+        counts = [np.diff(p.res_ptr) for p in parts]
+        return cls(delivery=np.concatenate([p.delivery for p in parts]),
+                   dispatch=np.concatenate([p.dispatch for p in parts]),
+                   res_ptr=np.r_[0, np.cumsum(np.concatenate(counts))].astype(np.int64),
+                   res_kind=np.concatenate([p.res_kind for p in parts]),
+                   res_ident=np.concatenate([p.res_ident for p in parts]),
+                   res_off=np.concatenate([p.res_off for p in parts]))

@@ -208,8 +208,9 @@ def _extended_table(base: Result, network: Network, shipments: Shipments, data: 
     gn = new_of_old[go]
     # the base groups' slots in the new table's route and schedule numbering (-1: not there)
     route_map = _index_by_content(old.routes, table.routes)
-    at = {id(sc): i for i, sc in enumerate(table.schedules)}  # reused schedules are the same objects
-    sched_map = np.array([at.get(id(sc), -1) for sc in old.schedules] + [-1], dtype=np.int64)
+    sched_map = np.full(len(old.schedules) + 1, -1, dtype=np.int64)
+    taken = np.flatnonzero(table.schedule_from >= 0)
+    sched_map[table.schedule_from[taken]] = taken
     K = max(old.K, table.K)
 
     def padded(a: np.ndarray, fill) -> np.ndarray:
