@@ -304,9 +304,9 @@ def factorize_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     code = ((kind - k0) * n_i + (ident - i0)) * n_v + (value - v0)
     present = np.bincount(code, minlength=size) > 0
     rank = np.cumsum(present) - 1
-    first = np.empty(size, dtype=np.int64)
-    first[code[::-1]] = np.arange(len(keys) - 1, -1, -1)
-    return keys[first[present]], rank[code]
+    c = np.flatnonzero(present)
+    out = ((c // (n_i * n_v) + k0) << _KEY_KIND) | ((c // n_v % n_i + i0) << _KEY_ID) | (c % n_v + v0)
+    return out.astype(keys.dtype), rank[code]
 
 
 def index_in(keys: np.ndarray, want: np.ndarray) -> np.ndarray:
