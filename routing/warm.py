@@ -55,6 +55,7 @@ from .option_table import (
     group_keys,
     index_in,
     open_routes,
+    pair_kinds,
     reprice_table,
     shipment_data,
     stocked_skus,
@@ -69,6 +70,8 @@ from .options import (
     slot_incidence,
 )
 from .progress import Progress
+from .routes import padded_lanes, route_costs
+from .schedules import ScheduleArrays
 from .shipments import Inventory, Shipments
 from .warm_lp import RestrictedLP
 
@@ -192,6 +195,100 @@ def _unchanged_routes(old: OptionTable, old_net: Network, network: Network) -> d
     return out
 
 
+def _spliced_table(base: Result, network: Network, shipments: Shipments, data: ShipmentData,
+                   settings: PlanSettings, known: dict[int, list]) -> tuple[OptionTable, np.ndarray] | None:
+    """The base table with the groups of the pairs an added lane may serve (those not in ``known``)
+    built again and spliced in: base routes and schedules keep their indices, the rebuilt groups'
+    new routes and schedules come after them (the base routes those groups used stay, unused). Cost
+    grids are worked out afresh on ``network``. Returns (table, each base route's index in it), or
+    None when the splice does not apply (other shipments, or the chargeable-kg columns changed)."""
+    bc = base.candidates
+    old = bc.table
+    if shipments is not base.shipments or data.chargeable.shape[1] != bc.data.chargeable.shape[1] or \
+            not np.array_equal(data.lane_divclass[:len(bc.data.lane_divclass)], bc.data.lane_divclass):
+        return None
+    served = ~np.isin(old.group_pair, np.fromiter(known, dtype=np.int64, count=len(known)))
+    sub_ships = np.flatnonzero(served[old.group_of])
+    n_old_r, n_old_s = len(old.routes), len(old.schedules)
+    if len(sub_ships):
+        small = build_option_table(network, shipments.take(sub_ships), data.order_day[sub_ships], old.epoch,
+                                   settings.horizon_days, settings.waiting_days, settings.max_legs, reuse=old)
+        g_small = index_in(group_keys(old.group_pair, old.group_day), group_keys(small.group_pair, small.group_day))
+        fresh = small.schedule_from < 0
+        sched_of = np.where(fresh, n_old_s + np.cumsum(fresh) - 1, small.schedule_from)
+        routes = old.routes + small.routes
+        schedules = old.schedules + [sc for sc, f in zip(small.schedules, fresh.tolist(), strict=True) if f]
+        arrays = ScheduleArrays.concat([old.schedule_arrays, small.schedule_arrays.select(np.flatnonzero(fresh))])
+        schedule_ids = dict(old.schedule_ids)
+        for key, (a, b) in small.schedule_ids.items():
+            if key not in schedule_ids:
+                schedule_ids[key] = (int(sched_of[a]), int(sched_of[a]) + b - a)
+        K = max(old.K, small.K)
+    else:
+        routes, schedules, arrays, schedule_ids, K = old.routes, old.schedules, old.schedule_arrays, old.schedule_ids, \
+            old.K
+    G = len(old.group_day)
+    route = np.full((G, K), -1, dtype=np.int64)
+    sched = np.zeros((G, K), dtype=np.int64)
+    keep = ~served
+    route[keep, :old.K], sched[keep, :old.K] = old.route[keep], old.sched[keep]
+    group_routes = old.group_routes.copy()
+    # resources per slot: the kept groups' entries as they were, the rebuilt groups' from the small table
+    old_count = np.diff(old.res_ptr).reshape(G, old.K)
+    count = np.zeros((G, K), dtype=np.int64)
+    count[keep, :old.K] = old_count[keep]
+    entry_group = [np.repeat(np.arange(G), old_count.sum(axis=1))]
+    entry_keep = [keep[entry_group[0]]]
+    parts_key, parts_div = [old.res_key[entry_keep[0]]], [old.res_div[entry_keep[0]]]
+    entry_group[0] = entry_group[0][entry_keep[0]]
+    if len(sub_ships):
+        gs = g_small  # each small group's index among the base groups
+        route[gs, :small.K] = np.where(small.route >= 0, small.route + n_old_r, -1)
+        sched[gs, :small.K] = np.where(small.route >= 0, sched_of[small.sched], 0)
+        group_routes[gs] = small.group_routes + n_old_r
+        small_count = np.diff(small.res_ptr).reshape(len(gs), small.K)
+        count[gs, :small.K] = small_count
+        entry_group.append(np.repeat(gs, small_count.sum(axis=1)))
+        parts_key.append(small.res_key)
+        parts_div.append(small.res_div)
+    order = np.argsort(np.concatenate(entry_group), kind="stable")  # group by group, each in slot order
+    res_key, res_div = np.concatenate(parts_key)[order], np.concatenate(parts_div)[order]
+    res_ptr = np.r_[0, np.cumsum(count.ravel())]
+    route_lanes = padded_lanes(routes)
+    r_first = np.array([r.nodes[0] for r in routes], dtype=np.int64)
+    r_bonded = np.array([r.bonded_node for r in routes], dtype=np.int64)
+    rc = route_costs(network, routes, data.lane_divclass, route_lanes, r_first, r_bonded)
+    is_open = np.r_[open_routes(network, old.route_lanes) & old.route_open, np.ones(len(routes) - n_old_r, dtype=bool)]
+    has_jit, has_bonded = pair_kinds(r_bonded, is_open, group_routes)
+    valid = route >= 0
+    r = np.maximum(route, 0)
+    s_nres = np.diff(arrays.res_ptr)
+    table = OptionTable(
+        epoch=old.epoch, routes=routes, schedules=schedules, group_of=old.group_of, group_day=old.group_day,
+        group_market=old.group_market, route=route, sched=sched,
+        delivery=np.where(valid, arrays.delivery[sched], 0), dispatch=np.where(valid, arrays.dispatch[sched], 0),
+        bonded_node=np.where(valid, r_bonded[r], -1), fixed=np.where(valid, rc.fixed[r], 0.0),
+        storage=np.where(valid, rc.storage_per_kg[r], 0.0),
+        kgcoef=np.ascontiguousarray(np.where(valid[None], np.moveaxis(rc.per_kg[r][..., :old.kgcoef.shape[0]], -1, 0),
+                                             0.0)),
+        free=~valid | (s_nres[sched] == 0), res_ptr=res_ptr, res_key=res_key, res_div=res_div,
+        has_jit=has_jit, has_bonded=has_bonded, group_pair=old.group_pair, route_lanes=route_lanes, rc=rc,
+        route_first=r_first, route_bonded=r_bonded, route_open=is_open,
+        route_names=old.route_names + (small.route_names if len(sub_ships) else []), schedule_ids=schedule_ids,
+        schedule_arrays=arrays, schedule_from=np.r_[np.arange(n_old_s), np.full(len(schedules) - n_old_s, -1)],
+        group_routes=group_routes)
+    # base routes of the rebuilt pairs: their copy among the new routes (where the pair still has it)
+    route_map = np.r_[np.arange(n_old_r), -1]
+    if len(sub_ships):
+        gone = np.zeros(n_old_r, dtype=bool)
+        for lo, hi in np.unique(old.group_routes[served], axis=0).tolist():
+            gone[lo:hi] = True
+        idx = np.flatnonzero(gone)
+        route_map[idx] = _index_by_content([old.routes[i] for i in idx.tolist()], small.routes)[:-1]
+        route_map[idx] = np.where(route_map[idx] >= 0, route_map[idx] + n_old_r, -1)
+    return table, route_map
+
+
 def _extended_table(base: Result, network: Network, shipments: Shipments, data: ShipmentData,
                     settings: PlanSettings) -> tuple[OptionTable, np.ndarray, np.ndarray, Renumbering]:
     """The option table of a network with lanes added, built reusing the base table's schedules.
@@ -200,14 +297,18 @@ def _extended_table(base: Result, network: Network, shipments: Shipments, data: 
     none), per base group: its index in the new table or -1, the base routes' and schedules' indices
     in the new table)."""
     old = base.candidates.table
-    table = build_option_table(network, shipments, data.order_day, old.epoch, settings.horizon_days,
-                               settings.waiting_days, settings.max_legs, reuse=old,
-                               known_routes=_unchanged_routes(old, base.network, network))
+    known = _unchanged_routes(old, base.network, network)
+    spliced = _spliced_table(base, network, shipments, data, settings, known)
+    if spliced is not None:
+        table, route_map = spliced
+    else:
+        table = build_option_table(network, shipments, data.order_day, old.epoch, settings.horizon_days,
+                                   settings.waiting_days, settings.max_legs, reuse=old, known_routes=known)
+        route_map = _index_by_content(old.routes, table.routes)
     new_of_old = index_in(group_keys(table.group_pair, table.group_day), group_keys(old.group_pair, old.group_day))
     go = np.flatnonzero(new_of_old >= 0)
     gn = new_of_old[go]
     # the base groups' slots in the new table's route and schedule numbering (-1: not there)
-    route_map = _index_by_content(old.routes, table.routes)
     sched_map = np.full(len(old.schedules) + 1, -1, dtype=np.int64)
     taken = np.flatnonzero(table.schedule_from >= 0)
     sched_map[table.schedule_from[taken]] = taken

@@ -186,6 +186,11 @@ def test_an_added_lane_extends_the_table(medium):
     assert warm.candidates.table.K > base.candidates.table.K  # the slot grid widened
     reused = {id(s) for s in base.candidates.table.schedules}
     assert sum(id(s) in reused for s in warm.candidates.table.schedules) > 0.9 * len(base.candidates.table.schedules)
+    # spliced: the base's routes and schedules keep their places, the rebuilt groups' new ones come after
+    old_t, new_t = base.candidates.table, warm.candidates.table
+    assert len(new_t.routes) > len(old_t.routes)
+    assert all(a is b for a, b in zip(old_t.routes, new_t.routes, strict=False))
+    assert all(a is b for a, b in zip(old_t.schedules, new_t.schedules, strict=False))
     cold = build_candidates(edited, ships, None, base.settings)
     assert _options(warm) == _options(warm, cold)
     assert list(warm.candidates.unroutable_reason) == list(cold.unroutable_reason)
