@@ -3,8 +3,9 @@
 1. **Option table.** Routes and schedules depend only on the network's topology, timing and
    which lanes and nodes are capacitated (and on the horizon settings). If none of that changed,
    the base table is kept: its cost grids are recomputed where a route's costs changed, and the
-   slots of routes through a newly closed lane or node are emptied. Added lanes extend the table
-   (the schedules already enumerated are reused); reopening or changing timing rebuilds it.
+   slots of routes through a newly closed lane or node are emptied. Added lanes: the groups of the
+   pairs they may serve are built again (reusing the schedules already enumerated) and spliced into
+   the base table; reopening or changing timing rebuilds it.
 2. **Candidates.** A shipment keeps its base options when its row, its group's slots and its
    market's settings (promise, penalty, duty, target) and stock are all unchanged; only the other
    shipments are priced and pruned again. The result is the candidate set a cold build gives. An
@@ -16,11 +17,13 @@
    optimum is the cold optimum. Large ones re-optimise locally (:func:`improve_locally`): the
    shipments whose carried choice is gone or no longer cheapest at the base plan's shadow prices
    (prices of rows whose capacity grew are dropped), those on a row whose capacity grew, those
-   that can best meet a changed on-time target, and the holders of the tight rows they need go
-   into an LP started from the carried plan's basis (:mod:`routing.warm_lp`); its duals re-price
-   the held shipments and those with a cheaper option join it, for a few rounds; the LP is then
-   rounded. Everything else keeps its base choice. The lower bound is the Lagrangian bound of the
-   full model at the better of the carried and the re-optimised prices. Edits that reach too far
+   that can best meet an on-time target the carried plan now misses (or whose need fell), and the
+   holders of the tight rows they need go into an LP started from the carried plan's basis
+   (:mod:`routing.warm_lp`); its duals re-price the held shipments and those with a cheaper option
+   join it, until the LP is within a small gap of the best Lagrangian bound found (the carried
+   prices' bound counts) or none has; the LP is then rounded. Everything else keeps its base
+   choice. The lower bound is the Lagrangian bound of the full model at the better of the carried
+   and the re-optimised prices. Edits that reach too far
    (many new shipments, a quarter of them to re-optimise, a weak local answer) run the aggregate
    strategy on the reused options instead.
 """

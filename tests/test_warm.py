@@ -228,3 +228,31 @@ def test_local_warm_replan_is_valid_and_close_to_the_optimum(medium, edit):
     assert warm.objective <= 1.01 * exact.objective
     assert sum(m["shortfall"] for m in warm.summary_data["markets"].values()) == \
         sum(m["shortfall"] for m in exact.summary_data["markets"].values())
+
+
+def test_a_tightened_promise_flips_parcels_of_the_market_it_leaves_short(medium):
+    """The German promise cut to 3 days leaves the carried plan short of Germany's on-time need
+    (the need itself is unchanged): the local focus takes German parcels, late in the carried plan,
+    that an on-time option could serve."""
+    from routing.aggregate import priced_costs
+    from routing.model import build_model
+    from routing.warm import _target_flips, carried_prices, carry_plan, warm_candidates
+
+    _, net, ships, _, base = medium
+    edited = sc.set_market(net, "DE", promise_days=3)
+    cand, reuse = warm_candidates(base, edited, ships, None, base.settings)
+    model = build_model(edited, ships, None, cand, base.settings.unassigned_penalty)
+    assert list(model.target_need) == list(base.model.target_need)
+    start, _ = carry_plan(base, cand, model, reuse)
+    de = edited.node_index["DE"]
+    row = model.target_markets.tolist().index(de)
+    assert model.A_target[row] @ start[:model.n_x] < model.target_need[row]  # short after the cut
+    flips = _target_flips(base, model, cand, start, priced_costs(model, cand, *carried_prices(base, model)),
+                          len(ships))
+    assert flips.any() and (cand.destination[flips] == de).all()
+    chosen = np.flatnonzero(start[:model.n_x] > 0.5)
+    on_now = np.zeros(len(ships), dtype=bool)
+    on_now[cand.var_ship[chosen[cand.var_ontime[chosen]]]] = True
+    can_be_on = np.zeros(len(ships), dtype=bool)
+    can_be_on[cand.var_ship[cand.var_ontime]] = True
+    assert not on_now[flips].any() and can_be_on[flips].all()
