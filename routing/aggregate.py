@@ -93,7 +93,6 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
     from .solver import lp_blocks_split, restricted_lp_round
 
     deadline = time.perf_counter() + time_limit
-    n = len(shipments)
     cls = make_classes(cand, shipments, bucket, with_sku=inventory is not None)
     n_cls = len(cls.size)
     in_cls = cls.of_ship[cand.var_ship] >= 0
@@ -185,7 +184,7 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
         info["done"] = f"{rounds} round(s)" if repaired is not None else "time limit: left-over parcels unassigned"
     # Lagrangian bound of the per-shipment model at the class-LP prices
     model_mu = mu
-    bound = lagrangian_bound(model, cand, model_price, model_mu, n, priced)
+    bound = lagrangian_bound(model, cand, model_price, model_mu, priced)
     duals = np.zeros(model.n_rows)
     duals[model.res_row0:model.target_row0] = -model_price
     duals[model.target_row0:] = model_mu
@@ -212,7 +211,7 @@ def priced_choice(model: Model, cand: Candidates, values: np.ndarray, priced: np
     return cur
 
 
-def priced_best(model: Model, cand: Candidates, priced: np.ndarray, n_ships: int) -> np.ndarray:
+def priced_best(model: Model, cand: Candidates, priced: np.ndarray) -> np.ndarray:
     """Per shipment: its cheapest option at these prices, or the penalty if leaving it out is cheaper."""
     best = ship_min(priced, cand)
     best[model.u_ship] = np.minimum(best[model.u_ship], model.unassigned_penalty)
@@ -297,14 +296,14 @@ def ship_min(values: np.ndarray, cand: Candidates) -> np.ndarray:
     return out
 
 
-def lagrangian_bound(model: Model, cand: Candidates, price: np.ndarray, mu: np.ndarray, n_ships: int,
+def lagrangian_bound(model: Model, cand: Candidates, price: np.ndarray, mu: np.ndarray,
                      priced: np.ndarray | None = None, best: np.ndarray | None = None) -> float:
     """L(π, μ) = Σ_s min(penalty, min_o c_so + π·a_so − μ·on_so) − π·cap + μ·need + Σ min(0, M − μ)·need;
     ``priced`` (:func:`priced_costs`) and ``best`` (:func:`priced_best`) at these prices if at hand."""
     if best is None:
         if priced is None:
             priced = priced_costs(model, cand, price, mu)
-        best = priced_best(model, cand, priced, n_ships)
+        best = priced_best(model, cand, priced)
     need = model.target_need.astype(float)
     return float(best[model.u_ship].sum() - price @ model.res_cap + mu @ need
                  + np.minimum(0.0, model.shortfall_penalty - mu) @ need)

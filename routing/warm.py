@@ -564,7 +564,7 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
     n_ships = len(cand.unroutable_reason)
     price0, mu0, priced0, best0 = carried
     priced, price, mu, bound_now = priced0, price0, mu0, -np.inf
-    bound0 = lagrangian_bound(model, cand, price0, mu0, n_ships, best=best0)  # valid whatever the LP does
+    bound0 = lagrangian_bound(model, cand, price0, mu0, best=best0)  # valid whatever the LP does
     free = _ship_columns(model, cand, focus)
     free |= _neighbours(model, cand, priced, start, free, per_row=neighbours, tight_only=True, deficit_factor=deficit)
     values, lp, rounds = start, None, 0
@@ -580,8 +580,8 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
             mu = np.where(seen[model.target_row0:], np.maximum(0.0, np.nan_to_num(lp[1][model.target_row0:])), mu)
             priced = priced_costs(model, cand, price, mu)
             lp_obj = float(model.cost @ lp[0])
-            best = priced_best(model, cand, priced, n_ships)
-            bound_now = lagrangian_bound(model, cand, price, mu, n_ships, best=best)
+            best = priced_best(model, cand, priced)
+            bound_now = lagrangian_bound(model, cand, price, mu, best=best)
             if lp_obj - max(bound_now, bound0) <= gap * max(1.0, abs(lp_obj)):
                 break  # the LP over the held plan is within ``gap`` of the full model's best bound so far
             held = ~np.zeros(n_ships, dtype=bool)
@@ -636,7 +636,7 @@ def local_focus(base: Result, model: Model, cand: Candidates, start: np.ndarray,
     price, mu = carried_prices(base, model)
     priced = priced_costs(model, cand, price, mu)
     cur = priced_choice(model, cand, start, priced, n_ships)
-    best = priced_best(model, cand, priced, n_ships)
+    best = priced_best(model, cand, priced)
     focus = np.zeros(n_ships, dtype=bool)
     u = model.u_ship
     focus[u] = (cur[u] > best[u] + 1e-7 * np.maximum(1.0, np.abs(best[u]))) | (base_of[u] < 0) | moved[u]
