@@ -21,6 +21,7 @@ from ortools.linear_solver.python import model_builder_helper as mbh
 from .network import Network
 from .option_table import factorize_keys
 from .options import Candidates, unpack_key
+from .ranges import concat_ranges
 from .schedules import RES_LANE, RES_NODE, RES_STOCK
 from .shipments import Inventory, Shipments
 
@@ -84,7 +85,7 @@ class Model:
         csc = self.A_csc
         lo, hi = csc.indptr[cols], csc.indptr[cols + 1]
         count = hi - lo
-        pos = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count) + np.repeat(lo, count)
+        pos = concat_ranges(lo, count)
         rows = csc.indices[pos]
         res = (rows >= self.res_row0) & (rows < self.target_row0)
         return rows[res] - self.res_row0, csc.data[pos][res]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .network import Network
+from .ranges import concat_ranges
 from .routes import Route, RouteCosts, enumerate_routes, padded_lanes, route_costs
 from .schedules import RES_LANE, RES_NODE, RES_STOCK, Schedule, ScheduleArrays, enumerate_schedules
 from .shipments import CHANNEL_BONDED, CHANNEL_JIT, Inventory, Shipments
@@ -256,7 +257,7 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
     n_res = s_nres[ss]
     res_count[flat] = n_res
     res_ptr = np.r_[0, np.cumsum(res_count)]
-    pos = np.arange(int(n_res.sum())) + np.repeat(sa.res_ptr[ss] - (np.cumsum(n_res) - n_res), n_res)
+    pos = concat_ranges(sa.res_ptr[ss], n_res)
     kinds_a, idents_a = sa.res_kind[pos], sa.res_ident[pos]
     days_a = sa.res_off[pos] + np.repeat(g_day[sg], n_res)
     res_key = resource_key(kinds_a, idents_a, days_a)

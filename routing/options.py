@@ -28,6 +28,7 @@ from .option_table import (
     unpack_key,
     unroutable_reasons,
 )
+from .ranges import concat_ranges
 from .routes import Route
 from .schedules import RES_STOCK, Schedule
 from .shipments import Inventory, Shipments
@@ -86,9 +87,8 @@ class Candidates:
 
     def vars_of(self, ships: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The variables of ``ships`` (each with some), shipment after shipment, and where each one's begin."""
-        lo, count = self.ship_first[ships], np.diff(self.ship_first)[ships]
-        seg = np.cumsum(count) - count
-        return np.arange(int(count.sum())) + np.repeat(lo - seg, count), seg
+        count = np.diff(self.ship_first)[ships]
+        return concat_ranges(self.ship_first[ships], count), np.cumsum(count) - count
 
     @cached_property
     def var_starts(self) -> np.ndarray:
@@ -217,7 +217,7 @@ def slot_incidence(table: OptionTable, data: ShipmentData, inventory: Inventory 
     lo, hi = table.res_ptr[slot], table.res_ptr[slot + 1]
     count = hi - lo
     var = np.repeat(np.arange(len(slot)), count)
-    pos = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count) + np.repeat(lo, count)
+    pos = concat_ranges(lo, count)
     key = table.res_key[pos]
     div = table.res_div[pos]
     coef = np.where(div >= 0, data.chargeable[ship[var], np.maximum(div, 0)], 1.0)

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from .network import Network
 from .options import Candidates, PlanSettings, unpack_key
+from .ranges import concat_ranges
 from .schedules import RES_LANE, RES_NODE, RES_STOCK
 from .shipments import Inventory, Shipments
 from .tables import atomic_write_bytes, write_table
@@ -265,7 +266,7 @@ def _legs_table(network: Network, shipments: Shipments, cand: Candidates, a_idx:
         s_deps[i, :len(schedules[k].departures)] = schedules[k].departures
     n_legs = (r_lanes[rid] >= 0).sum(axis=1) if len(v) else np.zeros(0, dtype=np.int64)
     ship = np.repeat(a_idx, n_legs)
-    k = np.arange(int(n_legs.sum())) - np.repeat(np.cumsum(n_legs) - n_legs, n_legs)
+    k = concat_ranges(np.zeros(len(n_legs), dtype=np.int64), n_legs)  # leg position on its route
     rr, ss = np.repeat(rid, n_legs), np.repeat(sid, n_legs)
     lane = r_lanes[rr, k]
     rep = k < r_first[rr]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .network import Network
+from .ranges import concat_ranges
 
 RES_LANE, RES_NODE, RES_STOCK = 0, 1, 2
 
@@ -126,7 +127,7 @@ class ScheduleArrays:
     def select(self, idx: np.ndarray) -> ScheduleArrays:
         """The schedules at ``idx``, in that order."""
         count = np.diff(self.res_ptr)[idx]
-        pos = np.arange(int(count.sum())) + np.repeat(self.res_ptr[idx] - (np.cumsum(count) - count), count)
+        pos = concat_ranges(self.res_ptr[idx], count)
         return ScheduleArrays(self.delivery[idx], self.dispatch[idx], np.r_[0, np.cumsum(count)].astype(np.int64),
                               self.res_kind[pos], self.res_ident[pos], self.res_off[pos])
 
