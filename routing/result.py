@@ -273,18 +273,14 @@ def _legs_table(network: Network, shipments: Shipments, cand: Candidates, a_idx:
     dep = cand.order_day[ship] + np.where(rep, 0, s_deps[ss, np.maximum(k - r_first[rr], 0)])
     seq = k + 1
     transit = np.array([ln.transit_days for ln in network.lanes], dtype=np.int64)
-    def names(values: list[str], codes: np.ndarray) -> pa.Array:
-        """Strings by code, through a dictionary array (no Python string per row)."""
-        return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(values or [""])).cast(pa.string())
-
     chg = cand.chargeable[ship, cand.data.lane_divclass[lane]] if len(ship) else np.zeros(0)
     timed = ~rep
     return pa.table({
         "shipment_id": shipments.ids.take(pa.array(ship)),
         "seq": pa.array(seq, pa.int64()),
-        "lane_id": names([ln.id for ln in network.lanes], lane),
-        "from": names([ln.origin for ln in network.lanes], lane),
-        "to": names([ln.dest for ln in network.lanes], lane),
+        "lane_id": _coded(lane, [ln.id for ln in network.lanes]),
+        "from": _coded(lane, [ln.origin for ln in network.lanes]),
+        "to": _coded(lane, [ln.dest for ln in network.lanes]),
         "departure_date": _dates(cand.epoch, dep, timed),
         "arrival_date": _dates(cand.epoch, dep + transit[lane], timed),
         "chargeable_kg": pa.array(chg, pa.float64()),
