@@ -290,9 +290,10 @@ def _alternative(cand: Candidates, priced: np.ndarray, values: np.ndarray, ships
 def ship_min(values: np.ndarray, cand: Candidates) -> np.ndarray:
     """Per shipment, the least of its variables' ``values`` (inf without any)."""
     out = np.full(len(cand.unroutable_reason), np.inf)
-    starts = cand.var_starts
-    if len(starts):
-        out[cand.var_ship[starts]] = np.minimum.reduceat(values, starts)
+    first = cand.ship_first
+    has = first[1:] > first[:-1]
+    if has.any():
+        out[has] = np.minimum.reduceat(values, first[:-1][has])
     return out
 
 

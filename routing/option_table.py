@@ -81,7 +81,6 @@ class OptionTable:
     route: np.ndarray  # (G, K) global route index, -1 empty
     sched: np.ndarray  # (G, K) global schedule index
     delivery: np.ndarray  # (G, K) delivery offset from the order day
-    dispatch: np.ndarray  # (G, K) first timed departure's offset from the order day
     bonded_node: np.ndarray  # (G, K) bonded node index or -1
     fixed: np.ndarray  # (G, K) per-parcel transport + handling
     storage: np.ndarray  # (G, K) per kg of actual weight
@@ -266,7 +265,6 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
         epoch=epoch, routes=routes, schedules=schedules, group_of=group_of.astype(np.int64), group_day=g_day,
         group_market=g_pair % n_nodes, route=route, sched=grid(0, np.int64, ss),
         delivery=grid(0, np.int64, sa.delivery[ss] if len(ss) else ss),
-        dispatch=grid(0, np.int64, sa.dispatch[ss] if len(ss) else ss),
         bonded_node=grid(-1, np.int64, r_bonded[sr] if len(sr) else sr),
         fixed=grid(0.0, np.float64, rc.fixed[sr]),
         storage=grid(0.0, np.float64, rc.storage_per_kg[sr]),

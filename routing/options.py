@@ -90,12 +90,6 @@ class Candidates:
         count = np.diff(self.ship_first)[ships]
         return concat_ranges(self.ship_first[ships], count), np.cumsum(count) - count
 
-    @cached_property
-    def var_starts(self) -> np.ndarray:
-        """The first variable of each shipment that has any (for per-shipment reductions)."""
-        return np.flatnonzero(np.r_[True, self.var_ship[1:] != self.var_ship[:-1]]) if self.n_vars else \
-            np.zeros(0, dtype=np.int64)
-
     # what the table and the shipment inputs hold, under the names the model and the result use
     @property
     def epoch(self) -> dt.date:

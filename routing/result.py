@@ -192,7 +192,7 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
     storage = rc.storage_per_kg[r] * w
     duty = np.where(~bonded & data.duty_exempt_jit[a_idx], 0.0, data.duty_rate[a_idx] * val)
     delivery_off = table.delivery.ravel()[slot]
-    dispatch_off = table.dispatch.ravel()[slot]
+    dispatch_off = table.schedule_arrays.dispatch[cand.var_sched[v]]
     late_days = np.maximum(0, delivery_off - data.promise[a_idx])
     penalty = data.late_rate[a_idx] * late_days
 

@@ -269,7 +269,7 @@ def _spliced_table(base: Result, network: Network, shipments: Shipments, data: S
     table = OptionTable(
         epoch=old.epoch, routes=routes, schedules=schedules, group_of=old.group_of, group_day=old.group_day,
         group_market=old.group_market, route=route, sched=sched,
-        delivery=np.where(valid, arrays.delivery[sched], 0), dispatch=np.where(valid, arrays.dispatch[sched], 0),
+        delivery=np.where(valid, arrays.delivery[sched], 0),
         bonded_node=np.where(valid, r_bonded[r], -1), fixed=np.where(valid, rc.fixed[r], 0.0),
         storage=np.where(valid, rc.storage_per_kg[r], 0.0),
         kgcoef=np.ascontiguousarray(np.where(valid[None], np.moveaxis(rc.per_kg[r][..., :old.kgcoef.shape[0]], -1, 0),
