@@ -247,9 +247,7 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
         return out
 
     route = grid(-1, np.int64, sr)
-    kgcoef = np.zeros((n_div, G, K))
-    if len(sg):
-        kgcoef[:, sg, slot_k] = rc.per_kg[sr][:, :n_div].T
+    fixed, storage, kgcoef = cost_grids(route, rc, n_div)
     # resources of every slot (slots come in (group, k) order), in absolute days
     res_count = np.zeros(G * K, dtype=np.int64)
     flat = sg * K + slot_k
@@ -266,9 +264,7 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
         group_market=g_pair % n_nodes, route=route, sched=grid(0, np.int64, ss),
         delivery=grid(0, np.int64, sa.delivery[ss] if len(ss) else ss),
         bonded_node=grid(-1, np.int64, r_bonded[sr] if len(sr) else sr),
-        fixed=grid(0.0, np.float64, rc.fixed[sr]),
-        storage=grid(0.0, np.float64, rc.storage_per_kg[sr]),
-        kgcoef=kgcoef, free=grid(True, bool, s_nres[ss] == 0 if len(ss) else True),
+        fixed=fixed, storage=storage, kgcoef=kgcoef, free=grid(True, bool, s_nres[ss] == 0 if len(ss) else True),
         res_ptr=res_ptr, res_key=res_key, res_div=res_div,
         has_jit=has_jit, has_bonded=has_bonded,
         group_pair=g_pair, route_lanes=route_lanes, rc=rc, route_first=r_first, route_bonded=r_bonded,
@@ -334,6 +330,16 @@ def pair_kinds(route_bonded: np.ndarray, route_open: np.ndarray,
     return cum_jit[hi] > cum_jit[lo], cum_bonded[hi] > cum_bonded[lo]
 
 
+def cost_grids(route: np.ndarray, rc: RouteCosts, n_div: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cost coefficients of the slots of ``route`` (route index per slot, -1 empty; any shape): per
+    parcel, per kg of actual weight, and per chargeable kg in each of the ``n_div`` divisor columns
+    (a leading axis, one contiguous grid per column); 0 on empty slots (currency)."""
+    valid = route >= 0
+    r = np.maximum(route, 0)
+    kgcoef = np.where(valid, np.moveaxis(rc.per_kg[r][..., :n_div], -1, 0), 0.0)
+    return np.where(valid, rc.fixed[r], 0.0), np.where(valid, rc.storage_per_kg[r], 0.0), np.ascontiguousarray(kgcoef)
+
+
 def open_routes(network: Network, route_lanes: np.ndarray) -> np.ndarray:
     """Per route (lanes as in :attr:`OptionTable.route_lanes`): every lane and node on it is open."""
     closed_node = {n.id for n in network.nodes if n.closed}
@@ -367,13 +373,9 @@ def reprice_table(table: OptionTable, network: Network, lane_cls: np.ndarray,
     g = np.flatnonzero(changed)
     if not len(g):
         return out, changed
-    rg = r[g]
-    keep = (table.route[g] >= 0) & is_open[rg]
     route, fixed, storage, kgcoef = table.route.copy(), table.fixed.copy(), table.storage.copy(), table.kgcoef.copy()
-    route[g] = np.where(keep, table.route[g], -1)
-    fixed[g] = np.where(keep, rc.fixed[rg], 0.0)
-    storage[g] = np.where(keep, rc.storage_per_kg[rg], 0.0)
-    kgcoef[:, g] = np.where(keep, np.moveaxis(rc.per_kg[rg][..., :n_div], -1, 0), 0.0)
+    route[g] = np.where((table.route[g] >= 0) & is_open[r[g]], table.route[g], -1)
+    fixed[g], storage[g], kgcoef[:, g] = cost_grids(route[g], rc, n_div)
     return replace(out, route=route, fixed=fixed, storage=storage, kgcoef=kgcoef), changed
 
 

@@ -54,6 +54,7 @@ from .option_table import (
     OptionTable,
     ShipmentData,
     build_option_table,
+    cost_grids,
     find_groups,
     group_keys,
     index_in,
@@ -266,14 +267,12 @@ def _spliced_table(base: Result, network: Network, shipments: Shipments, data: S
     valid = route >= 0
     r = np.maximum(route, 0)
     s_nres = np.diff(arrays.res_ptr)
+    fixed, storage, kgcoef = cost_grids(route, rc, old.kgcoef.shape[0])
     table = OptionTable(
         epoch=old.epoch, routes=routes, schedules=schedules, group_of=old.group_of, group_day=old.group_day,
         group_market=old.group_market, route=route, sched=sched,
         delivery=np.where(valid, arrays.delivery[sched], 0),
-        bonded_node=np.where(valid, r_bonded[r], -1), fixed=np.where(valid, rc.fixed[r], 0.0),
-        storage=np.where(valid, rc.storage_per_kg[r], 0.0),
-        kgcoef=np.ascontiguousarray(np.where(valid[None], np.moveaxis(rc.per_kg[r][..., :old.kgcoef.shape[0]], -1, 0),
-                                             0.0)),
+        bonded_node=np.where(valid, r_bonded[r], -1), fixed=fixed, storage=storage, kgcoef=kgcoef,
         free=~valid | (s_nres[sched] == 0), res_ptr=res_ptr, res_key=res_key, res_div=res_div,
         has_jit=has_jit, has_bonded=has_bonded, group_pair=old.group_pair, route_lanes=route_lanes, rc=rc,
         route_first=r_first, route_bonded=r_bonded, route_open=is_open,
