@@ -275,6 +275,64 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
     )
 
 
+def splice_tables(old: OptionTable, small: OptionTable, network: Network, lane_cls: np.ndarray) -> OptionTable:
+    """``old`` with the groups ``small`` has replaced by ``small``'s slots. ``small`` is a table of
+    some of those groups' shipments on ``network`` (``old``'s with lanes added), built reusing
+    ``old``'s schedules. Old routes and schedules keep their indices; small's routes and the schedules
+    it enumerated come after them (old routes only the replaced groups used stay, unused). Cost
+    grids are worked out afresh on ``network``; ``schedule_from`` maps each old schedule to itself."""
+    n_r, n_s = len(old.routes), len(old.schedules)
+    G, K = len(old.group_day), max(old.K, small.K)
+    gs = index_in(group_keys(old.group_pair, old.group_day), group_keys(small.group_pair, small.group_day))
+    replaced = np.zeros(G, dtype=bool)
+    replaced[gs] = True
+    fresh = np.flatnonzero(small.schedule_from < 0)
+    sched_of = small.schedule_from.copy()  # each of small's schedules in the spliced numbering
+    sched_of[fresh] = n_s + np.arange(len(fresh))
+    # slots: old's, the replaced groups' from small
+    route = np.full((G, K), -1, dtype=np.int64)
+    sched = np.zeros((G, K), dtype=np.int64)
+    route[~replaced, :old.K], sched[~replaced, :old.K] = old.route[~replaced], old.sched[~replaced]
+    route[gs, :small.K] = np.where(small.route >= 0, small.route + n_r, -1)
+    sched[gs, :small.K] = np.where(small.route >= 0, sched_of[small.sched], 0)
+    group_routes = old.group_routes.copy()
+    group_routes[gs] = small.group_routes + n_r
+    # slot resources, group after group (each in slot order): the kept groups' as they were, small's
+    old_count = np.diff(old.res_ptr).reshape(G, old.K)
+    small_count = np.diff(small.res_ptr).reshape(len(gs), small.K)
+    count = np.zeros((G, K), dtype=np.int64)
+    count[~replaced, :old.K] = old_count[~replaced]
+    count[gs, :small.K] = small_count
+    old_entry_group = np.repeat(np.arange(G), old_count.sum(axis=1))
+    kept = ~replaced[old_entry_group]
+    order = np.argsort(np.r_[old_entry_group[kept], np.repeat(gs, small_count.sum(axis=1))], kind="stable")
+    # routes: old's then small's
+    routes = old.routes + small.routes
+    width = max(old.route_lanes.shape[1], small.route_lanes.shape[1])
+    route_lanes = np.vstack([np.pad(t.route_lanes, [(0, 0), (0, width - t.route_lanes.shape[1])], constant_values=-1)
+                             for t in (old, small)])
+    r_first, r_bonded = np.r_[old.route_first, small.route_first], np.r_[old.route_bonded, small.route_bonded]
+    rc = route_costs(network, routes, lane_cls, route_lanes, r_first, r_bonded)
+    is_open = np.r_[open_routes(network, old.route_lanes) & old.route_open, small.route_open]
+    has_jit, has_bonded = pair_kinds(r_bonded, is_open, group_routes)
+    arrays = ScheduleArrays.concat([old.schedule_arrays, small.schedule_arrays.select(fresh)])
+    schedule_ids = dict(old.schedule_ids)
+    for key, (a, b) in small.schedule_ids.items():
+        schedule_ids.setdefault(key, (int(sched_of[a]), int(sched_of[a]) + b - a))
+    valid = route >= 0
+    fixed, storage, kgcoef = cost_grids(route, rc, old.kgcoef.shape[0])
+    return OptionTable(
+        epoch=old.epoch, routes=routes, schedules=old.schedules + [small.schedules[i] for i in fresh.tolist()],
+        group_of=old.group_of, group_day=old.group_day, group_market=old.group_market, route=route, sched=sched,
+        delivery=np.where(valid, arrays.delivery[sched], 0), bonded_node=np.where(valid, r_bonded[route], -1),
+        fixed=fixed, storage=storage, kgcoef=kgcoef, free=~valid | (np.diff(arrays.res_ptr)[sched] == 0),
+        res_ptr=np.r_[0, np.cumsum(count.ravel())], res_key=np.r_[old.res_key[kept], small.res_key][order],
+        res_div=np.r_[old.res_div[kept], small.res_div][order], has_jit=has_jit, has_bonded=has_bonded,
+        group_pair=old.group_pair, route_lanes=route_lanes, rc=rc, route_first=r_first, route_bonded=r_bonded,
+        route_open=is_open, route_names=old.route_names + small.route_names, schedule_ids=schedule_ids,
+        schedule_arrays=arrays, schedule_from=np.r_[np.arange(n_s), np.full(len(fresh), -1)], group_routes=group_routes)
+
+
 _DAY_BITS = 21  # group keys: pair × 2^21 + (order day + 2^20)
 
 

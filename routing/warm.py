@@ -31,7 +31,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -54,14 +54,13 @@ from .option_table import (
     OptionTable,
     ShipmentData,
     build_option_table,
-    cost_grids,
     find_groups,
     group_keys,
     index_in,
     open_routes,
-    pair_kinds,
     reprice_table,
     shipment_data,
+    splice_tables,
     stocked_skus,
 )
 from .options import (
@@ -74,8 +73,6 @@ from .options import (
     slot_incidence,
 )
 from .progress import Progress
-from .routes import padded_lanes, route_costs
-from .schedules import ScheduleArrays
 from .shipments import Inventory, Shipments
 from .warm_lp import RestrictedLP
 
@@ -202,10 +199,9 @@ def _unchanged_routes(old: OptionTable, old_net: Network, network: Network) -> d
 def _spliced_table(base: Result, network: Network, shipments: Shipments, data: ShipmentData,
                    settings: PlanSettings, known: dict[int, list]) -> tuple[OptionTable, np.ndarray] | None:
     """The base table with the groups of the pairs an added lane may serve (those not in ``known``)
-    built again and spliced in: base routes and schedules keep their indices, the rebuilt groups'
-    new routes and schedules come after them (the base routes those groups used stay, unused). Cost
-    grids are worked out afresh on ``network``. Returns (table, each base route's index in it), or
-    None when the splice does not apply (other shipments, or the chargeable-kg columns changed)."""
+    built again and spliced in (:func:`~routing.option_table.splice_tables`). Returns (table, each
+    base route's index in it), or None when the splice does not apply (other shipments, or the
+    chargeable-kg columns changed)."""
     bc = base.candidates
     old = bc.table
     if shipments is not base.shipments or data.chargeable.shape[1] != bc.data.chargeable.shape[1] or \
@@ -213,81 +209,21 @@ def _spliced_table(base: Result, network: Network, shipments: Shipments, data: S
         return None
     served = ~np.isin(old.group_pair, np.fromiter(known, dtype=np.int64, count=len(known)))
     sub_ships = np.flatnonzero(served[old.group_of])
-    n_old_r, n_old_s = len(old.routes), len(old.schedules)
-    if len(sub_ships):
-        small = build_option_table(network, shipments.take(sub_ships), data.order_day[sub_ships], old.epoch,
-                                   settings.horizon_days, settings.waiting_days, settings.max_legs, reuse=old)
-        g_small = index_in(group_keys(old.group_pair, old.group_day), group_keys(small.group_pair, small.group_day))
-        fresh = small.schedule_from < 0
-        sched_of = np.where(fresh, n_old_s + np.cumsum(fresh) - 1, small.schedule_from)
-        routes = old.routes + small.routes
-        schedules = old.schedules + [sc for sc, f in zip(small.schedules, fresh.tolist(), strict=True) if f]
-        arrays = ScheduleArrays.concat([old.schedule_arrays, small.schedule_arrays.select(np.flatnonzero(fresh))])
-        schedule_ids = dict(old.schedule_ids)
-        for key, (a, b) in small.schedule_ids.items():
-            if key not in schedule_ids:
-                schedule_ids[key] = (int(sched_of[a]), int(sched_of[a]) + b - a)
-        K = max(old.K, small.K)
-    else:
-        routes, schedules, arrays, schedule_ids, K = old.routes, old.schedules, old.schedule_arrays, old.schedule_ids, \
-            old.K
-    G = len(old.group_day)
-    route = np.full((G, K), -1, dtype=np.int64)
-    sched = np.zeros((G, K), dtype=np.int64)
-    keep = ~served
-    route[keep, :old.K], sched[keep, :old.K] = old.route[keep], old.sched[keep]
-    group_routes = old.group_routes.copy()
-    # resources per slot: the kept groups' entries as they were, the rebuilt groups' from the small table
-    old_count = np.diff(old.res_ptr).reshape(G, old.K)
-    count = np.zeros((G, K), dtype=np.int64)
-    count[keep, :old.K] = old_count[keep]
-    entry_group = [np.repeat(np.arange(G), old_count.sum(axis=1))]
-    entry_keep = [keep[entry_group[0]]]
-    parts_key, parts_div = [old.res_key[entry_keep[0]]], [old.res_div[entry_keep[0]]]
-    entry_group[0] = entry_group[0][entry_keep[0]]
-    if len(sub_ships):
-        gs = g_small  # each small group's index among the base groups
-        route[gs, :small.K] = np.where(small.route >= 0, small.route + n_old_r, -1)
-        sched[gs, :small.K] = np.where(small.route >= 0, sched_of[small.sched], 0)
-        group_routes[gs] = small.group_routes + n_old_r
-        small_count = np.diff(small.res_ptr).reshape(len(gs), small.K)
-        count[gs, :small.K] = small_count
-        entry_group.append(np.repeat(gs, small_count.sum(axis=1)))
-        parts_key.append(small.res_key)
-        parts_div.append(small.res_div)
-    order = np.argsort(np.concatenate(entry_group), kind="stable")  # group by group, each in slot order
-    res_key, res_div = np.concatenate(parts_key)[order], np.concatenate(parts_div)[order]
-    res_ptr = np.r_[0, np.cumsum(count.ravel())]
-    route_lanes = padded_lanes(routes)
-    r_first = np.array([r.nodes[0] for r in routes], dtype=np.int64)
-    r_bonded = np.array([r.bonded_node for r in routes], dtype=np.int64)
-    rc = route_costs(network, routes, data.lane_divclass, route_lanes, r_first, r_bonded)
-    is_open = np.r_[open_routes(network, old.route_lanes) & old.route_open, np.ones(len(routes) - n_old_r, dtype=bool)]
-    has_jit, has_bonded = pair_kinds(r_bonded, is_open, group_routes)
-    valid = route >= 0
-    r = np.maximum(route, 0)
-    s_nres = np.diff(arrays.res_ptr)
-    fixed, storage, kgcoef = cost_grids(route, rc, old.kgcoef.shape[0])
-    table = OptionTable(
-        epoch=old.epoch, routes=routes, schedules=schedules, group_of=old.group_of, group_day=old.group_day,
-        group_market=old.group_market, route=route, sched=sched,
-        delivery=np.where(valid, arrays.delivery[sched], 0),
-        bonded_node=np.where(valid, r_bonded[r], -1), fixed=fixed, storage=storage, kgcoef=kgcoef,
-        free=~valid | (s_nres[sched] == 0), res_ptr=res_ptr, res_key=res_key, res_div=res_div,
-        has_jit=has_jit, has_bonded=has_bonded, group_pair=old.group_pair, route_lanes=route_lanes, rc=rc,
-        route_first=r_first, route_bonded=r_bonded, route_open=is_open,
-        route_names=old.route_names + (small.route_names if len(sub_ships) else []), schedule_ids=schedule_ids,
-        schedule_arrays=arrays, schedule_from=np.r_[np.arange(n_old_s), np.full(len(schedules) - n_old_s, -1)],
-        group_routes=group_routes)
-    # base routes of the rebuilt pairs: their copy among the new routes (where the pair still has it)
+    n_old_r = len(old.routes)
     route_map = np.r_[np.arange(n_old_r), -1]
-    if len(sub_ships):
-        gone = np.zeros(n_old_r, dtype=bool)
-        for lo, hi in np.unique(old.group_routes[served], axis=0).tolist():
-            gone[lo:hi] = True
-        idx = np.flatnonzero(gone)
-        route_map[idx] = _index_by_content([old.routes[i] for i in idx.tolist()], small.routes)[:-1]
-        route_map[idx] = np.where(route_map[idx] >= 0, route_map[idx] + n_old_r, -1)
+    if not len(sub_ships):  # no pair gains a route: the base table, re-priced on the new network
+        table = reprice_table(old, network, data.lane_divclass, old.group_of)[0]
+        return replace(table, schedule_from=np.arange(len(old.schedules))), route_map
+    small = build_option_table(network, shipments.take(sub_ships), data.order_day[sub_ships], old.epoch,
+                               settings.horizon_days, settings.waiting_days, settings.max_legs, reuse=old)
+    table = splice_tables(old, small, network, data.lane_divclass)
+    # base routes of the rebuilt pairs: their copy among small's routes (where the pair still has it)
+    gone = np.zeros(n_old_r, dtype=bool)
+    for lo, hi in np.unique(old.group_routes[served], axis=0).tolist():
+        gone[lo:hi] = True
+    idx = np.flatnonzero(gone)
+    at = _index_by_content([old.routes[i] for i in idx.tolist()], small.routes)[:-1]
+    route_map[idx] = np.where(at >= 0, at + n_old_r, -1)
     return table, route_map
 
 

@@ -207,6 +207,22 @@ def test_an_added_lane_extends_the_table(medium):
     assert _options(warm) == _options(warm, build_candidates(odd, ships, None, base.settings))
 
 
+def test_a_lane_no_pair_can_use_keeps_the_base_table(medium):
+    """A lane out of a closed warehouse gives no pair a route: the base table serves as it is (re-priced,
+    nothing re-priced in fact) and the candidates are still a cold build's."""
+    _, net, ships, _, _ = medium
+    closed = sc.close_node(net, "BE-LGG-BW")
+    base = routing.solve(closed, ships, options=SolveOptions(strategy="aggregate", time_limit=30))
+    edited = sc.add_lane(closed, **{"id": "LGG-BW-NL-x", "from": "BE-LGG-BW", "to": "NL", "mode": "truck",
+                                    "transit_days": 1, "cost_per_kg": 0.3, "cost_per_parcel": 2.0})
+    warm = routing.solve(edited, ships, base=base)
+    info = warm.summary_data["warm"]
+    assert info["table"].startswith("extended") and info["repriced"] == 0 and info["kept"] == len(ships)
+    assert warm.candidates.table.routes is base.candidates.table.routes
+    assert _options(warm) == _options(warm, build_candidates(edited, ships, None, base.settings))
+    assert warm.objective <= base.objective + 1e-6  # the same options: the base plan is still there
+
+
 @pytest.mark.parametrize("edit", [
     lambda n: sc.close_node(n, "BE-LGG-BW"),
     lambda n: sc.scale_capacity(n, factor=0.5, lane="SZX-LAX-air"),
