@@ -19,8 +19,15 @@ import numpy as np
 from .errors import SolverError
 from .model import Model
 
-_BASIC, _LOWER, _UPPER = (highspy.HighsBasisStatus.kBasic, highspy.HighsBasisStatus.kLower,
-                          highspy.HighsBasisStatus.kUpper)
+# basis statuses by code: 0 at the lower bound, 1 basic, 2 at the upper bound
+_STATUS = np.array([highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic,
+                    highspy.HighsBasisStatus.kUpper], dtype=object)
+
+
+def _statuses_of(codes: np.ndarray) -> list:
+    """HiGHS basis statuses for an array of codes (0 lower, 1 basic, 2 upper), as the list HiGHS takes."""
+    return _STATUS[codes.astype(np.int64)].tolist()
+
 _banner_shown = False
 
 
@@ -92,15 +99,12 @@ class RestrictedLP:
             at_bound = fresh < m.n_u
             target = fresh >= m.target_row0
             at_bound[target] = self.start[m.n_x + m.n_u + (fresh[target] - m.target_row0)] > 0.5
-            self.row_status += [_LOWER if b else _BASIC for b in at_bound.tolist()]
+            self.row_status += _statuses_of(~at_bound)
         self.h.addCols(len(new), m.cost[new], np.zeros(len(new)), m.col_ub[new], sub.nnz,
                        sub.indptr[:-1].astype(np.int32), self.row_pos[sub.indices].astype(np.int32), sub.data)
         self.cols = np.concatenate([self.cols, new])
         self.free[new] = True
-        status = [_LOWER] * len(new)
-        for k in np.flatnonzero(self.start[new] > 0.5).tolist():
-            status[k] = _BASIC
-        self.col_status += status
+        self.col_status += _statuses_of(self.start[new] > 0.5)  # the carried choice basic, the rest at 0
         return len(new)
 
     def solve(self) -> tuple[np.ndarray, np.ndarray, float]:
@@ -145,6 +149,4 @@ class RestrictedLP:
         col_up = ~col_basic & np.isfinite(ub) & (ub > 0) & (col_value >= ub - 1e-9)
         lo, hi = bounds
         row_up = ~row_basic & np.isfinite(hi) & ((row_value >= hi - 1e-9) | ~np.isfinite(lo))
-        code = (_LOWER, _BASIC, _UPPER)
-        return ([code[c] for c in (col_basic + 2 * col_up).tolist()],
-                [code[r] for r in (row_basic + 2 * row_up).tolist()])
+        return _statuses_of(col_basic + 2 * col_up), _statuses_of(row_basic + 2 * row_up)
