@@ -68,7 +68,8 @@ class RestrictedLP:
         self.col_status: list = []  # the carried plan's basis statuses, per LP column / row
         self.row_status: list = []
         self.solved: tuple[int, int] | None = None  # LP size at the last solve
-        self.last: tuple = ()  # the last solve's column values, row values, basic variables, row bounds
+        self.values: tuple = ()  # the last solve's column and row values
+        self.ended: tuple[list, list] | None = None  # the basis it ended on (read before the LP changes)
 
     def _bounds(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         act = self.held_activity[rows]
@@ -79,10 +80,12 @@ class RestrictedLP:
         new = np.flatnonzero(cols & ~self.free)
         if not len(new):
             return 0
+        if self.solved is not None and self.ended is None:
+            self.ended = self._statuses(*self.values)  # adding columns or rows changes HiGHS's basis
         m = self.model
         sub = self.A[:, new]
         self.held_activity -= sub @ self.start[new]
-        touched = np.unique(sub.indices)
+        touched = np.flatnonzero(np.bincount(sub.indices, minlength=m.n_rows))  # sorted, unique
         fresh = touched[self.row_pos[touched] < 0]
         known = touched[self.row_pos[touched] >= 0]
         if len(known):
@@ -115,7 +118,7 @@ class RestrictedLP:
         else:
             # keep what the last solve reached; what was added since gets the carried plan's statuses
             n_col, n_row = self.solved
-            col_last, row_last = self._statuses(*self.last)
+            col_last, row_last = self.ended or self._statuses(*self.values)
             basis.col_status = col_last + self.col_status[n_col:]
             basis.row_status = row_last + self.row_status[n_row:]
         basis.valid = True
@@ -127,19 +130,19 @@ class RestrictedLP:
             raise SolverError(f"warm LP not solved: {self.h.modelStatusToString(status)}")
         sol = self.h.getSolution()
         col_value, row_value = np.asarray(sol.col_value), np.asarray(sol.row_value)
-        _, basic_vars = self.h.getBasicVariables()  # read now: adding columns or rows changes the basis
-        self.last = (col_value, row_value, np.asarray(basic_vars, dtype=np.int64), self._bounds(self.rows))
+        self.values, self.ended = (col_value, row_value), None
         values = np.where(self.free, 0.0, self.start)
         values[self.cols] = col_value
         duals = np.full(self.model.n_rows, np.nan)
         duals[self.rows] = np.asarray(sol.row_dual)
         return values, duals, float(self.h.getInfo().objective_function_value)
 
-    def _statuses(self, col_value: np.ndarray, row_value: np.ndarray, basic_vars: np.ndarray,
-                  bounds: tuple[np.ndarray, np.ndarray]) -> tuple[list, list]:
-        """The basis the last solve ended on, as status lists over its columns and rows: basic from
-        HiGHS's basic-variable list (reading ``getBasis()`` statuses is ~50x slower), nonbasic at the
-        bound the value sits on."""
+    def _statuses(self, col_value: np.ndarray, row_value: np.ndarray) -> tuple[list, list]:
+        """The basis the last solve ended on (HiGHS's model unchanged since), as status lists over its
+        columns and rows: basic from HiGHS's basic-variable list (reading ``getBasis()`` statuses is ~50x
+        slower), nonbasic at the bound the value sits on. Read only when another round follows."""
+        _, basic = self.h.getBasicVariables()
+        basic_vars = np.asarray(basic, dtype=np.int64)
         n_col, n_row = len(col_value), len(row_value)
         col_basic = np.zeros(n_col, dtype=bool)
         row_basic = np.zeros(n_row, dtype=bool)
@@ -147,6 +150,6 @@ class RestrictedLP:
         row_basic[-1 - basic_vars[basic_vars < 0]] = True
         ub = self.model.col_ub[self.cols[:n_col]]
         col_up = ~col_basic & np.isfinite(ub) & (ub > 0) & (col_value >= ub - 1e-9)
-        lo, hi = bounds
+        lo, hi = self._bounds(self.rows[:n_row])
         row_up = ~row_basic & np.isfinite(hi) & ((row_value >= hi - 1e-9) | ~np.isfinite(lo))
         return _statuses_of(col_basic + 2 * col_up), _statuses_of(row_basic + 2 * row_up)
