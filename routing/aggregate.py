@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .component_lp import LPBasis, solve_components
 from .model import Model, build_model, resource_capacity
 from .network import Network
 from .option_table import factorize_keys, index_in
@@ -87,10 +88,12 @@ def _slot_rank(cand: Candidates) -> np.ndarray:
 
 def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory | None, cand: Candidates,
                     model: Model, unassigned_penalty: float, time_limit: float, options, progress: Progress,
-                    bucket: float = 0.6,
-                    neighbours: int = 40) -> tuple[np.ndarray, float, float, np.ndarray, dict]:
-    """Returns (column values of ``model``, Lagrangian bound, class-LP objective, row duals, info)."""
-    from .solver import lp_blocks_split, restricted_lp_round
+                    bucket: float = 0.6, neighbours: int = 40,
+                    start: LPBasis | None = None) -> tuple[np.ndarray, float, float, np.ndarray, dict, LPBasis]:
+    """Returns (column values of ``model``, Lagrangian bound, class-LP objective, row duals, info, the
+    class LP's final basis). ``start``: a class-LP basis of a previous solve (used if the class LP has
+    the same pattern)."""
+    from .solver import restricted_lp_round
 
     deadline = time.perf_counter() + time_limit
     cls = make_classes(cand, shipments, bucket, with_sku=inventory is not None)
@@ -145,9 +148,10 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
     row_ub = np.concatenate([cls.size.astype(float), res_cap, np.full(n_t, np.inf)])
     with progress.phase("solve", f"class LP: {n_cls:,} classes of {int(cls.size.sum()):,} contested shipments, "
                                  f"{n_col:,} columns x {A.shape[0]:,} rows") as info:
-        lp = lp_blocks_split(cost, col_ub, A, row_lb, row_ub, n_cls, n_cls + n_res,
-                             max(1.0, deadline - time.perf_counter()), workers=max(1, options.threads) + 1)
-        info["done"] = f"class LP {lp.objective:,.2f}"
+        lp = solve_components(cost, col_ub, A, row_lb, row_ub, max(1.0, deadline - time.perf_counter()),
+                              workers=max(1, options.threads) + 1, start=start)
+        info["done"] = (f"class LP {lp.objective:,.2f}, {lp.iterations:,} simplex iterations"
+                        + (" from the base's basis" if lp.warm else ""))
     price = np.maximum(0.0, -lp.duals[n_cls:n_cls + n_res])  # per capacity row, currency per kg/parcel/unit
     mu = np.maximum(0.0, lp.duals[n_cls + n_res:])  # per target row, currency per on-time parcel
 
@@ -189,8 +193,9 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
     duals[model.res_row0:model.target_row0] = -model_price
     duals[model.target_row0:] = model_mu
     info_out = {"classes": int(n_cls), "contested": int(cls.size.sum()), "class_lp_columns": int(n_col),
-                "class_lp_objective": float(lp.objective), "bound": "lagrangian at class-LP prices"}
-    return values, bound, float(lp.objective), duals, info_out
+                "class_lp_objective": float(lp.objective), "class_lp_warm": lp.warm,
+                "bound": "lagrangian at class-LP prices"}
+    return values, bound, float(lp.objective), duals, info_out, lp.basis
 
 
 def priced_costs(model: Model, cand: Candidates, price: np.ndarray, mu: np.ndarray) -> np.ndarray:

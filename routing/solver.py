@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder_helper as mbh
 from scipy.optimize import linprog
 
+from .component_lp import LPBasis
 from .errors import InputError, SolverError
 from .model import Model, build_model, with_new_limits
 from .network import Network
@@ -68,6 +69,7 @@ class Solution:
     lp_objective: float | None
     duals: np.ndarray | None
     info: dict = field(default_factory=dict)
+    lp_basis: LPBasis | None = None  # the aggregate strategy's class-LP basis, a start for a warm re-plan
 
 
 def _solver_params(name: str, threads: int, seed: int) -> str:
@@ -117,52 +119,6 @@ def lp_blocks(cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_lb: np.n
     duals = np.concatenate([res.eqlin.marginals, ineq[:ge_row0 - n_eq], -ineq[ge_row0 - n_eq:]])
     return LPSolution(objective=float(res.fun), values=np.asarray(res.x), duals=duals,
                       reduced_costs=np.asarray(res.lower.marginals) + np.asarray(res.upper.marginals))
-
-
-def lp_blocks_split(cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_lb: np.ndarray, row_ub: np.ndarray,
-                    n_eq: int, ge_row0: int, time_limit: float, workers: int = 2) -> LPSolution:
-    """:func:`lp_blocks` solved per connected component of the constraint matrix (rows linked by
-    shared columns), the largest first, on ``workers`` threads; the pieces are exact, so the merged
-    values, duals and objective are those of the whole LP."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from scipy.sparse.csgraph import connected_components
-
-    A = A.tocsr()
-    m, n = A.shape
-    pattern = sp.csr_matrix((np.ones(A.nnz), A.indices, A.indptr), shape=(m, n))
-    graph = sp.bmat([[None, pattern], [pattern.T, None]], format="csr")
-    n_comp, label = connected_components(graph, directed=False)
-    row_label, col_label = label[:m], label[m:]
-    values = np.where(cost < 0, col_ub, 0.0)  # columns in no row: at the cheaper bound
-    duals = np.zeros(m)
-    reduced = cost.copy()
-    groups = np.unique(row_label)
-    sizes = np.bincount(col_label, minlength=n_comp)[groups]
-    row_order = np.argsort(row_label, kind="stable")
-    col_order = np.argsort(col_label, kind="stable")
-    row_start = np.searchsorted(row_label[row_order], groups)
-    row_end = np.searchsorted(row_label[row_order], groups, side="right")
-    col_start = np.searchsorted(col_label[col_order], groups)
-    col_end = np.searchsorted(col_label[col_order], groups, side="right")
-    deadline = time.perf_counter() + time_limit
-
-    def piece(i: int) -> tuple[np.ndarray, np.ndarray, LPSolution]:
-        rows = np.sort(row_order[row_start[i]:row_end[i]])
-        cols = np.sort(col_order[col_start[i]:col_end[i]])
-        sub = A[rows][:, cols]
-        n_eq_i = int(np.searchsorted(rows, n_eq))
-        ge_i = int(np.searchsorted(rows, ge_row0))
-        return rows, cols, lp_blocks(cost[cols], col_ub[cols], sub, row_lb[rows], row_ub[rows], n_eq_i, ge_i,
-                                     max(1.0, deadline - time.perf_counter()))
-
-    order = np.argsort(-sizes, kind="stable").tolist()
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for rows, cols, lp in pool.map(piece, order):
-            values[cols] = lp.values
-            duals[rows] = lp.duals
-            reduced[cols] = lp.reduced_costs
-    return LPSolution(objective=float(cost @ values), values=values, duals=duals, reduced_costs=reduced)
 
 
 @dataclass(frozen=True, eq=False)
@@ -469,18 +425,20 @@ def _core_mip(model: Model, cand: Candidates, options: SolveOptions, lp: LPSolut
 
 
 def optimise_aggregate(network: Network, shipments: Shipments, inventory: Inventory | None, cand: Candidates,
-                       model: Model, settings: PlanSettings, options: SolveOptions, progress: Progress) -> Solution:
-    """The ``aggregate`` strategy (see :mod:`routing.aggregate`)."""
+                       model: Model, settings: PlanSettings, options: SolveOptions, progress: Progress,
+                       start: LPBasis | None = None) -> Solution:
+    """The ``aggregate`` strategy (see :mod:`routing.aggregate`); ``start``, a previous class-LP basis."""
     from .aggregate import solve_aggregate
 
     if model.n_cols == 0:
         return Solution(values=np.zeros(0), status="optimal", internal_objective=0.0, internal_bound=0.0,
                         lp_objective=0.0, duals=np.zeros(model.n_rows))
-    values, bound, _class_lp, duals, info = solve_aggregate(
-        network, shipments, inventory, cand, model, settings.unassigned_penalty, options.time_limit, options, progress)
+    values, bound, _class_lp, duals, info, basis = solve_aggregate(
+        network, shipments, inventory, cand, model, settings.unassigned_penalty, options.time_limit, options, progress,
+        start=start)
     obj = float(model.cost @ values)
     return Solution(values=values, status="feasible", internal_objective=obj, internal_bound=min(bound, obj),
-                    lp_objective=bound, duals=duals, info=info)
+                    lp_objective=bound, duals=duals, info=info, lp_basis=basis)
 
 
 def _gap(solution: Solution) -> float:
@@ -540,12 +498,14 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
         # an edit that reached further than it looked): plan the reused options from scratch as well
         local_gap = _gap(solution)
         if local_gap > max(2e-3, 2.0 * base.summary_data["gap"]):
-            wide = optimise_aggregate(network, shipments, inventory, cand, model, settings, options, progress)
+            wide = optimise_aggregate(network, shipments, inventory, cand, model, settings, options, progress,
+                                      start=base.solution.lp_basis)
             if wide.internal_objective < solution.internal_objective:
                 solution, strategy = wide, "aggregate"
             warm_info = {**warm_info, "local_gap": local_gap, "fallback": "aggregate"}
     else:
-        solution = optimise_aggregate(network, shipments, inventory, cand, model, settings, options, progress)
+        solution = optimise_aggregate(network, shipments, inventory, cand, model, settings, options, progress,
+                                      start=base.solution.lp_basis if base is not None else None)
     solution.info["strategy"] = strategy
     if base is not None:
         solution.info["warm"] = warm_info

@@ -10,46 +10,12 @@ previous basis extended the same way, so each round continues from where the las
 
 from __future__ import annotations
 
-import os
-import sys
-
 import highspy
 import numpy as np
 
 from .errors import SolverError
+from .highs import basis_codes, new_highs, statuses_of
 from .model import Model
-
-# basis statuses by code: 0 at the lower bound, 1 basic, 2 at the upper bound
-_STATUS = np.array([highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic,
-                    highspy.HighsBasisStatus.kUpper], dtype=object)
-
-
-def _statuses_of(codes: np.ndarray) -> list:
-    """HiGHS basis statuses for an array of codes (0 lower, 1 basic, 2 upper), as the list HiGHS takes."""
-    return _STATUS[codes.astype(np.int64)].tolist()
-
-_banner_shown = False
-
-
-def new_highs() -> highspy.Highs:
-    """A silent HiGHS instance (the first one per process prints a banner on stdout: swallowed)."""
-    global _banner_shown
-    if _banner_shown:
-        h = highspy.Highs()
-    else:
-        sys.stdout.flush()
-        saved = os.dup(1)
-        try:
-            with open(os.devnull, "w") as null:
-                os.dup2(null.fileno(), 1)
-                h = highspy.Highs()
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-        _banner_shown = True
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("presolve", "off")
-    return h
 
 
 class RestrictedLP:
@@ -102,12 +68,12 @@ class RestrictedLP:
             at_bound = fresh < m.n_u
             target = fresh >= m.target_row0
             at_bound[target] = self.start[m.n_x + m.n_u + (fresh[target] - m.target_row0)] > 0.5
-            self.row_status += _statuses_of(~at_bound)
+            self.row_status += statuses_of(~at_bound)
         self.h.addCols(len(new), m.cost[new], np.zeros(len(new)), m.col_ub[new], sub.nnz,
                        sub.indptr[:-1].astype(np.int32), self.row_pos[sub.indices].astype(np.int32), sub.data)
         self.cols = np.concatenate([self.cols, new])
         self.free[new] = True
-        self.col_status += _statuses_of(self.start[new] > 0.5)  # the carried choice basic, the rest at 0
+        self.col_status += statuses_of(self.start[new] > 0.5)  # the carried choice basic, the rest at 0
         return len(new)
 
     def solve(self) -> tuple[np.ndarray, np.ndarray, float]:
@@ -139,17 +105,7 @@ class RestrictedLP:
 
     def _statuses(self, col_value: np.ndarray, row_value: np.ndarray) -> tuple[list, list]:
         """The basis the last solve ended on (HiGHS's model unchanged since), as status lists over its
-        columns and rows: basic from HiGHS's basic-variable list (reading ``getBasis()`` statuses is ~50x
-        slower), nonbasic at the bound the value sits on. Read only when another round follows."""
-        _, basic = self.h.getBasicVariables()
-        basic_vars = np.asarray(basic, dtype=np.int64)
-        n_col, n_row = len(col_value), len(row_value)
-        col_basic = np.zeros(n_col, dtype=bool)
-        row_basic = np.zeros(n_row, dtype=bool)
-        col_basic[basic_vars[basic_vars >= 0]] = True
-        row_basic[-1 - basic_vars[basic_vars < 0]] = True
-        ub = self.model.col_ub[self.cols[:n_col]]
-        col_up = ~col_basic & np.isfinite(ub) & (ub > 0) & (col_value >= ub - 1e-9)
-        lo, hi = self._bounds(self.rows[:n_row])
-        row_up = ~row_basic & np.isfinite(hi) & ((row_value >= hi - 1e-9) | ~np.isfinite(lo))
-        return _statuses_of(col_basic + 2 * col_up), _statuses_of(row_basic + 2 * row_up)
+        columns and rows. Read only when another round follows."""
+        lo, hi = self._bounds(self.rows[:len(row_value)])
+        col, row = basis_codes(self.h, col_value, row_value, self.model.col_ub[self.cols[:len(col_value)]], lo, hi)
+        return statuses_of(col), statuses_of(row)

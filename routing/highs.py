@@ -1,0 +1,88 @@
+"""HiGHS through highspy: silent instances, models passed from sparse arrays, bases as code arrays.
+
+A basis is kept as one code per column and per row: 0 nonbasic at the lower bound, 1 basic,
+2 nonbasic at the upper bound (numpy int8; HiGHS takes them as lists of its status enum).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+_STATUS = np.array([highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic,
+                    highspy.HighsBasisStatus.kUpper], dtype=object)
+
+_banner_shown = False
+
+
+def statuses_of(codes: np.ndarray) -> list:
+    """HiGHS basis statuses for an array of codes (0 lower, 1 basic, 2 upper), as the list HiGHS takes."""
+    return _STATUS[codes.astype(np.int64)].tolist()
+
+
+def new_highs() -> highspy.Highs:
+    """A silent HiGHS instance, presolve off (the first one per process prints a banner on stdout:
+    swallowed; create instances on the main thread)."""
+    global _banner_shown
+    if _banner_shown:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _banner_shown = True
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("presolve", "off")
+    return h
+
+
+def pass_lp(h: highspy.Highs, cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_lb: np.ndarray,
+            row_ub: np.ndarray) -> None:
+    """Load min cost·x, 0 ≤ x ≤ col_ub, row_lb ≤ A x ≤ row_ub into ``h`` (one call, column-wise)."""
+    A = sp.csc_matrix(A)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
+    lp.col_cost_ = np.asarray(cost, dtype=np.float64)
+    lp.col_lower_ = np.zeros(A.shape[1])
+    lp.col_upper_ = np.asarray(col_ub, dtype=np.float64)
+    lp.row_lower_ = np.asarray(row_lb, dtype=np.float64)
+    lp.row_upper_ = np.asarray(row_ub, dtype=np.float64)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(np.float64)
+    h.passModel(lp)
+
+
+def set_basis(h: highspy.Highs, col_codes: np.ndarray, row_codes: np.ndarray) -> bool:
+    """Start ``h``'s next run from this basis; False if HiGHS refuses it."""
+    basis = highspy.HighsBasis()
+    basis.col_status, basis.row_status = statuses_of(col_codes), statuses_of(row_codes)
+    basis.valid = True
+    return h.setBasis(basis) == highspy.HighsStatus.kOk
+
+
+def basis_codes(h: highspy.Highs, col_value: np.ndarray, row_value: np.ndarray, col_ub: np.ndarray,
+                row_lb: np.ndarray, row_ub: np.ndarray, tol: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
+    """The basis ``h`` ended on (its model unchanged since the run), as codes per column and row: basic
+    from HiGHS's basic-variable list (reading ``getBasis()`` statuses is ~50x slower), nonbasic at the
+    bound the value sits on."""
+    _, basic = h.getBasicVariables()
+    basic_vars = np.asarray(basic, dtype=np.int64)
+    col_basic = np.zeros(len(col_value), dtype=bool)
+    row_basic = np.zeros(len(row_value), dtype=bool)
+    col_basic[basic_vars[basic_vars >= 0]] = True
+    row_basic[-1 - basic_vars[basic_vars < 0]] = True
+    col_up = ~col_basic & np.isfinite(col_ub) & (col_ub > 0) & (col_value >= col_ub - tol)
+    row_up = ~row_basic & np.isfinite(row_ub) & ((row_value >= row_ub - tol) | ~np.isfinite(row_lb))
+    return (col_basic + 2 * col_up).astype(np.int8), (row_basic + 2 * row_up).astype(np.int8)
