@@ -72,14 +72,31 @@ def make_classes(cand: Candidates, shipments: Shipments, bucket: float, with_sku
     return Classes(of_ship=of_ship, size=size, settled_var=settled_var)
 
 
+def _dense_rank(col: np.ndarray) -> tuple[np.ndarray, int]:
+    """Rank of each value among the column's distinct values, and how many there are (by counting
+    when the values span a small range, else by sorting)."""
+    lo, hi = int(col.min()), int(col.max())
+    if hi - lo + 1 > max(4 * len(col), 1 << 16):
+        _, inverse = np.unique(col, return_inverse=True)
+        return inverse.ravel().astype(np.int64), int(inverse.max()) + 1
+    present = np.bincount(col - lo, minlength=hi - lo + 1) > 0
+    rank = np.cumsum(present) - 1
+    return rank[col - lo], int(rank[-1]) + 1
+
+
 def factorize(columns: list[np.ndarray]) -> np.ndarray:
-    """Dense ids 0..k-1 of the distinct rows of integer ``columns`` (one pass of np.unique per column)."""
-    code = np.zeros(len(columns[0]), dtype=np.int64)
+    """Dense ids 0..k-1 of the distinct rows of integer ``columns``, in lexicographic order of the rows
+    (first column most significant): each column ranked, the ranks packed in one key, one sort."""
+    n = len(columns[0])
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    code, span = np.zeros(n, dtype=np.int64), 1
     for col in columns:
-        _, c = np.unique(col, return_inverse=True)
-        _, code = np.unique(code * (int(c.max(initial=0)) + 1) + c.ravel(), return_inverse=True)
-        code = code.ravel()
-    return code
+        rank, k = _dense_rank(col)
+        if span * k >= 2**62:  # the packed key would overflow: re-rank what is packed so far
+            code, span = _dense_rank(code)
+        code, span = code * k + rank, span * k
+    return _dense_rank(code)[0]
 
 
 def _slot_rank(cand: Candidates) -> np.ndarray:

@@ -26,11 +26,12 @@ from .highs import basis_codes, new_highs, pass_lp, set_basis
 @dataclass(frozen=True, eq=False)
 class LPBasis:
     """Where a solve ended: a code per column and row (0 at the lower bound, 1 basic, 2 at the upper
-    bound), for an LP whose matrix pattern has the digest ``structure``."""
+    bound), for an LP whose matrix pattern has the digest ``structure`` (and so these components)."""
 
     structure: str
     col: np.ndarray  # int8 per column
     row: np.ndarray  # int8 per row
+    parts: tuple[tuple[np.ndarray, np.ndarray], ...]  # (rows, columns) of each component, largest first
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,7 +84,7 @@ def solve_components(cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_l
     m, n = A.shape
     structure = pattern_digest(A)
     warm = start is not None and start.structure == structure
-    rows_of, cols_of = _components(A)
+    rows_of, cols_of = ([p[0] for p in start.parts], [p[1] for p in start.parts]) if warm else _components(A)
     deadline = time.perf_counter() + time_limit
     # a column in no row sits at its cheaper bound; a row with no column keeps its slack basic
     values = np.where(cost < 0, col_ub, 0.0)
@@ -117,5 +118,6 @@ def solve_components(cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_l
             col_code[cols_of[i]], row_code[rows_of[i]] = c_code, r_code
             iterations += iters
     return ComponentLP(objective=float(cost @ values), values=values, duals=duals,
-                       basis=LPBasis(structure=structure, col=col_code, row=row_code), warm=warm,
+                       basis=LPBasis(structure=structure, col=col_code, row=row_code,
+                                     parts=tuple(zip(rows_of, cols_of, strict=True))), warm=warm,
                        iterations=iterations)

@@ -1,6 +1,6 @@
 """The sparse model and the key arithmetic it rests on, against plain reference constructions: the
 matrix built by columns equals the one assembled entry by entry from the candidates (COO), and the
-counting factorisation of capacity-row keys equals ``np.unique``."""
+counting factorisations of capacity-row keys and of class rows equal ``np.unique``."""
 
 from __future__ import annotations
 
@@ -10,11 +10,27 @@ import scipy.sparse as sp
 from helpers import FIXTURES
 
 import routing
+from routing.aggregate import factorize
 from routing.model import build_model
 from routing.option_table import factorize_keys, resource_key
 from routing.options import PlanSettings, build_candidates
 from routing.schedules import RES_LANE, RES_NODE, RES_STOCK
 from routing.synth import large_network
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_class_factorisation_equals_unique_rows(seed):
+    """Dense ids of distinct rows, in lexicographic row order: small ranges (counted), wide and
+    negative ones (sorted), and enough columns that the packed key must be re-ranked on the way."""
+    rng = np.random.default_rng(seed)
+    pool = [lambda n: rng.integers(-3, 4, n), lambda n: rng.integers(0, 2, n) * 10**15,
+            lambda n: rng.integers(-(10**17), 10**17, n), lambda n: rng.integers(0, 50_000, n)]
+    for trial in range(40):
+        n = int(rng.integers(1, 600))
+        kinds = rng.integers(0, len(pool), int(rng.integers(1, 9))) if trial % 4 else np.full(8, 2)  # 8 wide
+        cols = [pool[int(k)](n) for k in kinds]
+        _, want = np.unique(np.stack(cols, axis=1), axis=0, return_inverse=True)
+        assert np.array_equal(factorize(cols), want.ravel())
 
 
 @pytest.mark.parametrize("seed", range(4))
