@@ -85,3 +85,13 @@ def test_strategy_auto_is_exact_on_small_instances(tmp_path):
 
     inst = write_instance(tmp_path, network(), [ship("a"), ship("b")])
     assert plan(inst).summary_data["strategy"] == "exact"
+
+
+def test_aggregate_plan_is_the_same_byte_for_byte(instance, tmp_path):
+    """The class LP runs its components on two threads: the written plan and legs still repeat exactly."""
+    for run in ("a", "b"):
+        assert main(["plan", "--network", str(instance / "network.yaml"), "--shipments",
+                     str(instance / "shipments.csv"), "--strategy", "aggregate", "--out", str(tmp_path / run),
+                     "--quiet"]) == 0
+    for name in ("plan.csv", "legs.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
