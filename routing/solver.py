@@ -483,13 +483,16 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
         if model is None:
             model = build_model(network, shipments, inventory, cand, settings.unassigned_penalty)
         info["done"] = f"{model.n_cols:,} columns x {model.n_rows:,} rows, {model.A.nnz:,} nonzeros"
-    start, moved = carry_plan(base, cand, model, reuse) if base is not None else (None, None)
     strategy = options.strategy
     if strategy == "auto":
         strategy = "exact" if model.n_cols <= EXACT_MAX_COLUMNS else "aggregate"
+    # the base plan carried over: the exact strategy's first incumbent, the local re-plan's start
+    # (an edit adding more than NEW_MAX_SHARE new shipments is planned broadly, without it)
+    carry = base is not None and (strategy == "exact" or (base_of < 0).sum() <= NEW_MAX_SHARE * len(shipments))
+    start, moved = carry_plan(base, cand, model, reuse) if carry else (None, None)
     if strategy == "exact":
         solution = optimise(model, cand, options, progress, start=start)
-    elif start is not None and (base_of < 0).sum() <= NEW_MAX_SHARE * len(shipments) and \
+    elif start is not None and \
             (local := local_focus(base, model, cand, start, base_of, moved))[0].sum() <= \
             LOCAL_MAX_SHARE * max(1, len(shipments)):
         strategy = "warm-local"
