@@ -27,7 +27,6 @@ from .option_table import factorize_keys, index_in
 from .options import Candidates
 from .progress import Progress
 from .shipments import Inventory, Shipments
-from .warm_lp import RestrictedLP
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,6 +110,8 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
     """Returns (column values of ``model``, Lagrangian bound, class-LP objective, row duals, info, the
     class LP's final basis). ``start``: a class-LP basis of a previous solve (used if the class LP has
     the same pattern)."""
+    from .solver import reoptimise
+
     deadline = time.perf_counter() + time_limit
     cls = make_classes(cand, shipments, bucket, with_sku=inventory is not None)
     n_cls = len(cls.size)
@@ -185,7 +186,7 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
         info["done"] = f"{int(free[:model.n_x + model.n_u].sum()):,} columns left to re-plan"
     with progress.phase("solve", "repair MIP on the parcels left over") as info:
         values = _fill_unassigned(model, values)
-        repaired = _repair(model, values, free, options, max(1.0, deadline - time.perf_counter()))
+        repaired = reoptimise(model, values, free, options, max(1.0, deadline - time.perf_counter()))
         values = repaired if repaired is not None else values
         rounds = 1
         # parcels still unassigned although an option cheaper than the penalty exists: widen the
@@ -197,7 +198,7 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
                 break
             free = stuck | _neighbours(model, cand, priced, values, stuck, per_row=neighbours * widen)
             free[model.n_x + model.n_u:] = True
-            again = _repair(model, values, free, options, max(1.0, deadline - time.perf_counter()))
+            again = reoptimise(model, values, free, options, max(1.0, deadline - time.perf_counter()))
             if again is not None and model.cost @ again < model.cost @ values - 1e-9:
                 values = again
             rounds += 1
@@ -329,19 +330,6 @@ def lagrangian_bound(model: Model, cand: Candidates, price: np.ndarray, mu: np.n
     need = model.target_need.astype(float)
     return float(best[model.u_ship].sum() - price @ model.res_cap + mu @ need
                  + np.minimum(0.0, model.shortfall_penalty - mu) @ need)
-
-
-def _repair(model: Model, plan: np.ndarray, free: np.ndarray, options, time_limit: float) -> np.ndarray | None:
-    """Re-optimise the ``free`` columns around ``plan`` (a feasible plan; the rest held): the LP in HiGHS
-    from the plan's basis (:class:`RestrictedLP`), its integral shipments kept, a MIP for the fractional."""
-    from .solver import restricted_lp_round
-
-    t = time.perf_counter()
-    lp = RestrictedLP(model, plan, time_limit)
-    lp.add(free)
-    values, duals, _ = lp.solve()
-    return restricted_lp_round(model, plan, free, options, max(0.5, time_limit - (time.perf_counter() - t)),
-                               (values, np.nan_to_num(duals)))
 
 
 def _disaggregate(model: Model, cand: Candidates, cls: Classes, z: np.ndarray, col_of: np.ndarray,

@@ -24,6 +24,7 @@ from .options import Candidates, PlanSettings, build_candidates
 from .progress import Progress
 from .result import Result, assemble_result
 from .shipments import Inventory, Shipments
+from .warm_lp import RestrictedLP
 
 MIP_SOLVERS = {"highs": "highs", "scip": "scip", "cp-sat": "sat"}
 LP_SOLVERS = {"highs": "highs", "glop": "glop", "pdlp": "pdlp"}
@@ -278,30 +279,24 @@ def restricted_mip(model: Model, base: np.ndarray, free: np.ndarray, options: So
     return out
 
 
-def restricted_lp(model: Model, base: np.ndarray, free: np.ndarray,
-                  time_limit: float) -> tuple[np.ndarray, np.ndarray]:
-    """LP over the ``free`` columns with every other column held at ``base``: (all column values,
-    row duals of the model, NaN on the rows no free column touches)."""
-    held, A_sub, rows, lb, ub = _restrict(model, base, free)
-    lp = lp_blocks(model.cost[free], model.col_ub[free], A_sub, lb, ub, int(np.searchsorted(rows, model.n_u)),
-                   int(np.searchsorted(rows, model.target_row0)), time_limit)
-    values = held.copy()
-    values[free] = lp.values
-    duals = np.full(model.n_rows, np.nan)
-    duals[rows] = lp.duals
-    return values, duals
-
-
-def restricted_lp_round(model: Model, base: np.ndarray, free: np.ndarray, options: SolveOptions,
-                        time_limit: float, lp: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray | None:
-    """Like :func:`restricted_mip`, through the LP: solve the restricted LP (or take ``lp``, its
-    :func:`restricted_lp` answer), keep the shipments it assigns integrally, and re-optimise only the
-    fractional ones in a MIP (a small one)."""
-    t = time.perf_counter()
-    values, _ = lp if lp is not None else restricted_lp(model, base, free, time_limit)
+def restricted_lp_round(model: Model, values: np.ndarray, free: np.ndarray, options: SolveOptions,
+                        time_limit: float) -> np.ndarray | None:
+    """Round an LP solution ``values`` over the ``free`` columns (the others held): the shipments it
+    assigns integrally keep that column, the fractional ones are re-optimised in a MIP (a small one)."""
     settled_base, open_cols = settle_integral(model, values)
-    return restricted_mip(model, settled_base, open_cols & free | ~_xu(model), options,
-                          max(0.5, time_limit - (time.perf_counter() - t)))
+    return restricted_mip(model, settled_base, open_cols & free | ~_xu(model), options, time_limit)
+
+
+def reoptimise(model: Model, plan: np.ndarray, free: np.ndarray, options: SolveOptions,
+               time_limit: float) -> np.ndarray | None:
+    """Re-optimise the ``free`` columns around ``plan`` (a feasible plan; every other column held): the
+    LP in HiGHS started from the plan's basis (:class:`RestrictedLP`), then rounded
+    (:func:`restricted_lp_round`). None if the rounding MIP finds nothing in time."""
+    t = time.perf_counter()
+    lp = RestrictedLP(model, plan, time_limit)
+    lp.add(free)
+    values, _, _ = lp.solve()
+    return restricted_lp_round(model, values, free, options, max(0.5, time_limit - (time.perf_counter() - t)))
 
 
 def _xu(model: Model) -> np.ndarray:
