@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from .component_lp import LPBasis, solve_components
 from .model import Model, build_model, resource_capacity
 from .network import Network
-from .option_table import factorize_keys, index_in
+from .option_table import dense_rank, factorize_keys, index_in
 from .options import Candidates
 from .progress import Progress
 from .shipments import Inventory, Shipments
@@ -71,18 +71,6 @@ def make_classes(cand: Candidates, shipments: Shipments, bucket: float, with_sku
     return Classes(of_ship=of_ship, size=size, settled_var=settled_var)
 
 
-def _dense_rank(col: np.ndarray) -> tuple[np.ndarray, int]:
-    """Rank of each value among the column's distinct values, and how many there are (by counting
-    when the values span a small range, else by sorting)."""
-    lo, hi = int(col.min()), int(col.max())
-    if hi - lo + 1 > max(4 * len(col), 1 << 16):
-        _, inverse = np.unique(col, return_inverse=True)
-        return inverse.ravel().astype(np.int64), int(inverse.max()) + 1
-    present = np.bincount(col - lo, minlength=hi - lo + 1) > 0
-    rank = np.cumsum(present) - 1
-    return rank[col - lo], int(rank[-1]) + 1
-
-
 def factorize(columns: list[np.ndarray]) -> np.ndarray:
     """Dense ids 0..k-1 of the distinct rows of integer ``columns``, in lexicographic order of the rows
     (first column most significant): each column ranked, the ranks packed in one key, one sort."""
@@ -91,11 +79,12 @@ def factorize(columns: list[np.ndarray]) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     code, span = np.zeros(n, dtype=np.int64), 1
     for col in columns:
-        rank, k = _dense_rank(col)
-        if span * k >= 2**62:  # the packed key would overflow: re-rank what is packed so far
-            code, span = _dense_rank(code)
-        code, span = code * k + rank, span * k
-    return _dense_rank(code)[0]
+        rank, distinct = dense_rank(col)
+        if span * len(distinct) >= 2**62:  # the packed key would overflow: re-rank what is packed so far
+            code, packed = dense_rank(code)
+            span = len(packed)
+        code, span = code * len(distinct) + rank, span * len(distinct)
+    return dense_rank(code)[0]
 
 
 def _slot_rank(cand: Candidates) -> np.ndarray:

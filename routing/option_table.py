@@ -340,26 +340,37 @@ def group_keys(pair: np.ndarray, day: np.ndarray) -> np.ndarray:
     return pair.astype(np.int64) * (1 << _DAY_BITS) + (day.astype(np.int64) + (1 << (_DAY_BITS - 1)))
 
 
+def dense_rank(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` the other way round — (each value's rank among the
+    distinct values, the distinct values ascending) — by counting when the integer values span a small
+    range (at most max(4n, 2^20)), by sorting otherwise."""
+    if not len(values):
+        return np.zeros(0, dtype=np.int64), values[:0]
+    lo, hi = int(values.min()), int(values.max())
+    if hi - lo + 1 > max(4 * len(values), 1 << 20):
+        distinct, inverse = np.unique(values, return_inverse=True)
+        return inverse.ravel().astype(np.int64), distinct
+    present = np.bincount(values - lo, minlength=hi - lo + 1) > 0
+    rank = np.cumsum(present) - 1
+    return rank[values - lo], (np.flatnonzero(present) + lo).astype(values.dtype)
+
+
 def factorize_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(keys, return_inverse=True)`` for packed resource keys (:func:`resource_key`), by
     counting: kind, id and day/sku span small ranges, so a dense code per key orders them as the keys
-    do (falls back to sorting when the ranges are wide)."""
+    do (:func:`dense_rank` sorts when the ranges are wide)."""
     if not len(keys):
         return keys[:0], np.zeros(0, dtype=np.int64)
     kind, ident, value = keys >> _KEY_KIND, (keys >> _KEY_ID) & ((1 << (_KEY_KIND - _KEY_ID)) - 1), \
         keys & ((1 << _KEY_ID) - 1)
     k0, i0, v0 = int(kind.min()), int(ident.min()), int(value.min())
     n_i, n_v = int(ident.max()) - i0 + 1, int(value.max()) - v0 + 1
-    size = (int(kind.max()) - k0 + 1) * n_i * n_v
-    if size > max(4 * len(keys), 1 << 20):
-        out, inverse = np.unique(keys, return_inverse=True)
-        return out, inverse.ravel()
-    code = ((kind - k0) * n_i + (ident - i0)) * n_v + (value - v0)
-    present = np.bincount(code, minlength=size) > 0
-    rank = np.cumsum(present) - 1
-    c = np.flatnonzero(present)
+    if (int(kind.max()) - k0 + 1) * n_i * n_v > max(4 * len(keys), 1 << 20):
+        inverse, distinct = dense_rank(keys)
+        return distinct, inverse
+    inverse, c = dense_rank(((kind - k0) * n_i + (ident - i0)) * n_v + (value - v0))
     out = ((c // (n_i * n_v) + k0) << _KEY_KIND) | ((c // n_v % n_i + i0) << _KEY_ID) | (c % n_v + v0)
-    return out.astype(keys.dtype), rank[code]
+    return out.astype(keys.dtype), inverse
 
 
 def index_in(keys: np.ndarray, want: np.ndarray) -> np.ndarray:
