@@ -61,16 +61,16 @@ def _components(A: sp.csr_matrix) -> tuple[list[np.ndarray], list[np.ndarray]]:
     m, n = A.shape
     pattern = sp.csr_matrix((np.ones(A.nnz), A.indices, A.indptr), shape=(m, n))
     graph = sp.bmat([[None, pattern], [pattern.T, None]], format="csr")
-    n_comp, label = connected_components(graph, directed=False)
+    _, label = connected_components(graph, directed=False)
     row_label, col_label = label[:m], label[m:]
-    col_order = np.argsort(col_label, kind="stable")
-    row_order = np.argsort(row_label, kind="stable")
     groups = np.unique(col_label)
-    col_cut = np.searchsorted(col_label[col_order], np.r_[groups, n_comp])
-    row_cut = np.searchsorted(row_label[row_order], np.r_[groups, n_comp])
-    row_cut_hi = np.searchsorted(row_label[row_order], groups, side="right")
-    cols = [col_order[col_cut[i]:col_cut[i + 1]] for i in range(len(groups))]
-    rows = [row_order[row_cut[i]:row_cut_hi[i]] for i in range(len(groups))]
+
+    def members(lab: np.ndarray) -> list[np.ndarray]:
+        order = np.argsort(lab, kind="stable")  # ascending indices within each component
+        lo, hi = np.searchsorted(lab[order], groups), np.searchsorted(lab[order], groups, side="right")
+        return [order[a:b] for a, b in zip(lo.tolist(), hi.tolist(), strict=True)]
+
+    rows, cols = members(row_label), members(col_label)
     order = np.argsort([-len(c) for c in cols], kind="stable")
     return [rows[i] for i in order], [cols[i] for i in order]
 
@@ -91,13 +91,14 @@ def solve_components(cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_l
     duals = np.zeros(m)
     col_code = np.where(cost < 0, 2, 0).astype(np.int8)
     row_code = np.ones(m, dtype=np.int8)
-    pieces = []
+    pieces, taken = [], []
     for rows, cols in zip(rows_of, cols_of, strict=True):
         h = new_highs()  # on this thread: the first instance's banner is swallowed through stdout
         pass_lp(h, cost[cols], col_ub[cols], A[rows][:, cols], row_lb[rows], row_ub[rows])
         if warm:
-            set_basis(h, start.col[cols], start.row[rows])
+            taken.append(set_basis(h, start.col[cols], start.row[rows]))  # a refused basis: that piece runs cold
         pieces.append(h)
+    warm = warm and all(taken)  # reported warm only if HiGHS took every piece's basis
 
     def run(i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
         h, rows, cols = pieces[i], rows_of[i], cols_of[i]

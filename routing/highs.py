@@ -54,11 +54,12 @@ def pass_lp(h: highspy.Highs, cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatr
     column-wise; ~15x faster than filling a ``HighsLp``)."""
     A = sp.csc_matrix(A)
     n_row, n_col = A.shape
-    status = h.passModel(n_col, n_row, A.nnz, int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize), 0.0,
-                np.asarray(cost, dtype=np.float64), np.zeros(n_col), np.asarray(col_ub, dtype=np.float64),
-                np.asarray(row_lb, dtype=np.float64), np.asarray(row_ub, dtype=np.float64),
-                A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data.astype(np.float64),
-                np.zeros(n_col, dtype=np.int32))  # every column continuous: an LP
+    status = h.passModel(
+        n_col, n_row, A.nnz, int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize), 0.0,
+        np.asarray(cost, dtype=np.float64), np.zeros(n_col), np.asarray(col_ub, dtype=np.float64),
+        np.asarray(row_lb, dtype=np.float64), np.asarray(row_ub, dtype=np.float64),
+        A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data.astype(np.float64),
+        np.zeros(n_col, dtype=np.int32))  # every column continuous: an LP
     if status != highspy.HighsStatus.kOk:
         raise SolverError(f"HiGHS refused the LP ({n_row:,} rows x {n_col:,} columns)")
 
