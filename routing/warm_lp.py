@@ -14,7 +14,7 @@ import highspy
 import numpy as np
 
 from .errors import SolverError
-from .highs import basis_codes, new_highs, statuses_of
+from .highs import basis_codes, new_highs, set_basis
 from .model import Model
 
 
@@ -31,11 +31,20 @@ class RestrictedLP:
         self.free = np.zeros(model.n_cols, dtype=bool)
         self.h = new_highs()
         self.h.setOptionValue("time_limit", float(max(time_limit, 0.1)))
-        self.col_status: list = []  # the carried plan's basis statuses, per LP column / row
-        self.row_status: list = []
-        self.solved: tuple[int, int] | None = None  # LP size at the last solve
-        self.values: tuple = ()  # the last solve's column and row values
-        self.ended: tuple[list, list] | None = None  # the basis it ended on (read before the LP changes)
+        # the basis the next solve starts from, per LP column / row (codes: 0 lower, 1 basic, 2 upper)
+        self.col_code = np.zeros(0, dtype=np.int8)
+        self.row_code = np.zeros(0, dtype=np.int8)
+        self.ended: tuple[np.ndarray, np.ndarray] | None = None  # the last solve's column and row values,
+        # while its basis is still HiGHS's and not yet read into the codes (read only if another round follows)
+
+    def _read_basis(self) -> None:
+        """Take the basis the last solve ended on into the codes (before the model changes)."""
+        if self.ended is not None:
+            col_value, row_value = self.ended
+            lo, hi = self._bounds(self.rows)
+            self.col_code, self.row_code = basis_codes(self.h, col_value, row_value, self.model.col_ub[self.cols],
+                                                       lo, hi)
+            self.ended = None
 
     def _bounds(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         act = self.held_activity[rows]
@@ -46,8 +55,7 @@ class RestrictedLP:
         new = np.flatnonzero(cols & ~self.free)
         if not len(new):
             return 0
-        if self.solved is not None and self.ended is None:
-            self.ended = self._statuses(*self.values)  # adding columns or rows changes HiGHS's basis
+        self._read_basis()  # adding columns or rows changes HiGHS's basis
         m = self.model
         sub = self.A[:, new]
         self.held_activity -= sub @ self.start[new]
@@ -68,44 +76,28 @@ class RestrictedLP:
             at_bound = fresh < m.n_u
             target = fresh >= m.target_row0
             at_bound[target] = self.start[m.n_x + m.n_u + (fresh[target] - m.target_row0)] > 0.5
-            self.row_status += statuses_of(~at_bound)
+            self.row_code = np.concatenate([self.row_code, (~at_bound).astype(np.int8)])
         self.h.addCols(len(new), m.cost[new], np.zeros(len(new)), m.col_ub[new], sub.nnz,
                        sub.indptr[:-1].astype(np.int32), self.row_pos[sub.indices].astype(np.int32), sub.data)
         self.cols = np.concatenate([self.cols, new])
         self.free[new] = True
-        self.col_status += statuses_of(self.start[new] > 0.5)  # the carried choice basic, the rest at 0
+        # the carried choice basic, the rest at 0
+        self.col_code = np.concatenate([self.col_code, (self.start[new] > 0.5).astype(np.int8)])
         return len(new)
 
     def solve(self) -> tuple[np.ndarray, np.ndarray, float]:
         """(all column values, row duals of the model — NaN off the LP's rows —, LP objective)."""
-        basis = highspy.HighsBasis()
-        if self.solved is None:
-            basis.col_status, basis.row_status = self.col_status, self.row_status
-        else:
-            # keep what the last solve reached; what was added since gets the carried plan's statuses
-            n_col, n_row = self.solved
-            col_last, row_last = self.ended or self._statuses(*self.values)
-            basis.col_status = col_last + self.col_status[n_col:]
-            basis.row_status = row_last + self.row_status[n_row:]
-        basis.valid = True
-        self.h.setBasis(basis)
+        self._read_basis()  # solved again without changes: continue from where it stopped
+        set_basis(self.h, self.col_code, self.row_code)
         self.h.run()
-        self.solved = (len(self.cols), len(self.rows))
         status = self.h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
             raise SolverError(f"warm LP not solved: {self.h.modelStatusToString(status)}")
         sol = self.h.getSolution()
         col_value, row_value = np.asarray(sol.col_value), np.asarray(sol.row_value)
-        self.values, self.ended = (col_value, row_value), None
+        self.ended = (col_value, row_value)
         values = np.where(self.free, 0.0, self.start)
         values[self.cols] = col_value
         duals = np.full(self.model.n_rows, np.nan)
         duals[self.rows] = np.asarray(sol.row_dual)
         return values, duals, float(self.h.getInfo().objective_function_value)
-
-    def _statuses(self, col_value: np.ndarray, row_value: np.ndarray) -> tuple[list, list]:
-        """The basis the last solve ended on (HiGHS's model unchanged since), as status lists over its
-        columns and rows. Read only when another round follows."""
-        lo, hi = self._bounds(self.rows[:len(row_value)])
-        col, row = basis_codes(self.h, col_value, row_value, self.model.col_ub[self.cols[:len(col_value)]], lo, hi)
-        return statuses_of(col), statuses_of(row)
