@@ -256,22 +256,17 @@ def _mip(model: Model, cand: Candidates, options: SolveOptions, hint: np.ndarray
                        None if hint is None else hint)
 
 
-def _restrict(model: Model, base: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray,
-                                                                         np.ndarray, np.ndarray]:
-    """The sub-model over the ``free`` columns with every other column held at ``base``:
-    (held values, free columns' matrix on its rows, those rows, their shifted lower and upper bounds)."""
+def restricted_mip(model: Model, base: np.ndarray, free: np.ndarray, options: SolveOptions,
+                   time_limit: float) -> np.ndarray | None:
+    """Re-optimise the columns where ``free`` is True with every other column held at ``base`` (the
+    MIP holds the free columns and the rows they touch, bounds shifted by the held activity)."""
     held = np.where(free, 0.0, base)
     activity = model.A @ held
     A_free = model.A_csc[:, free].tocsr()
     rows = np.flatnonzero(np.diff(A_free.indptr) > 0)
-    return held, A_free[rows], rows, model.row_lb[rows] - activity[rows], model.row_ub[rows] - activity[rows]
-
-
-def restricted_mip(model: Model, base: np.ndarray, free: np.ndarray, options: SolveOptions,
-                   time_limit: float) -> np.ndarray | None:
-    """Re-optimise the columns where ``free`` is True with every other column held at ``base``."""
-    held, A_sub, _, lb, ub = _restrict(model, base, free)
-    values, _, _, _ = _mip_arrays(model.cost[free], model.col_ub[free], A_sub, lb, ub, options, time_limit)
+    values, _, _, _ = _mip_arrays(model.cost[free], model.col_ub[free], A_free[rows],
+                                  model.row_lb[rows] - activity[rows], model.row_ub[rows] - activity[rows],
+                                  options, time_limit)
     if values is None:
         return None
     out = held.copy()
