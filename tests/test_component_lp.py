@@ -18,7 +18,7 @@ from routing.solver import SolveOptions
 
 def _blocks(seed: int, blocks: int = 4, classes: int = 120, options: int = 4, res: int = 30):
     """Independent transportation-like blocks: per class an equality row (its size) over its option
-    columns, ≤ capacity rows shared inside the block, and a free unassigned column per class."""
+    columns, ≤ capacity rows shared inside the block, and an unassigned column per class (cost 50)."""
     rng = np.random.default_rng(seed)
     mats, costs, ubs, lbs, uprs = [], [], [], [], []
     for _ in range(blocks):
