@@ -166,7 +166,7 @@ def with_new_limits(model: Model, network: Network, shipments: Shipments, invent
 def build_model(network: Network, shipments: Shipments, inventory: Inventory | None, cand: Candidates,
                 unassigned_penalty: float, shortfall_penalty: float | None = None) -> Model:
     """Assemble the sparse model of the candidates."""
-    routable = np.flatnonzero(cand.unroutable_reason == "")
+    routable = np.flatnonzero(cand.routable)
     n_x, n_u = cand.n_vars, len(routable)
     ship_row = np.full(len(shipments), -1, dtype=np.int64)
     ship_row[routable] = np.arange(n_u)

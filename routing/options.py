@@ -80,14 +80,24 @@ class Candidates:
         return len(self.var_ship)
 
     @cached_property
+    def routable(self) -> np.ndarray:
+        """Per shipment: it has options (its unroutable reason is empty)."""
+        return self.unroutable_reason == ""
+
+    @cached_property
     def ship_first(self) -> np.ndarray:
         """Per shipment, its first variable, and n_vars at the end: shipment s owns variables
         ``ship_first[s]:ship_first[s + 1]`` (variables come in shipment order)."""
-        return np.searchsorted(self.var_ship, np.arange(len(self.unroutable_reason) + 1))
+        return np.r_[0, np.cumsum(self.ship_vars)]
+
+    @cached_property
+    def ship_vars(self) -> np.ndarray:
+        """Per shipment, how many variables it has."""
+        return np.bincount(self.var_ship, minlength=len(self.unroutable_reason))
 
     def vars_of(self, ships: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The variables of ``ships`` (each with some), shipment after shipment, and where each one's begin."""
-        count = np.diff(self.ship_first)[ships]
+        count = self.ship_vars[ships]
         return concat_ranges(self.ship_first[ships], count), np.cumsum(count) - count
 
     # what the table and the shipment inputs hold, under the names the model and the result use

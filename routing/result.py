@@ -172,7 +172,7 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
     ship_var = np.full(n, -1, dtype=np.int64)
     ship_var[cand.var_ship[chosen]] = chosen
     assigned = ship_var >= 0
-    routable = cand.unroutable_reason == ""
+    routable = cand.routable
     unassigned = routable & ~assigned
     status = np.where(assigned, ASSIGNED, np.where(unassigned, UNASSIGNED, UNROUTABLE)).astype(np.int8)
 

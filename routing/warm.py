@@ -46,7 +46,6 @@ from .aggregate import (
     priced_best,
     priced_choice,
     priced_costs,
-    ship_min,
 )
 from .model import Model
 from .network import Network
@@ -531,8 +530,10 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
             if again is not None and model.cost @ again < model.cost @ values - 1e-9:
                 values = again
             stuck = np.zeros(n_ships, dtype=bool)
-            stuck[model.u_ship[values[n_x:n_x + n_u] > 0.5]] = True
-            stuck &= ship_min(cand.var_cost, cand) < model.unassigned_penalty
+            out = model.u_ship[values[n_x:n_x + n_u] > 0.5]
+            if len(out):  # left out although an option costs less than the penalty
+                idx, seg = cand.vars_of(out)
+                stuck[out] = np.minimum.reduceat(cand.var_cost[idx], seg) < model.unassigned_penalty
             if stuck.any() and time.perf_counter() < deadline:
                 # holders to move aside, cheapest first at the prices of the better bound (those reflect
                 # the whole model; the last LP's duals only the free part's view of it)
@@ -607,16 +608,16 @@ def _target_flips(base: Result, model: Model, cand: Candidates, start: np.ndarra
     if not change:
         return out
     cur = priced_choice(model, cand, start, priced, n_ships, with_unassigned=False)
-    best_on = ship_min(np.where(cand.var_ontime, priced, np.inf), cand)
-    best_late = ship_min(np.where(cand.var_ontime, np.inf, priced), cand)
+    has = cand.ship_vars > 0
     for m, d in change.items():
-        mine = cand.destination == m
         # more on-time parcels needed: late ones that can turn on time; fewer: on-time ones that can turn late
-        able = mine & (~on_now & np.isfinite(best_on) if d > 0 else on_now & np.isfinite(best_late))
-        with np.errstate(invalid="ignore"):
-            step = (best_on if d > 0 else best_late) - cur
-        ships = np.flatnonzero(able)
-        out[ships[np.argsort(step[ships], kind="stable")[: 2 * abs(d) + extra]]] = True
+        ships = np.flatnonzero((cand.destination == m) & (~on_now if d > 0 else on_now) & has)
+        idx, seg = cand.vars_of(ships)
+        turn = cand.var_ontime[idx] if d > 0 else ~cand.var_ontime[idx]
+        best = np.minimum.reduceat(np.where(turn, priced[idx], np.inf), seg) if len(idx) else np.zeros(0)
+        able = np.isfinite(best)
+        ships, step = ships[able], best[able] - cur[ships[able]]
+        out[ships[np.argsort(step, kind="stable")[: 2 * abs(d) + extra]]] = True
     return out
 
 
