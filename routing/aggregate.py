@@ -391,11 +391,13 @@ def _clear_unassigned(model: Model, values: np.ndarray) -> np.ndarray:
     return values
 
 
-def _fill_unassigned(model: Model, values: np.ndarray) -> np.ndarray:
-    """Complete a partial plan: shipments without an option are unassigned; shortfall follows."""
+def _fill_unassigned(model: Model, values: np.ndarray, taken: np.ndarray | None = None) -> np.ndarray:
+    """Complete a partial plan: shipments without an option are unassigned (``taken``: per assignment
+    row, whether it has one, if known); shortfall follows."""
     n_x, n_u = model.n_x, model.n_u
-    rows = model.options_taken(values)
-    values[n_x:n_x + n_u] = (rows < 0.5).astype(float)
+    if taken is None:
+        taken = model.options_taken(values) > 0.5
+    values[n_x:n_x + n_u] = (~taken).astype(float)
     on = model.A_target @ values[:n_x]
     values[n_x + n_u:] = np.maximum(0.0, model.target_need - on)
     return values

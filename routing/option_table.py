@@ -47,15 +47,32 @@ def unpack_key(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return kind, ident, value
 
 
+def volumetric_divisors(network: Network) -> list[float]:
+    """The distinct volumetric divisors of the lanes, ascending: chargeable-kg columns 1, 2, …"""
+    return sorted({ln.volumetric_divisor for ln in network.lanes if ln.volumetric_divisor})
+
+
+def lane_divclasses(network: Network) -> np.ndarray:
+    """Per lane, its chargeable-kg column (0: actual weight; d: the d-th volumetric divisor)."""
+    divisors = volumetric_divisors(network)
+    return np.array([0 if not ln.volumetric_divisor else 1 + divisors.index(ln.volumetric_divisor)
+                     for ln in network.lanes], dtype=np.int64)
+
+
 def chargeable_kg(network: Network, shipments: Shipments) -> tuple[np.ndarray, np.ndarray]:
     """Chargeable kg per shipment for each distinct volumetric divisor, and each lane's column."""
-    divisors = sorted({ln.volumetric_divisor for ln in network.lanes if ln.volumetric_divisor})
     cols = [shipments.weight_kg]
-    for d in divisors:
+    for d in volumetric_divisors(network):
         cols.append(np.maximum(shipments.weight_kg, shipments.volume_cm3 / d))
-    lane_cls = np.array([0 if not ln.volumetric_divisor else 1 + divisors.index(ln.volumetric_divisor)
-                         for ln in network.lanes], dtype=np.int64)
-    return np.column_stack(cols), lane_cls
+    return np.column_stack(cols), lane_divclasses(network)
+
+
+def shipment_data_inputs(network: Network) -> tuple:
+    """What :func:`shipment_data` reads of the network besides the lanes' chargeable-kg columns:
+    per node its promise, de minimis, late penalty, duty rate and whether it has an on-time target,
+    and the volumetric divisors."""
+    return (tuple((n.promise_days, n.de_minimis, n.late_penalty_per_day, n.duty_rate, n.on_time_target is None)
+                  for n in network.nodes), tuple(volumetric_divisors(network)))
 
 
 def effective_promise(network: Network, shipments: Shipments) -> np.ndarray:
@@ -442,8 +459,12 @@ def reprice_table(table: OptionTable, network: Network, lane_cls: np.ndarray,
     g = np.flatnonzero(changed)
     if not len(g):
         return out, changed
-    route, fixed, storage, kgcoef = table.route.copy(), table.fixed.copy(), table.storage.copy(), table.kgcoef.copy()
-    route[g] = np.where((table.route[g] >= 0) & is_open[r[g]], table.route[g], -1)
+    fixed, storage, kgcoef = table.fixed.copy(), table.storage.copy(), table.kgcoef.copy()
+    kept = np.where((table.route[g] >= 0) & is_open[r[g]], table.route[g], -1)
+    route = table.route
+    if (kept != route[g]).any():  # slots through something closed: emptied
+        route = route.copy()
+        route[g] = kept
     fixed[g], storage[g], kgcoef[:, g] = cost_grids(route[g], rc, n_div)
     return replace(out, route=route, fixed=fixed, storage=storage, kgcoef=kgcoef), changed
 

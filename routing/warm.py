@@ -56,9 +56,11 @@ from .option_table import (
     find_groups,
     group_keys,
     index_in,
+    lane_divclasses,
     open_routes,
     reprice_table,
     shipment_data,
+    shipment_data_inputs,
     splice_tables,
     stocked_skus,
 )
@@ -180,7 +182,14 @@ def _unchanged_routes(old: OptionTable, old_net: Network, network: Network) -> d
     still open: those routes, as a new enumeration would find them."""
     g = network.graph()
     index = network.node_index
-    reach = {n: {index[m] for m in nx.descendants(g, n)} | {index[n]} for n in g.nodes}
+    reached: dict[str, set[int]] = {}
+
+    def reach(n: str) -> set[int]:
+        """Indices of the nodes ``n`` reaches (itself included), worked out once per node asked about."""
+        if n not in reached:
+            reached[n] = {index[m] for m in nx.descendants(g, n)} | {index[n]}
+        return reached[n]
+
     added = [(ln.origin, ln.dest) for ln in network.lanes[len(old_net.lanes):]]
     is_open = open_routes(network, old.route_lanes) & old.route_open
     n_nodes = len(network.nodes)
@@ -189,7 +198,7 @@ def _unchanged_routes(old: OptionTable, old_net: Network, network: Network) -> d
     for p, (lo, hi) in zip(pairs.tolist(), old.group_routes[first].tolist(), strict=True):
         o, d = divmod(p, n_nodes)
         start = network.nodes[o].id
-        served = any(start in g and u in g and index[u] in reach[start] and v in g and d in reach[v] for u, v in added)
+        served = any(start in g and u in g and index[u] in reach(start) and v in g and d in reach(v) for u, v in added)
         if not served and is_open[lo:hi].all():
             out[p] = old.routes[lo:hi]
     return out
@@ -282,7 +291,16 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
     blocker = table_blocker(base.network, network, base.settings, settings)
     if blocker in (None, LANES_ADDED) and epoch != bc.epoch:
         blocker = "epoch changed"
-    data = shipment_data(network, shipments, epoch) if blocker in (None, LANES_ADDED) else None
+    data, data_changed = None, None
+    if blocker in (None, LANES_ADDED):
+        if shipments is base.shipments and shipment_data_inputs(network) == shipment_data_inputs(base.network):
+            # the same per-shipment cost inputs: the base's (added lanes read their chargeable-kg columns)
+            data = bc.data if len(network.lanes) == len(bc.data.lane_divclass) else \
+                replace(bc.data, lane_divclass=lane_divclasses(network))
+            data_changed = np.zeros(len(shipments), dtype=bool)
+        else:
+            data = shipment_data(network, shipments, epoch)
+            data_changed = _changed_markets_data(bc.data, data, base_of)
     if blocker is None:
         same_groups = shipments is base.shipments  # same rows, same epoch: the same groups
         group_of = bc.table.group_of if same_groups else find_groups(bc.table, shipments, data.order_day,
@@ -302,7 +320,7 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
         return cand, Reuse(base_of, {"table": f"rebuilt ({blocker})", "repriced": len(shipments), "kept": 0})
 
     stock = stocked_skus(inventory, shipments.sku_names.to_pylist()) if inventory is not None else None
-    touched = ~same_row | _changed_markets_data(bc.data, data, base_of)
+    touched = ~same_row | data_changed
     touched |= regrouped[table.group_of]
     sku_changed = _stock_changed(bc.stock, stock, len(shipments.sku_names))
     rules = (settings.prune, settings.unassigned_penalty) != (base.settings.prune, base.settings.unassigned_penalty)
@@ -398,19 +416,19 @@ def carry_plan(base: Result, cand: Candidates, model: Model, reuse: Reuse) -> tu
     values[new_var] = 1.0
     moved[cand.var_ship[new_var]] = False
     values = _shed_overload(model, cand, values)
-    moved[model.u_ship[model.options_taken(values) < 0.5]] = True
-    return _fill_unassigned(model, _park(model, cand, values)), moved
+    taken = model.options_taken(values) > 0.5
+    moved[model.u_ship[~taken]] = True
+    taken[_park(model, cand, values, np.flatnonzero(~taken))] = True
+    return _fill_unassigned(model, values, taken), moved
 
 
-def _park(model: Model, cand: Candidates, values: np.ndarray) -> np.ndarray:
-    """Shipments without an option in ``values`` take their cheapest option that uses no capacity
-    row, where one is cheaper than leaving them out (a feasible start nearer the optimum)."""
-    n_x = model.n_x
-    has = np.zeros(len(cand.unroutable_reason), dtype=bool)
-    has[cand.var_ship[values[:n_x] > 0.5]] = True
-    ships = model.u_ship[~has[model.u_ship]]
+def _park(model: Model, cand: Candidates, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The shipments of assignment ``rows`` (without an option in ``values``) take their cheapest
+    option that uses no capacity row, where one is cheaper than leaving them out (a feasible start
+    nearer the optimum); ``values`` is updated. Returns the rows so placed."""
+    ships = model.u_ship[rows]
     if not len(ships):
-        return values
+        return rows
     idx, seg = cand.vars_of(ships)
     cost = np.where(model.uses_capacity[idx] | (cand.var_cost[idx] >= model.unassigned_penalty), np.inf,
                     cand.var_cost[idx])
@@ -419,7 +437,7 @@ def _park(model: Model, cand: Candidates, values: np.ndarray) -> np.ndarray:
     hit = np.flatnonzero(np.isfinite(cost) & (cost == np.repeat(best, np.diff(np.r_[seg, len(idx)]))))
     first = hit[np.r_[True, cand.var_ship[idx[hit[1:]]] != cand.var_ship[idx[hit[:-1]]]]] if len(hit) else hit
     values[idx[first]] = 1.0
-    return values
+    return model.col_assign_row[idx[first]]
 
 
 def _base_rows(base: Result, model: Model) -> tuple[np.ndarray, np.ndarray]:
