@@ -259,9 +259,9 @@ def _neighbours(model: Model, cand: Candidates, priced: np.ndarray, values: np.n
     row_of = np.repeat(np.arange(len(rows)), np.diff(sub.indptr))
     on = values[sub.indices] > 0.5
     row_of, col, coef = row_of[on], sub.indices[on], sub.data[on]
-    holders, at = np.unique(cand.var_ship[col], return_inverse=True)
-    alt = np.minimum(_alternative(cand, priced, values, holders), model.unassigned_penalty)
-    move = alt[at] - priced[col]
+    holder = cand.var_ship[col]
+    alt = np.minimum(_alternative(cand, priced, values, holder), model.unassigned_penalty)
+    move = alt[holder] - priced[col]
     order = _by_row_then(row_of, move)
     row_of, col, coef = row_of[order], col[order], coef[order]
     first = np.searchsorted(row_of, np.arange(len(rows)))
@@ -290,12 +290,14 @@ def _by_row_then(row_of: np.ndarray, key: np.ndarray) -> np.ndarray:
 
 
 def _alternative(cand: Candidates, priced: np.ndarray, values: np.ndarray, ships: np.ndarray) -> np.ndarray:
-    """Per shipment of ``ships`` (each with options): its cheapest priced option not taken in
-    ``values`` (inf if it has no other)."""
-    if not len(ships):
-        return np.zeros(0)
-    idx, seg = cand.vars_of(ships)
-    return np.minimum.reduceat(np.where(values[idx] < 0.5, priced[idx], np.inf), seg)
+    """Per shipment (all of them): for ``ships`` (repeats allowed), its cheapest priced option not
+    taken in ``values`` (inf if it has no other); inf for the others."""
+    mine = np.zeros(len(cand.unroutable_reason), dtype=bool)
+    mine[ships] = True
+    idx = np.flatnonzero(mine[cand.var_ship])
+    out = np.full(len(mine), np.inf)
+    np.minimum.at(out, cand.var_ship[idx], np.where(values[idx] < 0.5, priced[idx], np.inf))
+    return out
 
 
 def ship_min(values: np.ndarray, cand: Candidates) -> np.ndarray:
