@@ -292,12 +292,16 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
     )
 
 
-def splice_tables(old: OptionTable, small: OptionTable, network: Network, lane_cls: np.ndarray) -> OptionTable:
+def splice_tables(old: OptionTable, small: OptionTable, network: Network,
+                  lane_cls: np.ndarray) -> tuple[OptionTable, np.ndarray]:
     """``old`` with the groups ``small`` has replaced by ``small``'s slots. ``small`` is a table of
     some of those groups' shipments on ``network`` (``old``'s with lanes added), built reusing
     ``old``'s schedules. Old routes and schedules keep their indices; small's routes and the schedules
     it enumerated come after them (old routes only the replaced groups used stay, unused). Cost
-    grids are worked out afresh on ``network``; ``schedule_from`` maps each old schedule to itself."""
+    grids are worked out on ``network`` for the replaced groups and those whose routes cost something
+    else there (the others keep ``old``'s); ``schedule_from`` maps each old schedule to itself.
+
+    Returns (the table, per group: replaced or re-priced — every other group is ``old``'s as it was)."""
     n_r, n_s = len(old.routes), len(old.schedules)
     G, K = len(old.group_day), max(old.K, small.K)
     gs = index_in(group_keys(old.group_pair, old.group_day), group_keys(small.group_pair, small.group_day))
@@ -337,7 +341,17 @@ def splice_tables(old: OptionTable, small: OptionTable, network: Network, lane_c
     for key, (a, b) in small.schedule_ids.items():
         schedule_ids.setdefault(key, (int(sched_of[a]), int(sched_of[a]) + b - a))
     valid = route >= 0
-    fixed, storage, kgcoef = cost_grids(route, rc, old.kgcoef.shape[0])
+    n_div = old.kgcoef.shape[0]
+    old_rc = old.rc
+    repriced = np.r_[(rc.fixed[:n_r] != old_rc.fixed) | (rc.storage_per_kg[:n_r] != old_rc.storage_per_kg)
+                     | (rc.per_kg[:n_r, :n_div] != old_rc.per_kg[:, :n_div]).any(axis=1),
+                     np.zeros(len(small.routes), dtype=bool)]  # small's routes: only in replaced groups
+    redo = replaced | (valid[:, :old.K] & repriced[np.maximum(route[:, :old.K], 0)]).any(axis=1)
+    fixed, storage = np.zeros((G, K)), np.zeros((G, K))
+    kgcoef = np.zeros((n_div, G, K))
+    fixed[~redo, :old.K], storage[~redo, :old.K] = old.fixed[~redo], old.storage[~redo]
+    kgcoef[:, ~redo, :old.K] = old.kgcoef[:, ~redo]
+    fixed[redo], storage[redo], kgcoef[:, redo] = cost_grids(route[redo], rc, n_div)
     return OptionTable(
         epoch=old.epoch, routes=routes, schedules=old.schedules + [small.schedules[i] for i in fresh.tolist()],
         group_of=old.group_of, group_day=old.group_day, group_market=old.group_market, route=route, sched=sched,
@@ -347,7 +361,8 @@ def splice_tables(old: OptionTable, small: OptionTable, network: Network, lane_c
         res_div=np.r_[old.res_div[kept], small.res_div][order], has_jit=has_jit, has_bonded=has_bonded,
         group_pair=old.group_pair, route_lanes=route_lanes, rc=rc, route_first=r_first, route_bonded=r_bonded,
         route_open=is_open, route_names=old.route_names + small.route_names, schedule_ids=schedule_ids,
-        schedule_arrays=arrays, schedule_from=np.r_[np.arange(n_s), np.full(len(fresh), -1)], group_routes=group_routes)
+        schedule_arrays=arrays, schedule_from=np.r_[np.arange(n_s), np.full(len(fresh), -1)],
+        group_routes=group_routes), redo
 
 
 _DAY_BITS = 21  # group keys: pair × 2^21 + (order day + 2^20)

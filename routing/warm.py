@@ -182,34 +182,34 @@ def _unchanged_routes(old: OptionTable, old_net: Network, network: Network) -> d
     still open: those routes, as a new enumeration would find them."""
     g = network.graph()
     index = network.node_index
-    reached: dict[str, set[int]] = {}
-
-    def reach(n: str) -> set[int]:
-        """Indices of the nodes ``n`` reaches (itself included), worked out once per node asked about."""
-        if n not in reached:
-            reached[n] = {index[m] for m in nx.descendants(g, n)} | {index[n]}
-        return reached[n]
-
-    added = [(ln.origin, ln.dest) for ln in network.lanes[len(old_net.lanes):]]
-    is_open = open_routes(network, old.route_lanes) & old.route_open
     n_nodes = len(network.nodes)
-    out: dict[int, list] = {}
     pairs, first = np.unique(old.group_pair, return_index=True)
-    for p, (lo, hi) in zip(pairs.tolist(), old.group_routes[first].tolist(), strict=True):
-        o, d = divmod(p, n_nodes)
-        start = network.nodes[o].id
-        served = any(start in g and u in g and index[u] in reach(start) and v in g and d in reach(v) for u, v in added)
-        if not served and is_open[lo:hi].all():
-            out[p] = old.routes[lo:hi]
-    return out
+    o, d = np.divmod(pairs, n_nodes)
+    served = np.zeros(len(pairs), dtype=bool)
+    for ln in network.lanes[len(old_net.lanes):]:
+        if ln.origin not in g or ln.dest not in g:
+            continue
+        # origins that reach the lane's start, destinations its end reaches (each node reaches itself)
+        before = np.zeros(n_nodes, dtype=bool)
+        before[[index[m] for m in nx.ancestors(g, ln.origin) | {ln.origin}]] = True
+        after = np.zeros(n_nodes, dtype=bool)
+        after[[index[m] for m in nx.descendants(g, ln.dest) | {ln.dest}]] = True
+        served |= before[o] & after[d]
+    is_open = open_routes(network, old.route_lanes) & old.route_open
+    closed_before = np.r_[0, np.cumsum(~is_open)]  # every route of a pair open: none closed in routes[lo:hi]
+    lo, hi = old.group_routes[first].T
+    keep = ~served & (closed_before[hi] == closed_before[lo])
+    return {p: old.routes[a:b] for p, a, b in zip(pairs[keep].tolist(), lo[keep].tolist(), hi[keep].tolist(),
+                                                   strict=True)}
 
 
 def _spliced_table(base: Result, network: Network, shipments: Shipments, data: ShipmentData,
-                   settings: PlanSettings, known: dict[int, list]) -> tuple[OptionTable, np.ndarray] | None:
+                   settings: PlanSettings,
+                   known: dict[int, list]) -> tuple[OptionTable, np.ndarray, np.ndarray] | None:
     """The base table with the groups of the pairs an added lane may serve (those not in ``known``)
     built again and spliced in (:func:`~routing.option_table.splice_tables`). Returns (table, each
-    base route's index in it), or None when the splice does not apply (other shipments, or the
-    chargeable-kg columns changed)."""
+    base route's index in it, per group: rebuilt or re-priced — the others are the base's as they
+    were), or None when the splice does not apply (other shipments, or the chargeable-kg columns changed)."""
     bc = base.candidates
     old = bc.table
     if shipments is not base.shipments or data.chargeable.shape[1] != bc.data.chargeable.shape[1] or \
@@ -220,11 +220,11 @@ def _spliced_table(base: Result, network: Network, shipments: Shipments, data: S
     n_old_r = len(old.routes)
     route_map = np.r_[np.arange(n_old_r), -1]
     if not len(sub_ships):  # no pair gains a route: the base table, re-priced on the new network
-        table = reprice_table(old, network, data.lane_divclass, old.group_of)[0]
-        return replace(table, schedule_from=np.arange(len(old.schedules))), route_map
+        table, repriced = reprice_table(old, network, data.lane_divclass, old.group_of)
+        return replace(table, schedule_from=np.arange(len(old.schedules))), route_map, repriced
     small = build_option_table(network, shipments.take(sub_ships), data.order_day[sub_ships], old.epoch,
                                settings.horizon_days, settings.waiting_days, settings.max_legs, reuse=old)
-    table = splice_tables(old, small, network, data.lane_divclass)
+    table, redone = splice_tables(old, small, network, data.lane_divclass)
     # base routes of the rebuilt pairs: their copy among small's routes (where the pair still has it)
     gone = np.zeros(n_old_r, dtype=bool)
     for lo, hi in np.unique(old.group_routes[served], axis=0).tolist():
@@ -232,7 +232,7 @@ def _spliced_table(base: Result, network: Network, shipments: Shipments, data: S
     idx = np.flatnonzero(gone)
     at = _index_by_content([old.routes[i] for i in idx.tolist()], small.routes)[:-1]
     route_map[idx] = np.where(at >= 0, at + n_old_r, -1)
-    return table, route_map
+    return table, route_map, redone
 
 
 def _extended_table(base: Result, network: Network, shipments: Shipments, data: ShipmentData,
@@ -245,14 +245,17 @@ def _extended_table(base: Result, network: Network, shipments: Shipments, data: 
     old = base.candidates.table
     known = _unchanged_routes(old, base.network, network)
     spliced = _spliced_table(base, network, shipments, data, settings, known)
-    if spliced is not None:
-        table, route_map = spliced
+    if spliced is not None:  # the same groups; those not redone are the base's as they were
+        table, route_map, redone = spliced
+        new_of_old = np.arange(len(old.group_day))
+        go = np.flatnonzero(redone)
     else:
         table = build_option_table(network, shipments, data.order_day, old.epoch, settings.horizon_days,
                                    settings.waiting_days, settings.max_legs, reuse=old, known_routes=known)
         route_map = _index_by_content(old.routes, table.routes)
-    new_of_old = index_in(group_keys(table.group_pair, table.group_day), group_keys(old.group_pair, old.group_day))
-    go = np.flatnonzero(new_of_old >= 0)
+        new_of_old = index_in(group_keys(table.group_pair, table.group_day),
+                              group_keys(old.group_pair, old.group_day))
+        go = np.flatnonzero(new_of_old >= 0)
     gn = new_of_old[go]
     # the base groups' slots in the new table's route and schedule numbering (-1: not there)
     sched_map = np.full(len(old.schedules) + 1, -1, dtype=np.int64)
@@ -277,7 +280,7 @@ def _extended_table(base: Result, network: Network, shipments: Shipments, data: 
         same[:] = False
     for flag in ("has_jit", "has_bonded", "no_route"):  # what an unroutable shipment's reason says
         same &= getattr(old, flag)[go] == getattr(table, flag)[gn]
-    changed = np.ones(len(table.group_day), dtype=bool)
+    changed = np.ones(len(table.group_day), dtype=bool) if spliced is None else redone.copy()
     changed[gn[same]] = False
     return table, changed, new_of_old, (route_map, sched_map)
 
