@@ -276,10 +276,20 @@ def restricted_mip(model: Model, base: np.ndarray, free: np.ndarray, options: So
 
 def restricted_lp_round(model: Model, values: np.ndarray, free: np.ndarray, options: SolveOptions,
                         time_limit: float) -> np.ndarray | None:
-    """Round an LP solution ``values`` over the ``free`` columns (the others held): the shipments it
-    assigns integrally keep that column, the fractional ones are re-optimised in a MIP (a small one)."""
-    settled_base, open_cols = settle_integral(model, values)
-    return restricted_mip(model, settled_base, open_cols & free | ~_xu(model), options, time_limit)
+    """Round an LP solution ``values`` over the ``free`` columns (whole shipments; the others held at a
+    plan): the shipments it assigns integrally keep that column, the fractional ones are re-optimised
+    in a MIP (a small one)."""
+    k = model.n_x + model.n_u
+    cols = np.flatnonzero(free[:k])
+    whole = values[cols] >= 1.0 - 1e-6
+    settled = np.zeros(model.n_u, dtype=bool)
+    settled[model.col_assign_row[cols[whole]]] = True
+    held = values.copy()
+    held[cols] = whole
+    open_cols = np.zeros(model.n_cols, dtype=bool)
+    open_cols[cols[~settled[model.col_assign_row[cols]]]] = True
+    open_cols[k:] = True
+    return restricted_mip(model, held, open_cols, options, time_limit)
 
 
 def reoptimise(model: Model, plan: np.ndarray, free: np.ndarray, options: SolveOptions,

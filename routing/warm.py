@@ -348,8 +348,11 @@ def warm_candidates(base: Result, network: Network, shipments: Shipments, invent
         ship=ship[order], slot=np.concatenate([kept_slot, priced.slot])[order],
         cost=np.concatenate([bc.var_cost[kv], priced.cost])[order],
         ontime=np.concatenate([bc.var_ontime[kv], priced.ontime])[order], reason=priced.reason, pruned=0)
-    reason = np.full(len(shipments), "", dtype=object)
-    reason[kept_new] = bc.unroutable_reason[base_of[kept_new]]
+    if shipments is base.shipments:  # the same rows: the base's reasons where kept
+        reason = bc.unroutable_reason.copy()
+    else:
+        reason = np.full(len(shipments), "", dtype=object)
+        reason[kept_new] = bc.unroutable_reason[base_of[kept_new]]
     reason[touched] = priced.reason
     pruned = bc.stats.get("pruned_options", 0) + priced.pruned  # kept shipments' pruning is the base's
     at = np.empty(len(order), dtype=np.int64)
