@@ -331,14 +331,14 @@ def _disaggregate(model: Model, cand: Candidates, cls: Classes, z: np.ndarray, c
     rank[col_of] = _slot_rank(cand)[cvar]
     col_class = np.zeros(n_col, dtype=np.int64)
     col_class[col_of] = cls.of_ship[cand.var_ship[cvar]]
-    order = np.lexsort((rank, col_class))
+    order = _by_group_then(col_class, rank)
     seq_col = np.repeat(order, whole[order])
     seq_class = col_class[seq_col]
     first = np.r_[0, np.flatnonzero(np.diff(seq_class)) + 1]
     pos = np.arange(len(seq_col)) - np.repeat(first, np.diff(np.r_[first, len(seq_col)]))
     members = np.flatnonzero(cls.of_ship >= 0)
     weight = cand.chargeable[members, 0]
-    m_order = np.lexsort((-weight, cls.of_ship[members]))
+    m_order = _by_group_then(cls.of_ship[members], -weight)
     members = members[m_order]
     m_class = cls.of_ship[members]
     m_first = np.r_[0, np.flatnonzero(np.diff(m_class)) + 1]
@@ -349,6 +349,16 @@ def _disaggregate(model: Model, cand: Candidates, cls: Classes, z: np.ndarray, c
     at = index_in(cand.var_ship[cvar] * (n_col + 1) + col_of, ship * (n_col + 1) + seq_col)
     values[cvar[at[at >= 0]]] = 1.0  # a member whose pruning dropped this option stays open for the repair
     return values
+
+
+def _by_group_then(group: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """``np.lexsort((key, group))`` (by group, then key, ties in index order) for non-negative integer
+    groups: the key's stable order as a position, one integer sort of group × n + position (about
+    half the time of the two-key lexsort)."""
+    n = len(key)
+    at = np.empty(n, dtype=np.int64)
+    at[np.argsort(key, kind="stable")] = np.arange(n)
+    return np.argsort(group.astype(np.int64) * n + at, kind="stable")
 
 
 def _shed_overload(model: Model, cand: Candidates, values: np.ndarray) -> np.ndarray:

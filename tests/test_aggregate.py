@@ -95,3 +95,17 @@ def test_aggregate_plan_is_the_same_byte_for_byte(instance, tmp_path):
                      "--quiet"]) == 0
     for name in ("plan.csv", "legs.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 5000])
+def test_group_then_key_order_is_lexsort(n):
+    """The disaggregation's (class, key) order equals ``np.lexsort``'s, ties in index order included."""
+    import numpy as np
+
+    from routing.aggregate import _by_group_then
+
+    rng = np.random.default_rng(n)
+    group = rng.integers(0, max(1, n // 3), n)
+    key = np.round(rng.random(n) * 4, 1)  # coarse: many ties within a group
+    assert np.array_equal(_by_group_then(group, key), np.lexsort((key, group)))
+    assert np.array_equal(_by_group_then(group, -key), np.lexsort((-key, group)))
