@@ -73,13 +73,14 @@ class Solution:
     lp_basis: LPBasis | None = None  # the aggregate strategy's class-LP basis, a start for a warm re-plan
 
 
-def _solver_params(name: str, threads: int, seed: int) -> str:
+def _solver_params(name: str, threads: int, seed: int, abs_gap: float = 1e-7) -> str:
+    """Backend parameters: proven optimal within ``abs_gap`` (currency) or a 1e-9 relative gap."""
     if name == "highs":
-        return f"mip_rel_gap=1e-9\nmip_abs_gap=1e-7\nthreads={threads}\nrandom_seed={seed}\noutput_flag=false"
+        return f"mip_rel_gap=1e-9\nmip_abs_gap={abs_gap}\nthreads={threads}\nrandom_seed={seed}\noutput_flag=false"
     if name == "scip":
-        return f"limits/gap = 1e-9\nlimits/absgap = 1e-7\nrandomization/randomseedshift = {seed}"
+        return f"limits/gap = 1e-9\nlimits/absgap = {abs_gap}\nrandomization/randomseedshift = {seed}"
     if name == "sat":
-        return (f"relative_gap_limit:1e-9 absolute_gap_limit:1e-7 num_workers:{max(threads, 1)} "
+        return (f"relative_gap_limit:1e-9 absolute_gap_limit:{abs_gap} num_workers:{max(threads, 1)} "
                 f"random_seed:{seed} interleave_search:true")
     return ""
 
@@ -218,9 +219,10 @@ def _repair_targets(model: Model, cand: Candidates, chosen: np.ndarray, load: np
 
 
 def _mip_arrays(cost: np.ndarray, col_ub: np.ndarray, A: sp.csr_matrix, row_lb: np.ndarray, row_ub: np.ndarray,
-                options: SolveOptions, time_limit: float,
-                hint: np.ndarray | None = None) -> tuple[np.ndarray | None, str, float, float]:
-    """Solve an all-integer model; returns (values or None, status, objective, bound)."""
+                options: SolveOptions, time_limit: float, hint: np.ndarray | None = None,
+                abs_gap: float = 1e-7) -> tuple[np.ndarray | None, str, float, float]:
+    """Solve an all-integer model (optimal within ``abs_gap``, currency); returns (values or None,
+    status, objective, bound)."""
     helper = mbh.ModelBuilderHelper()
     helper.fill_model_from_sparse_data(np.zeros(len(cost)), col_ub, cost, row_lb, row_ub, A)
     for j in range(len(cost)):
@@ -232,7 +234,8 @@ def _mip_arrays(cost: np.ndarray, col_ub: np.ndarray, A: sp.csr_matrix, row_lb: 
     solver = mbh.ModelSolverHelper(MIP_SOLVERS[options.solver])
     if not solver.solver_is_supported():
         raise SolverError(f"solver {options.solver!r} is not available in this OR-Tools build")
-    solver.set_solver_specific_parameters(_solver_params(MIP_SOLVERS[options.solver], options.threads, options.seed))
+    solver.set_solver_specific_parameters(_solver_params(MIP_SOLVERS[options.solver], options.threads, options.seed,
+                                                         abs_gap))
     solver.set_time_limit_in_seconds(max(time_limit, 0.1))
     t = time.perf_counter()
     solver.solve(helper)
@@ -257,16 +260,17 @@ def _mip(model: Model, cand: Candidates, options: SolveOptions, hint: np.ndarray
 
 
 def restricted_mip(model: Model, base: np.ndarray, free: np.ndarray, options: SolveOptions,
-                   time_limit: float) -> np.ndarray | None:
+                   time_limit: float, abs_gap: float = 1e-7) -> np.ndarray | None:
     """Re-optimise the columns where ``free`` is True with every other column held at ``base`` (the
-    MIP holds the free columns and the rows they touch, bounds shifted by the held activity)."""
+    MIP holds the free columns and the rows they touch, bounds shifted by the held activity; optimal
+    within ``abs_gap``, currency)."""
     held = np.where(free, 0.0, base)
     activity = model.A @ held
     A_free = model.A_csc[:, free].tocsr()
     rows = np.flatnonzero(np.diff(A_free.indptr) > 0)
     values, _, _, _ = _mip_arrays(model.cost[free], model.col_ub[free], A_free[rows],
                                   model.row_lb[rows] - activity[rows], model.row_ub[rows] - activity[rows],
-                                  options, time_limit)
+                                  options, time_limit, abs_gap=abs_gap)
     if values is None:
         return None
     out = held.copy()
@@ -302,6 +306,23 @@ def reoptimise(model: Model, plan: np.ndarray, free: np.ndarray, options: SolveO
     lp.add(free)
     values, _, _ = lp.solve()
     return restricted_lp_round(model, values, free, options, max(0.5, time_limit - (time.perf_counter() - t)))
+
+
+def repair_left_out(model: Model, plan: np.ndarray, free: np.ndarray, options: SolveOptions, time_limit: float,
+                    mip_columns: int = 1_000, mip_seconds: float = 1.0) -> np.ndarray | None:
+    """Re-plan the ``free`` columns (whole shipments) around ``plan`` for parcels a rounding left out.
+    An LP there can place such a parcel only fractionally, and rounding it leaves the parcel out
+    again; so a neighbourhood of at most ``mip_columns`` option and unassigned columns is solved as a
+    MIP outright, to within 5% of the unassigned penalty and at most ``mip_seconds``; a larger one,
+    or one the MIP finds nothing better for, by :func:`reoptimise`. None if nothing is found in time."""
+    if free[:model.n_x + model.n_u].sum() <= mip_columns:
+        t = time.perf_counter()
+        out = restricted_mip(model, plan, free, options, min(time_limit, mip_seconds),
+                             abs_gap=0.05 * model.unassigned_penalty)
+        if out is not None and model.cost @ out < model.cost @ plan - 1e-9:
+            return out
+        time_limit = max(0.5, time_limit - (time.perf_counter() - t))
+    return reoptimise(model, plan, free, options, time_limit)
 
 
 def _xu(model: Model) -> np.ndarray:

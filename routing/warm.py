@@ -515,7 +515,7 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
     rounded (integral shipments kept, a small MIP for the rest); shipments the rounding leaves
     unassigned although an option is open get one more repair round. The lower bound is the
     Lagrangian bound of the full model at the better of the carried and the final prices."""
-    from .solver import Solution, reoptimise, restricted_lp_round
+    from .solver import Solution, repair_left_out, restricted_lp_round
 
     deadline = time.perf_counter() + options.time_limit
     n_x, n_u = model.n_x, model.n_u
@@ -564,7 +564,7 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
                 fix = _ship_columns(model, cand, stuck)
                 fix |= _neighbours(model, cand, priced0 if bound0 >= bound_now else priced, values, fix,
                                    per_row=neighbours, tight_only=True)
-                again = reoptimise(model, values, fix, options, max(0.5, deadline - time.perf_counter()))
+                again = repair_left_out(model, values, fix, options, max(0.5, deadline - time.perf_counter()))
                 if again is not None and model.cost @ again < model.cost @ values - 1e-9:
                     values = again
         n_free = int(free[:n_x + n_u].sum())
