@@ -177,6 +177,8 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
         values = _fill_unassigned(model, values)
         repaired = reoptimise(model, values, free, options, max(1.0, deadline - time.perf_counter()))
         values = repaired if repaired is not None else values
+        if deadline - time.perf_counter() >= 1.0:  # parcels the rounding left out: their neighbourhood as a MIP
+            values = place_left_out(model, cand, values, priced, options, max(1.0, deadline - time.perf_counter()))
         rounds = 1
         # parcels still unassigned although an option cheaper than the penalty exists: widen the
         # neighbourhood on their rows and repair again
@@ -277,6 +279,47 @@ def _neighbours(model: Model, cand: Candidates, priced: np.ndarray, values: np.n
     out[:n_x] = ships[cand.var_ship]
     out[n_x:n_x + n_u] = ships[model.u_ship]
     return out
+
+
+def ship_columns(model: Model, cand: Candidates, ships: np.ndarray) -> np.ndarray:
+    """Mask of the x and u columns of ``ships`` (a per-shipment mask) plus every shortfall column."""
+    free = np.zeros(model.n_cols, dtype=bool)
+    free[:model.n_x] = ships[cand.var_ship]
+    free[model.n_x:model.n_x + model.n_u] = ships[model.u_ship]
+    free[model.n_x + model.n_u:] = True
+    return free
+
+
+def left_out(model: Model, cand: Candidates, values: np.ndarray) -> np.ndarray:
+    """Per shipment: unassigned in ``values`` although one of its options costs less than the penalty."""
+    n_x, n_u = model.n_x, model.n_u
+    out = np.zeros(len(cand.unroutable_reason), dtype=bool)
+    ships = model.u_ship[values[n_x:n_x + n_u] > 0.5]
+    if len(ships):
+        idx, seg = cand.vars_of(ships)
+        out[ships] = np.minimum.reduceat(cand.var_cost[idx], seg) < model.unassigned_penalty
+    return out
+
+
+def place_left_out(model: Model, cand: Candidates, values: np.ndarray, priced: np.ndarray, options,
+                   time_limit: float, per_rows: tuple[int, ...] = (5, 40)) -> np.ndarray:
+    """``values`` with its left-out parcels (:func:`left_out`) re-planned together with the holders of
+    the tight rows they need, by :func:`~routing.solver.repair_left_out`: first the ``per_rows[0]``
+    cheapest holders to move (at ``priced``) per row, then more while parcels stay out; each answer
+    kept only if cheaper."""
+    from .solver import repair_left_out
+
+    deadline = time.perf_counter() + time_limit
+    for per_row in per_rows:
+        stuck = left_out(model, cand, values)
+        if not stuck.any() or time.perf_counter() >= deadline:
+            break
+        fix = ship_columns(model, cand, stuck)
+        fix |= _neighbours(model, cand, priced, values, fix, per_row=per_row, tight_only=True)
+        again = repair_left_out(model, values, fix, options, max(0.5, deadline - time.perf_counter()))
+        if again is not None and model.cost @ again < model.cost @ values - 1e-9:
+            values = again
+    return values
 
 
 def _by_row_then(row_of: np.ndarray, key: np.ndarray) -> np.ndarray:

@@ -73,12 +73,17 @@ class Solution:
     lp_basis: LPBasis | None = None  # the aggregate strategy's class-LP basis, a start for a warm re-plan
 
 
-def _solver_params(name: str, threads: int, seed: int, abs_gap: float = 1e-7) -> str:
-    """Backend parameters: proven optimal within ``abs_gap`` (currency) or a 1e-9 relative gap."""
+def _solver_params(name: str, threads: int, seed: int, abs_gap: float = 1e-7, node_limit: int | None = None) -> str:
+    """Backend parameters: proven optimal within ``abs_gap`` (currency) or a 1e-9 relative gap; at most
+    ``node_limit`` branch-and-bound nodes if given (a limit that, unlike time, gives the same answer on
+    any machine; CP-SAT has none and ignores it)."""
     if name == "highs":
-        return f"mip_rel_gap=1e-9\nmip_abs_gap={abs_gap}\nthreads={threads}\nrandom_seed={seed}\noutput_flag=false"
+        nodes = f"\nmip_max_nodes={node_limit}" if node_limit else ""
+        return (f"mip_rel_gap=1e-9\nmip_abs_gap={abs_gap}\nthreads={threads}\nrandom_seed={seed}\n"
+                f"output_flag=false{nodes}")
     if name == "scip":
-        return f"limits/gap = 1e-9\nlimits/absgap = {abs_gap}\nrandomization/randomseedshift = {seed}"
+        nodes = f"\nlimits/nodes = {node_limit}" if node_limit else ""
+        return f"limits/gap = 1e-9\nlimits/absgap = {abs_gap}\nrandomization/randomseedshift = {seed}{nodes}"
     if name == "sat":
         return (f"relative_gap_limit:1e-9 absolute_gap_limit:{abs_gap} num_workers:{max(threads, 1)} "
                 f"random_seed:{seed} interleave_search:true")
@@ -220,9 +225,9 @@ def _repair_targets(model: Model, cand: Candidates, chosen: np.ndarray, load: np
 
 def _mip_arrays(cost: np.ndarray, col_ub: np.ndarray, A: sp.csr_matrix, row_lb: np.ndarray, row_ub: np.ndarray,
                 options: SolveOptions, time_limit: float, hint: np.ndarray | None = None,
-                abs_gap: float = 1e-7) -> tuple[np.ndarray | None, str, float, float]:
-    """Solve an all-integer model (optimal within ``abs_gap``, currency); returns (values or None,
-    status, objective, bound)."""
+                abs_gap: float = 1e-7, node_limit: int | None = None) -> tuple[np.ndarray | None, str, float, float]:
+    """Solve an all-integer model (optimal within ``abs_gap``, currency; at most ``node_limit`` nodes if
+    given); returns (values or None, status, objective, bound)."""
     helper = mbh.ModelBuilderHelper()
     helper.fill_model_from_sparse_data(np.zeros(len(cost)), col_ub, cost, row_lb, row_ub, A)
     for j in range(len(cost)):
@@ -235,7 +240,7 @@ def _mip_arrays(cost: np.ndarray, col_ub: np.ndarray, A: sp.csr_matrix, row_lb: 
     if not solver.solver_is_supported():
         raise SolverError(f"solver {options.solver!r} is not available in this OR-Tools build")
     solver.set_solver_specific_parameters(_solver_params(MIP_SOLVERS[options.solver], options.threads, options.seed,
-                                                         abs_gap))
+                                                         abs_gap, node_limit))
     solver.set_time_limit_in_seconds(max(time_limit, 0.1))
     t = time.perf_counter()
     solver.solve(helper)
@@ -260,17 +265,17 @@ def _mip(model: Model, cand: Candidates, options: SolveOptions, hint: np.ndarray
 
 
 def restricted_mip(model: Model, base: np.ndarray, free: np.ndarray, options: SolveOptions,
-                   time_limit: float, abs_gap: float = 1e-7) -> np.ndarray | None:
+                   time_limit: float, abs_gap: float = 1e-7, node_limit: int | None = None) -> np.ndarray | None:
     """Re-optimise the columns where ``free`` is True with every other column held at ``base`` (the
     MIP holds the free columns and the rows they touch, bounds shifted by the held activity; optimal
-    within ``abs_gap``, currency)."""
+    within ``abs_gap``, currency, or the best found in ``node_limit`` nodes)."""
     held = np.where(free, 0.0, base)
     activity = model.A @ held
     A_free = model.A_csc[:, free].tocsr()
     rows = np.flatnonzero(np.diff(A_free.indptr) > 0)
     values, _, _, _ = _mip_arrays(model.cost[free], model.col_ub[free], A_free[rows],
                                   model.row_lb[rows] - activity[rows], model.row_ub[rows] - activity[rows],
-                                  options, time_limit, abs_gap=abs_gap)
+                                  options, time_limit, abs_gap=abs_gap, node_limit=node_limit)
     if values is None:
         return None
     out = held.copy()
@@ -309,16 +314,17 @@ def reoptimise(model: Model, plan: np.ndarray, free: np.ndarray, options: SolveO
 
 
 def repair_left_out(model: Model, plan: np.ndarray, free: np.ndarray, options: SolveOptions, time_limit: float,
-                    mip_columns: int = 1_000, mip_seconds: float = 1.0) -> np.ndarray | None:
+                    mip_columns: int = 1_000, mip_nodes: int = 200) -> np.ndarray | None:
     """Re-plan the ``free`` columns (whole shipments) around ``plan`` for parcels a rounding left out.
     An LP there can place such a parcel only fractionally, and rounding it leaves the parcel out
     again; so a neighbourhood of at most ``mip_columns`` option and unassigned columns is solved as a
-    MIP outright, to within 5% of the unassigned penalty and at most ``mip_seconds``; a larger one,
-    or one the MIP finds nothing better for, by :func:`reoptimise`. None if nothing is found in time."""
+    MIP outright, to within 5% of the unassigned penalty or the best of ``mip_nodes`` nodes (the same
+    on any machine); a larger one, or one the MIP finds nothing better for, by :func:`reoptimise`.
+    None if nothing is found in time."""
     if free[:model.n_x + model.n_u].sum() <= mip_columns:
         t = time.perf_counter()
-        out = restricted_mip(model, plan, free, options, min(time_limit, mip_seconds),
-                             abs_gap=0.05 * model.unassigned_penalty)
+        out = restricted_mip(model, plan, free, options, time_limit, abs_gap=0.05 * model.unassigned_penalty,
+                             node_limit=mip_nodes)
         if out is not None and model.cost @ out < model.cost @ plan - 1e-9:
             return out
         time_limit = max(0.5, time_limit - (time.perf_counter() - t))

@@ -43,9 +43,11 @@ from .aggregate import (
     _neighbours,
     _shed_overload,
     lagrangian_bound,
+    place_left_out,
     priced_best,
     priced_choice,
     priced_costs,
+    ship_columns,
 )
 from .model import Model
 from .network import Network
@@ -478,15 +480,6 @@ def grown_rows(base: Result, model: Model) -> np.ndarray:
     return ~found | (model.res_cap > base.model.res_cap[pos] + 1e-9)
 
 
-def _ship_columns(model: Model, cand: Candidates, ships: np.ndarray) -> np.ndarray:
-    """Mask of the x and u columns of ``ships`` (a per-shipment mask) plus every shortfall column."""
-    free = np.zeros(model.n_cols, dtype=bool)
-    free[:model.n_x] = ships[cand.var_ship]
-    free[model.n_x:model.n_x + model.n_u] = ships[model.u_ship]
-    free[model.n_x + model.n_u:] = True
-    return free
-
-
 def _improvable(model: Model, cand: Candidates, values: np.ndarray, priced: np.ndarray,
                 best: np.ndarray) -> np.ndarray:
     """Per shipment: an option (or leaving it unassigned) is cheaper at these prices (``best``,
@@ -515,7 +508,7 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
     rounded (integral shipments kept, a small MIP for the rest); shipments the rounding leaves
     unassigned although an option is open get one more repair round. The lower bound is the
     Lagrangian bound of the full model at the better of the carried and the final prices."""
-    from .solver import Solution, repair_left_out, restricted_lp_round
+    from .solver import Solution, restricted_lp_round
 
     deadline = time.perf_counter() + options.time_limit
     n_x, n_u = model.n_x, model.n_u
@@ -523,7 +516,7 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
     price0, mu0, priced0, best0 = carried
     priced, price, mu, bound_now = priced0, price0, mu0, -np.inf
     bound0 = lagrangian_bound(model, cand, price0, mu0, best=best0)  # valid whatever the LP does
-    free = _ship_columns(model, cand, focus)
+    free = ship_columns(model, cand, focus)
     free |= _neighbours(model, cand, priced, start, free, per_row=neighbours, tight_only=True, deficit_factor=deficit)
     values, lp, rounds = start, None, 0
     with progress.phase("solve", f"warm: {int(focus.sum()):,} shipments to re-optimise") as info:
@@ -547,26 +540,18 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
             more = _improvable(model, cand, start, priced, best) & held
             if not more.any() or restricted.free[:n_x + n_u].sum() > LOCAL_MAX_SHARE * (n_x + n_u):
                 break  # nothing left to price in, or the edit reaches too far for a local LP to pay off
-            restricted.add(_ship_columns(model, cand, more))
+            restricted.add(ship_columns(model, cand, more))
         free = restricted.free
         if lp is not None:
             again = restricted_lp_round(model, lp[0], free, options, max(0.5, deadline - time.perf_counter()))
+            if again is not None and time.perf_counter() < deadline:
+                # parcels the rounding left out, placed before the rounded plan is judged: holders to move
+                # aside, cheapest first at the prices of the better bound (those reflect the whole model;
+                # the last LP's duals only the free part's view of it)
+                again = place_left_out(model, cand, again, priced0 if bound0 >= bound_now else priced, options,
+                                       max(0.5, deadline - time.perf_counter()), per_rows=(5, neighbours))
             if again is not None and model.cost @ again < model.cost @ values - 1e-9:
                 values = again
-            stuck = np.zeros(n_ships, dtype=bool)
-            out = model.u_ship[values[n_x:n_x + n_u] > 0.5]
-            if len(out):  # left out although an option costs less than the penalty
-                idx, seg = cand.vars_of(out)
-                stuck[out] = np.minimum.reduceat(cand.var_cost[idx], seg) < model.unassigned_penalty
-            if stuck.any() and time.perf_counter() < deadline:
-                # holders to move aside, cheapest first at the prices of the better bound (those reflect
-                # the whole model; the last LP's duals only the free part's view of it)
-                fix = _ship_columns(model, cand, stuck)
-                fix |= _neighbours(model, cand, priced0 if bound0 >= bound_now else priced, values, fix,
-                                   per_row=neighbours, tight_only=True)
-                again = repair_left_out(model, values, fix, options, max(0.5, deadline - time.perf_counter()))
-                if again is not None and model.cost @ again < model.cost @ values - 1e-9:
-                    values = again
         n_free = int(free[:n_x + n_u].sum())
         info["done"] = (f"{n_free:,} columns re-optimised, {rounds} pricing round(s), "
                         f"{float(model.cost @ start):,.2f} -> {float(model.cost @ values):,.2f}")
