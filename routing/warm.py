@@ -21,11 +21,12 @@
    holders of the tight rows they need go into an LP started from the carried plan's basis
    (:mod:`routing.warm_lp`); its duals re-price the held shipments and those with a cheaper option
    join it, until the LP is within a small gap of the best Lagrangian bound found (the carried
-   prices' bound counts) or none has; the LP is then rounded. Everything else keeps its base
-   choice. The lower bound is the Lagrangian bound of the full model at the better of the carried
-   and the re-optimised prices. Edits that reach too far
-   (many new shipments, a quarter of them to re-optimise, a weak local answer) run the aggregate
-   strategy on the reused options instead.
+   prices' bound counts) or none has; the LP is then rounded, and a parcel the rounding leaves out
+   is placed by a small MIP with the holders of the rows it needs before the rounded plan is
+   compared with the carried one. Everything else keeps its base choice. The lower bound is the
+   Lagrangian bound of the full model at the better of the carried and the re-optimised prices.
+   Edits that reach too far (many new shipments, a quarter of them to re-optimise, a weak local
+   answer) run the aggregate strategy on the reused options instead.
 """
 
 from __future__ import annotations
@@ -506,7 +507,8 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
     until none does or the LP is within ``gap`` of the best Lagrangian bound so far (at the carried or
     the LP's prices). The last LP is
     rounded (integral shipments kept, a small MIP for the rest); shipments the rounding leaves
-    unassigned although an option is open get one more repair round. The lower bound is the
+    unassigned although an option costs less than the penalty are placed by
+    :func:`~routing.aggregate.place_left_out` before the rounded plan is judged. The lower bound is the
     Lagrangian bound of the full model at the better of the carried and the final prices."""
     from .solver import Solution, restricted_lp_round
 
