@@ -297,3 +297,29 @@ def test_a_left_out_parcel_is_placed_again_by_the_repair(tmp_path, seed):
     left, best = float(model.cost @ values), float(model.cost @ opt.solution.values)
     assert float(model.cost @ again) <= left + 1e-9
     assert float(model.cost @ again) <= best + 0.05 * model.unassigned_penalty + 1e-6
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_place_left_out_puts_a_parcel_back(tmp_path, seed):
+    """A parcel taken out of an exact optimum (an option cheaper than the penalty is open) is found by
+    ``left_out`` and placed again by ``place_left_out``: no more parcels out than the optimum leaves,
+    the optimum's cost back within the repair's 5%-of-the-penalty gap."""
+    from routing.aggregate import left_out, place_left_out
+
+    net, ships, inv = _load(tmp_path, seed)
+    opt = routing.solve(net, ships, inv, settings=SETTINGS, options=SolveOptions(strategy="exact"))
+    model, cand, values = opt.model, opt.candidates, opt.solution.values.copy()
+    n_x, n_u = model.n_x, model.n_u
+    cheap = np.flatnonzero((values[:n_x] > 0.5) & (cand.var_cost < model.unassigned_penalty))
+    if not len(cheap):
+        pytest.skip("no parcel placed below the penalty")
+    out = cheap[0]
+    values[out] = 0.0
+    values[n_x + model.col_assign_row[out]] = 1.0
+    values[n_x + n_u:] = np.maximum(0.0, model.target_need - model.A_target @ values[:n_x])
+    before = left_out(model, cand, opt.solution.values)  # parcels the optimum itself cannot place
+    now = left_out(model, cand, values)
+    assert now[cand.var_ship[out]] and (now & ~before).sum() == 1
+    again = place_left_out(model, cand, values, cand.var_cost, opt.options, 10.0)
+    assert left_out(model, cand, again).sum() <= before.sum()
+    assert float(model.cost @ again) <= float(model.cost @ opt.solution.values) + 0.05 * model.unassigned_penalty + 1e-6
