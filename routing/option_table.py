@@ -342,11 +342,9 @@ def splice_tables(old: OptionTable, small: OptionTable, network: Network,
         schedule_ids.setdefault(key, (int(sched_of[a]), int(sched_of[a]) + b - a))
     valid = route >= 0
     n_div = old.kgcoef.shape[0]
-    old_rc = old.rc
-    repriced = np.r_[(rc.fixed[:n_r] != old_rc.fixed) | (rc.storage_per_kg[:n_r] != old_rc.storage_per_kg)
-                     | (rc.per_kg[:n_r, :n_div] != old_rc.per_kg[:, :n_div]).any(axis=1),
+    repriced = np.r_[repriced_routes(old.rc, rc, n_div),
                      np.zeros(len(small.routes), dtype=bool)]  # small's routes: only in replaced groups
-    redo = replaced | (valid[:, :old.K] & repriced[np.maximum(route[:, :old.K], 0)]).any(axis=1)
+    redo = replaced | groups_using(route, repriced)
     fixed, storage = np.zeros((G, K)), np.zeros((G, K))
     kgcoef = np.zeros((n_div, G, K))
     fixed[~redo, :old.K], storage[~redo, :old.K] = old.fixed[~redo], old.storage[~redo]
@@ -449,6 +447,21 @@ def open_routes(network: Network, route_lanes: np.ndarray) -> np.ndarray:
     return ~lane_closed[route_lanes].any(axis=1)
 
 
+def repriced_routes(old: RouteCosts, new: RouteCosts, n_div: int) -> np.ndarray:
+    """Per route of ``old`` (the first routes of ``new`` are the same ones): its per-parcel, storage
+    or per-kg cost coefficients (in the first ``n_div`` chargeable-kg columns) differ in ``new``."""
+    n = len(old.fixed)
+    return ((new.fixed[:n] != old.fixed) | (new.storage_per_kg[:n] != old.storage_per_kg)
+            | (new.per_kg[:n, :n_div] != old.per_kg[:, :n_div]).any(axis=1))
+
+
+def groups_using(route: np.ndarray, marked: np.ndarray) -> np.ndarray:
+    """Per group of a slot grid ``route`` (route index per slot, -1 empty): some slot's route is ``marked``."""
+    if not len(marked):
+        return np.zeros(len(route), dtype=bool)
+    return ((route >= 0) & marked[np.maximum(route, 0)]).any(axis=1)
+
+
 def reprice_table(table: OptionTable, network: Network, lane_cls: np.ndarray,
                   group_of: np.ndarray) -> tuple[OptionTable, np.ndarray]:
     """``table`` for an edited network with the same routes and schedules (same topology, timing and
@@ -460,14 +473,10 @@ def reprice_table(table: OptionTable, network: Network, lane_cls: np.ndarray,
     routes = table.routes
     rc = route_costs(network, routes, lane_cls, table.route_lanes, table.route_first, table.route_bonded)
     is_open = open_routes(network, table.route_lanes)
-    old = table.rc
     n_div = table.kgcoef.shape[0]
-    changed_route = ((rc.fixed != old.fixed) | (rc.storage_per_kg != old.storage_per_kg)
-                     | (rc.per_kg[:, :n_div] != old.per_kg[:, :n_div]).any(axis=1))
-    changed_route[:len(routes)] |= is_open != table.route_open
+    changed_route = repriced_routes(table.rc, rc, n_div) | (is_open != table.route_open)
     r = np.maximum(table.route, 0)
-    changed = ((table.route >= 0) & changed_route[r]).any(axis=1) if len(routes) else \
-        np.zeros(len(table.group_day), dtype=bool)
+    changed = groups_using(table.route, changed_route)
     has_jit, has_bonded = pair_kinds(table.route_bonded, is_open, table.group_routes)
     changed |= (has_jit != table.has_jit) | (has_bonded != table.has_bonded)
     out = replace(table, group_of=group_of, rc=rc, route_open=is_open, has_jit=has_jit, has_bonded=has_bonded)

@@ -289,16 +289,7 @@ def restricted_lp_round(model: Model, values: np.ndarray, free: np.ndarray, opti
     """Round an LP solution ``values`` over the ``free`` columns (whole shipments; the others held at a
     plan): the shipments it assigns integrally keep that column, the fractional ones are re-optimised
     in a MIP (a small one)."""
-    k = model.n_x + model.n_u
-    cols = np.flatnonzero(free[:k])
-    whole = values[cols] >= 1.0 - 1e-6
-    settled = np.zeros(model.n_u, dtype=bool)
-    settled[model.col_assign_row[cols[whole]]] = True
-    held = values.copy()
-    held[cols] = whole
-    open_cols = np.zeros(model.n_cols, dtype=bool)
-    open_cols[cols[~settled[model.col_assign_row[cols]]]] = True
-    open_cols[k:] = True
+    held, open_cols = settle_integral(model, values, np.flatnonzero(free[:model.n_x + model.n_u]))
     return restricted_mip(model, held, open_cols, options, time_limit)
 
 
@@ -332,26 +323,21 @@ def repair_left_out(model: Model, plan: np.ndarray, free: np.ndarray, options: S
     return reoptimise(model, plan, free, options, time_limit)
 
 
-def _xu(model: Model) -> np.ndarray:
-    """Mask of the x and u columns (the shortfall columns are the rest)."""
-    mask = np.zeros(model.n_cols, dtype=bool)
-    mask[:model.n_x + model.n_u] = True
-    return mask
-
-
-def settle_integral(model: Model, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Shipments an LP solution assigns integrally keep that column (at 1); returns those 0/1 values
-    and the mask of the x/u columns of the other, fractional shipments (shortfall columns: False)."""
-    k = model.n_x + model.n_u
+def settle_integral(model: Model, values: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Round an LP solution over the x/u columns ``cols`` (whole shipments; the others hold a plan):
+    shipments it assigns integrally keep that column (at 1). Returns (``values`` with ``cols`` so
+    settled, the mask of the other, fractional shipments' columns plus every shortfall column — what
+    a rounding MIP re-optimises)."""
     col_row = model.col_assign_row
-    integral = values[:k] >= 1.0 - 1e-6
+    whole = values[cols] >= 1.0 - 1e-6
     settled = np.zeros(model.n_u, dtype=bool)
-    settled[col_row[integral]] = True
-    base = np.zeros(model.n_cols)
-    base[:k] = integral
+    settled[col_row[cols[whole]]] = True
+    held = values.copy()
+    held[cols] = whole
     open_cols = np.zeros(model.n_cols, dtype=bool)
-    open_cols[:k] = ~settled[col_row]
-    return base, open_cols
+    open_cols[cols[~settled[col_row[cols]]]] = True
+    open_cols[model.n_x + model.n_u:] = True
+    return held, open_cols
 
 
 def lp_round(model: Model, cand: Candidates, lp: LPSolution, options: SolveOptions,
@@ -361,8 +347,7 @@ def lp_round(model: Model, cand: Candidates, lp: LPSolution, options: SolveOptio
     If the residual targets cannot be met that way, the shipments of the short markets are freed too.
     """
     n_x, n_u = model.n_x, model.n_u
-    base, free = settle_integral(model, lp.values)
-    free |= ~_xu(model)
+    base, free = settle_integral(model, lp.values, np.arange(n_x + n_u))
     t = time.perf_counter()
     values = restricted_mip(model, base, free, options, time_limit)
     if values is None:
