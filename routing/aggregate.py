@@ -177,23 +177,14 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
         values = _fill_unassigned(model, values)
         repaired = reoptimise(model, values, free, options, max(1.0, deadline - time.perf_counter()))
         values = repaired if repaired is not None else values
-        if deadline - time.perf_counter() >= 1.0:  # parcels the rounding left out: their neighbourhood as a MIP
-            values = place_left_out(model, cand, values, priced, options, max(1.0, deadline - time.perf_counter()))
-        rounds = 1
-        # parcels still unassigned although an option cheaper than the penalty exists: widen the
-        # neighbourhood on their rows and repair again
-        for widen in (4, 16):
-            stuck = _leftover_columns(model, cand, cls, _clear_unassigned(model, values.copy()))
-            stuck[model.n_x + model.n_u:] = False
-            if not stuck[:model.n_x].any() or deadline - time.perf_counter() < 1.0:
-                break
-            free = stuck | _neighbours(model, cand, priced, values, stuck, per_row=neighbours * widen)
-            free[model.n_x + model.n_u:] = True
-            again = reoptimise(model, values, free, options, max(1.0, deadline - time.perf_counter()))
-            if again is not None and model.cost @ again < model.cost @ values - 1e-9:
-                values = again
-            rounds += 1
-        info["done"] = f"{rounds} round(s)" if repaired is not None else "time limit: left-over parcels unassigned"
+        # parcels the rounding left out although an option costs less than the penalty: re-planned with
+        # the holders of the rows they need, 5 per row as a MIP, then ever wider
+        if deadline - time.perf_counter() >= 1.0:
+            values = place_left_out(model, cand, values, priced, options, max(1.0, deadline - time.perf_counter()),
+                                    per_rows=(5, neighbours, 4 * neighbours, 16 * neighbours))
+        out = int(left_out(model, cand, values).sum())
+        info["done"] = f"{out:,} parcel(s) left out" if repaired is not None else \
+            "time limit: left-over parcels unassigned"
     # Lagrangian bound of the per-shipment model at the class-LP prices
     model_mu = mu
     bound = lagrangian_bound(model, cand, model_price, model_mu, priced)
@@ -302,7 +293,7 @@ def left_out(model: Model, cand: Candidates, values: np.ndarray) -> np.ndarray:
 
 
 def place_left_out(model: Model, cand: Candidates, values: np.ndarray, priced: np.ndarray, options,
-                   time_limit: float, per_rows: tuple[int, ...] = (5, 40)) -> np.ndarray:
+                   time_limit: float, per_rows: tuple[int, ...]) -> np.ndarray:
     """``values`` with its left-out parcels (:func:`left_out`) re-planned together with the holders of
     the tight rows they need, by :func:`~routing.solver.repair_left_out`: first the ``per_rows[0]``
     cheapest holders to move (at ``priced``) per row, then more while parcels stay out; each answer
@@ -438,12 +429,6 @@ def _leftover_columns(model: Model, cand: Candidates, cls: Classes, values: np.n
     free[n_x:n_x + n_u] = open_ship
     free[n_x + n_u:] = True
     return free
-
-
-def _clear_unassigned(model: Model, values: np.ndarray) -> np.ndarray:
-    """Drop the unassigned marks of shipments that have an option cheaper than the penalty."""
-    values[model.n_x:model.n_x + model.n_u] = 0.0
-    return values
 
 
 def _fill_unassigned(model: Model, values: np.ndarray, taken: np.ndarray | None = None) -> np.ndarray:

@@ -320,6 +320,6 @@ def test_place_left_out_puts_a_parcel_back(tmp_path, seed):
     before = left_out(model, cand, opt.solution.values)  # parcels the optimum itself cannot place
     now = left_out(model, cand, values)
     assert now[cand.var_ship[out]] and (now & ~before).sum() == 1
-    again = place_left_out(model, cand, values, cand.var_cost, opt.options, 10.0)
+    again = place_left_out(model, cand, values, cand.var_cost, opt.options, 10.0, per_rows=(5, 40))
     assert left_out(model, cand, again).sum() <= before.sum()
     assert float(model.cost @ again) <= float(model.cost @ opt.solution.values) + 0.05 * model.unassigned_penalty + 1e-6
