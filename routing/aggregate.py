@@ -186,11 +186,10 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
         info["done"] = f"{out:,} parcel(s) left out" if repaired is not None else \
             "time limit: left-over parcels unassigned"
     # Lagrangian bound of the per-shipment model at the class-LP prices
-    model_mu = mu
-    bound = lagrangian_bound(model, cand, model_price, model_mu, priced)
+    bound = lagrangian_bound(model, cand, model_price, mu, priced)
     duals = np.zeros(model.n_rows)
     duals[model.res_row0:model.target_row0] = -model_price
-    duals[model.target_row0:] = model_mu
+    duals[model.target_row0:] = mu
     info_out = {"classes": int(n_cls), "contested": int(cls.size.sum()), "class_lp_columns": int(n_col),
                 "class_lp_objective": float(lp.objective), "class_lp_warm": lp.warm,
                 "bound": "lagrangian at class-LP prices"}
