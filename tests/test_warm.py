@@ -274,6 +274,24 @@ def test_a_tightened_promise_flips_parcels_of_the_market_it_leaves_short(medium)
     assert not on_now[flips].any() and can_be_on[flips].all()
 
 
+def _one_taken_out(tmp_path, seed):
+    """An exact optimum of a seeded tiny instance and a copy of its plan with one parcel taken out (the
+    first placed at an option cheaper than the penalty; None if there is none), shortfall recomputed:
+    what a rounding that leaves a parcel out hands on. Returns (optimum, plan, that parcel's column)."""
+    net, ships, inv = _load(tmp_path, seed)
+    opt = routing.solve(net, ships, inv, settings=SETTINGS, options=SolveOptions(strategy="exact"))
+    model, cand, values = opt.model, opt.candidates, opt.solution.values.copy()
+    n_x, n_u = model.n_x, model.n_u
+    cheap = np.flatnonzero((values[:n_x] > 0.5) & (cand.var_cost < model.unassigned_penalty))
+    if not len(cheap):
+        return opt, None, None
+    out = cheap[0]
+    values[out] = 0.0
+    values[n_x + model.col_assign_row[out]] = 1.0  # left out at the penalty
+    values[n_x + n_u:] = np.maximum(0.0, model.target_need - model.A_target @ values[:n_x])
+    return opt, values, out
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_a_left_out_parcel_is_placed_again_by_the_repair(tmp_path, seed):
     """``repair_left_out`` on a plan with one parcel taken out (a rounding's leftover): over the
@@ -281,17 +299,10 @@ def test_a_left_out_parcel_is_placed_again_by_the_repair(tmp_path, seed):
     never anything dearer than the plan it was given."""
     from routing.solver import repair_left_out
 
-    net, ships, inv = _load(tmp_path, seed)
-    opt = routing.solve(net, ships, inv, settings=SETTINGS, options=SolveOptions(strategy="exact"))
-    model, values = opt.model, opt.solution.values.copy()
-    n_x, n_u = model.n_x, model.n_u
-    placed = np.flatnonzero(values[:n_x] > 0.5)
-    if not len(placed):
-        pytest.skip("nothing placed")
-    out = placed[0]
-    values[out] = 0.0
-    values[n_x + model.col_assign_row[out]] = 1.0  # left out at the penalty
-    values[n_x + n_u:] = np.maximum(0.0, model.target_need - model.A_target @ values[:n_x])
+    opt, values, _ = _one_taken_out(tmp_path, seed)
+    if values is None:
+        pytest.skip("no parcel placed below the penalty")
+    model = opt.model
     again = repair_left_out(model, values, np.ones(model.n_cols, dtype=bool), opt.options, 10.0)
     assert again is not None
     left, best = float(model.cost @ values), float(model.cost @ opt.solution.values)
@@ -306,17 +317,10 @@ def test_place_left_out_puts_a_parcel_back(tmp_path, seed):
     the optimum's cost back within the repair's 5%-of-the-penalty gap."""
     from routing.aggregate import left_out, place_left_out
 
-    net, ships, inv = _load(tmp_path, seed)
-    opt = routing.solve(net, ships, inv, settings=SETTINGS, options=SolveOptions(strategy="exact"))
-    model, cand, values = opt.model, opt.candidates, opt.solution.values.copy()
-    n_x, n_u = model.n_x, model.n_u
-    cheap = np.flatnonzero((values[:n_x] > 0.5) & (cand.var_cost < model.unassigned_penalty))
-    if not len(cheap):
+    opt, values, out = _one_taken_out(tmp_path, seed)
+    if values is None:
         pytest.skip("no parcel placed below the penalty")
-    out = cheap[0]
-    values[out] = 0.0
-    values[n_x + model.col_assign_row[out]] = 1.0
-    values[n_x + n_u:] = np.maximum(0.0, model.target_need - model.A_target @ values[:n_x])
+    model, cand = opt.model, opt.candidates
     before = left_out(model, cand, opt.solution.values)  # parcels the optimum itself cannot place
     now = left_out(model, cand, values)
     assert now[cand.var_ship[out]] and (now & ~before).sum() == 1
