@@ -80,7 +80,9 @@ def solve_components(cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_l
     """min cost·x, 0 ≤ x ≤ col_ub, row_lb ≤ A x ≤ row_ub, per component; ``start`` is used when its
     structure matches ``A``'s pattern. Raises :class:`SolverError` unless every piece is optimal."""
     A = sp.csr_matrix(A)
-    A.sum_duplicates()
+    if not A.has_canonical_format:  # on a copy: the caller's matrix stays as it was
+        A = A.copy()
+        A.sum_duplicates()
     m, n = A.shape
     structure = pattern_digest(A)
     warm = start is not None and start.structure == structure
