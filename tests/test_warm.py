@@ -327,3 +327,39 @@ def test_place_left_out_puts_a_parcel_back(tmp_path, seed):
     again = place_left_out(model, cand, values, cand.var_cost, opt.options, 10.0, per_rows=(5, 40))
     assert left_out(model, cand, again).sum() <= before.sum()
     assert float(model.cost @ again) <= float(model.cost @ opt.solution.values) + 0.05 * model.unassigned_penalty + 1e-6
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lp_prices_keep_the_carried_price_on_rows_held_at_their_limit(tmp_path, seed):
+    """Row prices after a restricted LP: a nonzero dual is taken as it is; a capacity row the LP
+    holds at its limit with dual 0 (a degenerate vertex: nothing on it left to move) keeps its
+    carried price, one it holds below its limit is priced 0; rows the LP does not hold keep the
+    prices so far; the same for target rows at / above their need. The bound returned is the
+    Lagrangian bound at the prices returned."""
+    from routing.aggregate import lagrangian_bound
+    from routing.warm import _lp_prices
+
+    net, ships, inv = _load(tmp_path, seed)
+    opt = routing.solve(net, ships, inv, settings=SETTINGS, options=SolveOptions(strategy="exact"))
+    model, cand, values = opt.model, opt.candidates, opt.solution.values
+    n_x, n_res, n_t = model.n_x, len(model.res_keys), len(model.target_markets)
+    at_cap = model.A_res @ values[:n_x] >= model.res_cap - 1e-6 * np.maximum(1.0, model.res_cap)
+    if not at_cap.any() or at_cap.all():
+        pytest.skip("no row at its limit, or no row below it")
+    rng = np.random.default_rng(seed)
+    price0, mu0 = rng.uniform(1.0, 5.0, n_res), rng.uniform(1.0, 5.0, n_t)  # carried
+    so_far, mu_so_far = rng.uniform(0.0, 1.0, n_res), rng.uniform(0.0, 1.0, n_t)
+    held = rng.random(n_res) < 0.7
+    dual = np.where(rng.random(n_res) < 0.5, 0.0, -rng.uniform(0.5, 2.0, n_res))  # capacity duals <= 0
+    for row in (np.flatnonzero(at_cap)[0], np.flatnonzero(~at_cap)[0]):  # one of each, held with dual 0
+        held[row], dual[row] = True, 0.0
+    dual_t = np.where(rng.random(n_t) < 0.5, 0.0, rng.uniform(0.5, 2.0, n_t))
+    at_need = model.A_target @ values[:n_x] <= model.target_need + 1e-6
+    dual_t[np.flatnonzero(at_need)[:1]] = 0.0  # a target met exactly, with dual 0
+    duals = np.full(model.n_rows, np.nan)
+    duals[model.res_row0 + np.flatnonzero(held)] = dual[held]
+    duals[model.target_row0:] = dual_t
+    price, mu, priced, best, bound = _lp_prices(model, cand, (values, duals, 0.0), so_far, mu_so_far, price0, mu0)
+    assert np.array_equal(price, np.where(~held, so_far, np.where(dual < 0, -dual, np.where(at_cap, price0, 0.0))))
+    assert np.array_equal(mu, np.where(dual_t > 0, dual_t, np.where(at_need, mu0, 0.0)))
+    assert bound == pytest.approx(lagrangian_bound(model, cand, price, mu), rel=1e-12)
