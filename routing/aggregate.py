@@ -170,11 +170,14 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
     with progress.phase("solve", "disaggregating classes, repairing capacities") as info:
         values = _disaggregate(model, cand, cls, lp.values[:n_col], col_of, cvar, n_col)
         values = _shed_overload(model, cand, values)
-        free = _leftover_columns(model, cand, cls, values)
+        taken = model.options_taken(values) > 0.5
+        open_ships = np.zeros(len(cand.unroutable_reason), dtype=bool)
+        open_ships[model.u_ship[~taken]] = True  # without an option yet
+        free = ship_columns(model, cand, open_ships)
         free |= _neighbours(model, cand, priced, values, free, per_row=neighbours)
         info["done"] = f"{int(free[:model.n_x + model.n_u].sum()):,} columns left to re-plan"
     with progress.phase("solve", "repair MIP on the parcels left over") as info:
-        values = _fill_unassigned(model, values)
+        values = _fill_unassigned(model, values, taken)
         repaired = reoptimise(model, values, free, options, max(1.0, deadline - time.perf_counter()))
         values = repaired if repaired is not None else values
         # parcels the rounding left out although an option costs less than the penalty: re-planned with
@@ -413,21 +416,6 @@ def _shed_overload(model: Model, cand: Candidates, values: np.ndarray) -> np.nda
             take = drop[: int(np.searchsorted(np.cumsum(coef[drop]), excess - 1e-9) + 1)]
             values[cols[take]] = 0.0
     return values
-
-
-def _leftover_columns(model: Model, cand: Candidates, cls: Classes, values: np.ndarray) -> np.ndarray:
-    """Columns of the shipments without an option yet (x and u) plus every shortfall column."""
-    n_x, n_u = model.n_x, model.n_u
-    has = np.zeros(len(cls.of_ship), dtype=bool)
-    has[cand.var_ship[values[:n_x] > 0.5]] = True
-    open_ship = ~has[model.u_ship]
-    open_by_ship = np.zeros(len(cls.of_ship), dtype=bool)
-    open_by_ship[model.u_ship[open_ship]] = True
-    free = np.zeros(model.n_cols, dtype=bool)
-    free[:n_x] = open_by_ship[cand.var_ship]
-    free[n_x:n_x + n_u] = open_ship
-    free[n_x + n_u:] = True
-    return free
 
 
 def _fill_unassigned(model: Model, values: np.ndarray, taken: np.ndarray | None = None) -> np.ndarray:
