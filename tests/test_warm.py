@@ -310,8 +310,9 @@ def test_a_left_out_parcel_is_placed_again_by_the_repair(tmp_path, seed):
     assert float(model.cost @ again) <= best + 0.05 * model.unassigned_penalty + 1e-6
 
 
+@pytest.mark.parametrize("per_rows", [(5, 40), (2, 5, 40)])
 @pytest.mark.parametrize("seed", range(4))
-def test_place_left_out_puts_a_parcel_back(tmp_path, seed):
+def test_place_left_out_puts_a_parcel_back(tmp_path, seed, per_rows):
     """A parcel taken out of an exact optimum (an option cheaper than the penalty is open) is found by
     ``left_out`` and placed again by ``place_left_out``: no more parcels out than the optimum leaves,
     the optimum's cost back within the repair's 5%-of-the-penalty gap."""
@@ -324,7 +325,7 @@ def test_place_left_out_puts_a_parcel_back(tmp_path, seed):
     before = left_out(model, cand, opt.solution.values)  # parcels the optimum itself cannot place
     now = left_out(model, cand, values)
     assert now[cand.var_ship[out]] and (now & ~before).sum() == 1
-    again = place_left_out(model, cand, values, cand.var_cost, opt.options, 10.0, per_rows=(5, 40))
+    again = place_left_out(model, cand, values, cand.var_cost, opt.options, 10.0, per_rows=per_rows)
     assert left_out(model, cand, again).sum() <= before.sum()
     assert float(model.cost @ again) <= float(model.cost @ opt.solution.values) + 0.05 * model.unassigned_penalty + 1e-6
 
