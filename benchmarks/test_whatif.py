@@ -119,3 +119,20 @@ def test_replan(benchmark, request, size_id, edit, mode, solve_options):
         # a warm plan is a plan of the edited inputs: never worse than its own bound, no parcel lost
         assert s["lower_bound"] <= s["objective"] + 1e-6
         assert sum(s["counts"].values()) == len(edited[1])
+
+
+@pytest.mark.parametrize("edit", ["close-lane", "demand-US-x2"])
+def test_compare(benchmark, request, size_id, edit, solve_options):
+    """The side-by-side answer to a what-if: compare(base, warm re-plan) — the same shipments (a network
+    edit) and shipments added (demand)."""
+    from routing.compare import compare
+
+    _, net, ships, inv = _inputs(size_id, False)
+    options = solve_options("aggregate")
+    base = _base(size_id, False, options)
+    other = solve(*EDITS[edit](net, ships, inv), options=options, base=base)
+    cmp = benchmark.pedantic(compare, args=(base, other), rounds=request.config.getoption("--bench-rounds"),
+                             iterations=1)
+    benchmark.extra_info.update({"shipments": len(other.shipments), "counts": cmp.counts,
+                                 "delta_cost_total": cmp.totals["cost_total"]["delta"]})
+    assert cmp.totals["cost_total"]["delta"] == pytest.approx(other.objective - base.objective, abs=1e-3)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .result import Result
 
@@ -59,35 +61,46 @@ def _binding(entry: dict[str, float]) -> bool:
     return entry["price"] > 1e-9 or entry["load"] >= entry["cap"] - 1e-9
 
 
+def _differs(a: pa.ChunkedArray, b: pa.ChunkedArray) -> np.ndarray:
+    """Per row: ``a`` and ``b`` differ (a null equals only a null)."""
+    same = pc.or_kleene(pc.equal(a, b), pc.and_(pc.is_null(a), pc.is_null(b)))
+    return ~pc.fill_null(same, False).to_numpy(zero_copy_only=False)
+
+
+def _moves(base: pa.Table, other: pa.Table) -> tuple[pa.Table, dict[str, int]]:
+    """The shipments (matched by shipment_id) whose route or status changed, in ``other``'s order, and the
+    counts of changes; one hash join and column-wise comparisons, no Python object per shipment."""
+    b_ids, o_ids = base["shipment_id"], other["shipment_id"]
+    if b_ids.equals(o_ids):  # the same shipments (a network edit): no join
+        pos = np.arange(len(o_ids))
+    else:
+        pos = pc.fill_null(pc.index_in(o_ids, value_set=b_ids), -1).to_numpy()
+    j = np.flatnonzero(pos >= 0)  # rows of ``other`` found in ``base``
+    i = pos[j]
+    take_b, take_o = pa.array(i, pa.int64()), pa.array(j, pa.int64())
+    pair = {c: (base[c].take(take_b), other[c].take(take_o)) for c in ("status", "channel", "route")}
+    diff = {c: _differs(*ab) for c, ab in pair.items()}
+    moved = diff["route"] | diff["status"]
+    counts = {"changed_channel": int((moved & diff["channel"]).sum()), "changed_route": int(diff["route"].sum()),
+              "changed_status": int(diff["status"].sum()), "only_base": base.num_rows - len(j),
+              "only_other": other.num_rows - len(j)}
+    m = pa.array(np.flatnonzero(moved), pa.int64())
+    columns: dict[str, Any] = {"shipment_id": other["shipment_id"].take(take_o).take(m)}
+    for c in ("status", "channel", "route"):
+        columns[f"{c}_base"], columns[f"{c}_other"] = pair[c][0].take(m), pair[c][1].take(m)
+    cost_b = base["cost_total"].to_numpy()[i[moved]]
+    columns["cost_delta"] = pa.array(other["cost_total"].to_numpy()[j[moved]] - cost_b, pa.float64())
+    return pa.table(columns), counts
+
+
 def compare(base: Result, other: Result) -> Comparison:
     """What changed from ``base`` to ``other`` (shipments matched by shipment_id)."""
-    b_plan, o_plan = base.plan.to_pydict(), other.plan.to_pydict()
-    totals = {c: {"base": float(sum(b_plan[c])), "other": float(sum(o_plan[c]))} for c in COST_COLUMNS}
+    b_plan, o_plan = base.plan, other.plan
+    totals = {c: {"base": float(np.sum(b_plan[c].to_numpy())), "other": float(np.sum(o_plan[c].to_numpy()))}
+              for c in COST_COLUMNS}
     for v in totals.values():
         v["delta"] = v["other"] - v["base"]
-    b_index = {sid: i for i, sid in enumerate(b_plan["shipment_id"])}
-    rows: dict[str, list[Any]] = {k: [] for k in ("shipment_id", "status_base", "status_other", "channel_base",
-                                                  "channel_other", "route_base", "route_other", "cost_delta")}
-    counts = {"changed_channel": 0, "changed_route": 0, "changed_status": 0, "only_base": 0, "only_other": 0}
-    seen = set()
-    for j, sid in enumerate(o_plan["shipment_id"]):
-        i = b_index.get(sid)
-        if i is None:
-            counts["only_other"] += 1
-            continue
-        seen.add(sid)
-        moved = (b_plan["route"][i] != o_plan["route"][j] or b_plan["status"][i] != o_plan["status"][j])
-        if not moved:
-            continue
-        counts["changed_channel"] += b_plan["channel"][i] != o_plan["channel"][j]
-        counts["changed_route"] += b_plan["route"][i] != o_plan["route"][j]
-        counts["changed_status"] += b_plan["status"][i] != o_plan["status"][j]
-        for key, col in (("status", "status"), ("channel", "channel"), ("route", "route")):
-            rows[f"{key}_base"].append(b_plan[col][i])
-            rows[f"{key}_other"].append(o_plan[col][j])
-        rows["shipment_id"].append(sid)
-        rows["cost_delta"].append(o_plan["cost_total"][j] - b_plan["cost_total"][i])
-    counts["only_base"] = len(b_index) - len(seen)
+    changed, counts = _moves(b_plan, o_plan)
     bm, om = base.summary_data["markets"], other.summary_data["markets"]
     markets = sorted(set(bm) | set(om))
     zero = {"cost": 0.0, "on_time_rate": 0.0}
@@ -118,5 +131,5 @@ def compare(base: Result, other: Result) -> Comparison:
         caps["capacity"].append(after["cap"] if key in oc else before["cap"])
         caps["price_base"].append(before["price"])
         caps["price_other"].append(after["price"])
-    return Comparison(totals=totals, markets=market_table, changed=pa.table(rows), capacities=pa.table(caps),
+    return Comparison(totals=totals, markets=market_table, changed=changed, capacities=pa.table(caps),
                       counts=counts)
