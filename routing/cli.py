@@ -158,7 +158,7 @@ def _sweep(args: argparse.Namespace) -> int:
         base, results, table = run_sweep(network, shipments, inventory, scenarios,
                                          options=SolveOptions(time_limit=args.time_limit),
                                          scheduler=args.scheduler, workers=args.workers, progress=progress,
-                                         warm=args.warm)
+                                         warm=args.warm, keep_results=False)
     paths = write_sweep(args.out, base, results, table, args.format)
     for row in table.to_pylist():
         delta = row.get("delta_cost_total")

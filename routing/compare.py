@@ -4,13 +4,11 @@ capacities that became binding or were freed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from .result import Result
 
 COST_COLUMNS = ("cost_transport", "cost_handling", "cost_storage", "cost_duty", "cost_penalty", "cost_total")
 
@@ -46,7 +44,18 @@ class Comparison:
         return "\n".join(lines)
 
 
-def _capacity_rows(result: Result) -> dict[tuple[str, str, str], dict[str, float]]:
+class PlanLike(Protocol):
+    """What :func:`compare` reads of a plan: a :class:`~routing.result.Result` or a sweep's
+    :class:`~routing.sweep.PlanSummary`."""
+
+    @property
+    def plan(self) -> pa.Table: ...
+
+    @property
+    def summary_data(self) -> dict[str, Any]: ...
+
+
+def _capacity_rows(result: PlanLike) -> dict[tuple[str, str, str], dict[str, float]]:
     s = result.summary_data
     out = {("lane", e["lane_id"], e["departure_date"]): {"load": e["load_kg"], "cap": e["capacity_kg"],
                                                           "price": e["shadow_price"]} for e in s["lanes"]}
@@ -93,7 +102,7 @@ def _moves(base: pa.Table, other: pa.Table) -> tuple[pa.Table, dict[str, int]]:
     return pa.table(columns), counts
 
 
-def compare(base: Result, other: Result) -> Comparison:
+def compare(base: PlanLike, other: PlanLike) -> Comparison:
     """What changed from ``base`` to ``other`` (shipments matched by shipment_id)."""
     b_plan, o_plan = base.plan, other.plan
     totals = {c: {"base": float(np.sum(b_plan[c].to_numpy())), "other": float(np.sum(o_plan[c].to_numpy()))}

@@ -121,7 +121,29 @@ def plan_scenario(network: Network, shipments: Shipments, inventory: Inventory |
     return solve(net, ships, inv, settings=settings, options=options, base=base)
 
 
-def _row(name: str, base: Result, result: Result | None, error: str | None, seconds: float) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PlanSummary:
+    """What a sweep keeps of a plan when it does not keep the :class:`Result`: the plan table and the
+    summary (enough for :func:`~routing.compare.compare` and the comparison row)."""
+
+    plan: pa.Table
+    summary_data: dict[str, Any]
+
+    @property
+    def objective(self) -> float:
+        return float(self.summary_data["objective"])
+
+    @property
+    def status(self) -> str:
+        return str(self.summary_data["status"])
+
+
+def _summary_of(result: Result) -> PlanSummary:
+    return PlanSummary(result.plan, result.summary_data)
+
+
+def _row(name: str, base: Result | PlanSummary, result: Result | PlanSummary | None, error: str | None,
+         seconds: float) -> dict[str, Any]:
     row: dict[str, Any] = {"scenario": name, "error": error, "seconds": seconds}
     if result is None:
         return row
@@ -139,14 +161,23 @@ def _row(name: str, base: Result, result: Result | None, error: str | None, seco
     return row
 
 
+def _outcome(name: str, base: PlanSummary, result: Result) -> tuple[PlanSummary, dict[str, Any]]:
+    """A sweep task on the worker holding ``result``: its summary and comparison row (without the time)."""
+    return _summary_of(result), _row(name, base, result, None, 0.0)
+
+
 def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | None, scenarios: list[Scenario],
               *, settings: PlanSettings | None = None, options: SolveOptions | None = None,
               scheduler: str | None = None, workers: int = 2, progress: Progress | None = None,
-              warm: bool = False) -> tuple[Result, dict[str, Result], pa.Table]:
+              warm: bool = False, keep_results: bool = True,
+              ) -> tuple[Result | PlanSummary, dict[str, Result | PlanSummary], pa.Table]:
     """Plan the base and every scenario on Dask; returns (base result, scenario results, comparison table).
 
     ``warm``: every scenario is a warm re-plan of the base (the base result goes to each worker once,
-    straight from the worker that planned it); otherwise all plans run from scratch side by side."""
+    straight from the worker that planned it); otherwise all plans run from scratch side by side.
+    ``keep_results=False``: each comparison row is worked out on the worker that planned the scenario
+    and only plan tables and summaries (:class:`PlanSummary`) come back — a whole result, with the
+    options and model a re-plan reuses, is ~130 MB at 100,000 shipments."""
     from dask.distributed import Client, LocalCluster, as_completed
 
     settings = settings or PlanSettings()
@@ -163,25 +194,35 @@ def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | Non
         t0 = time.perf_counter()
         base_future = client.submit(plan_scenario, *inputs, Scenario("base"), settings, options, key="plan-base",
                                     pure=False)
+        base_view = client.submit(_summary_of, base_future, key="summary-base", pure=False)
         warm_from = [base_future] if warm else []
-        futures = {client.submit(plan_scenario, *inputs, s, settings, options, *warm_from, key=f"plan-{s.name}",
-                                 pure=False): s
-                   for s in scenarios}
-        base = base_future.result()
+        futures = {}
+        for s in scenarios:
+            planned = client.submit(plan_scenario, *inputs, s, settings, options, *warm_from, key=f"plan-{s.name}",
+                                    pure=False)
+            if not keep_results:
+                planned = client.submit(_outcome, s.name, base_view, planned, key=f"row-{s.name}", pure=False)
+            futures[planned] = s
+        base = base_future.result() if keep_results else base_view.result()
         progress.say(f"sweep: base planned, objective {base.objective:,.2f} ({time.perf_counter() - t0:.1f}s)")
-        results: dict[str, Result] = {}
+        results: dict[str, Result | PlanSummary] = {}
         rows: dict[str, dict[str, Any]] = {}
         for fut in as_completed(list(futures)):
             s = futures[fut]
             took = time.perf_counter() - t0
             try:
-                results[s.name] = fut.result()
-                rows[s.name] = _row(s.name, base, results[s.name], None, took)
+                if keep_results:
+                    results[s.name] = fut.result()
+                    rows[s.name] = _row(s.name, base, results[s.name], None, took)
+                else:
+                    results[s.name], rows[s.name] = fut.result()
+                    rows[s.name]["seconds"] = took
                 progress.say(f"sweep: {s.name}: {results[s.name].status}, objective "
                              f"{results[s.name].objective:,.2f} ({took:.1f}s)")
             except (RoutingError, ValueError, TypeError) as exc:  # a failed scenario is a row, not an abort
                 rows[s.name] = _row(s.name, base, None, str(exc).splitlines()[0], took)
                 progress.say(f"sweep: {s.name}: FAILED {rows[s.name]['error']}")
+            fut.release()  # the worker may drop the result now
     finally:
         client.close()
         if cluster is not None:
@@ -192,8 +233,8 @@ def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | Non
     return base, results, table
 
 
-def write_sweep(out_dir: str | Path, base: Result, results: dict[str, Result], table: pa.Table,
-                fmt: str = "csv") -> dict[str, Path]:
+def write_sweep(out_dir: str | Path, base: Result | PlanSummary, results: dict[str, Result | PlanSummary],
+                table: pa.Table, fmt: str = "csv") -> dict[str, Path]:
     """The comparison table and each plan's summary JSON (base and scenarios), written atomically."""
     out = Path(out_dir)
     paths = {"comparison": out / f"comparison.{fmt}"}

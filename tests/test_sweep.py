@@ -35,13 +35,16 @@ def sweep_inputs(tmp_path_factory):
     return inst, tmp / "scenarios.yaml"
 
 
-@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
-def test_sweep_on_local_cluster_matches_individual_solves(sweep_inputs, tmp_path, warm):
+@pytest.mark.parametrize(("warm", "keep"), [(False, True), (True, False)], ids=["cold-results", "warm-summaries"])
+def test_sweep_on_local_cluster_matches_individual_solves(sweep_inputs, tmp_path, warm, keep):
+    """Rows worked out on the client from whole results, or on the workers (only plan tables and
+    summaries come back): either way they agree with solving each scenario on its own."""
     inst, scenario_file = sweep_inputs
     net = routing.load_network(inst.network)
     ships = routing.load_shipments(inst.shipments, net)
     scenarios = load_scenarios(scenario_file)
-    base, results, table = run_sweep(net, ships, None, scenarios, workers=2, warm=warm)
+    base, results, table = run_sweep(net, ships, None, scenarios, workers=2, warm=warm, keep_results=keep)
+    assert all(isinstance(r, routing.Result) == keep for r in [base, *results.values()])
     assert all(("warm" in r.summary_data) == warm for r in results.values())
     rows = {r["scenario"]: r for r in table.to_pylist()}
     assert list(rows) == [s.name for s in scenarios]
