@@ -98,7 +98,8 @@ def solve_components(cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_l
         h = new_highs()  # on this thread: the first instance's banner is swallowed through stdout
         pass_lp(h, cost[cols], col_ub[cols], A[rows][:, cols], row_lb[rows], row_ub[rows])
         if warm:
-            taken.append(set_basis(h, start.col[cols], start.row[rows]))  # a refused basis: that piece runs cold
+            # a basis HiGHS ended on: factorized when the piece's run starts, on its thread
+            taken.append(set_basis(h, start.col[cols], start.row[rows], alien=False))  # refused: runs cold
         pieces.append(h)
     warm = warm and all(taken)  # reported warm only if HiGHS took every piece's basis
 

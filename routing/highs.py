@@ -64,11 +64,18 @@ def pass_lp(h: highspy.Highs, cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatr
         raise SolverError(f"HiGHS refused the LP ({n_row:,} rows x {n_col:,} columns)")
 
 
-def set_basis(h: highspy.Highs, col_codes: np.ndarray, row_codes: np.ndarray) -> bool:
-    """Start ``h``'s next run from this basis; False if HiGHS refuses it."""
+def set_basis(h: highspy.Highs, col_codes: np.ndarray, row_codes: np.ndarray, alien: bool = True) -> bool:
+    """Start ``h``'s next run from this basis; False if HiGHS refuses it.
+
+    ``alien`` (a basis put together outside HiGHS): HiGHS factorizes it here, on the calling thread,
+    and repairs it. ``alien=False`` (one a HiGHS run ended on, kept for an LP of the same pattern): HiGHS
+    only checks it has one basic variable per row and factorizes it when the run starts — on the run's
+    thread, so the factorizations of pieces run side by side (a basis the new coefficients make
+    singular is repaired there too)."""
     basis = highspy.HighsBasis()
     basis.col_status, basis.row_status = statuses_of(col_codes), statuses_of(row_codes)
     basis.valid = True
+    basis.alien = alien
     return h.setBasis(basis) == highspy.HighsStatus.kOk
 
 

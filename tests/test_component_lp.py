@@ -87,6 +87,21 @@ def test_a_kept_basis_restarts_an_lp_with_new_bounds():
     assert not other.warm
 
 
+def test_a_kept_basis_the_new_coefficients_make_singular_still_gives_the_optimum():
+    """min −x0 − 1.5·x1 − x2 over x ≤ 5 with x0 + x1 ≤ 3, x0 + 2·x1 ≤ 4, x2 ≤ 10 ends at (2, 1, 5), x0
+    and x1 basic; the same pattern with 2·x0 + 2·x1 ≤ 4 makes that basis singular: the restart is still
+    optimal (−8 at (0, 2, 5))."""
+    cost, col_ub = np.array([-1.0, -1.5, -1.0]), np.full(3, 5.0)
+    row_lb, row_ub = np.full(3, -np.inf), np.array([3.0, 4.0, 10.0])
+    first = solve_components(cost, col_ub, sp.csr_matrix(np.array([[1.0, 1, 0], [1, 2, 0], [0, 0, 1]])), row_lb,
+                             row_ub, time_limit=10)
+    assert first.objective == pytest.approx(-8.5) and list(first.basis.col[:2]) == [1, 1]
+    singular = sp.csr_matrix(np.array([[1.0, 1, 0], [2, 2, 0], [0, 0, 1]]))
+    again = solve_components(cost, col_ub, singular, row_lb, row_ub, time_limit=10, start=first.basis)
+    assert again.warm and again.objective == pytest.approx(-8.0)
+    assert again.objective == pytest.approx(_linprog(cost, col_ub, singular, row_lb, row_ub))
+
+
 def test_an_infeasible_lp_raises():
     A = sp.csr_matrix(np.array([[1.0, 1.0]]))
     with pytest.raises(SolverError, match="not solved"):
