@@ -37,8 +37,22 @@ CHANNEL_NAMES = ("jit", "bonded")
 JIT, BONDED = range(2)
 
 
+class SummaryFields:
+    """``objective`` and ``status`` read from a plan's ``summary_data``."""
+
+    summary_data: dict[str, Any]
+
+    @property
+    def objective(self) -> float:
+        return float(self.summary_data["objective"])
+
+    @property
+    def status(self) -> str:
+        return str(self.summary_data["status"])
+
+
 @dataclass(frozen=True, eq=False)
-class Result:
+class Result(SummaryFields):
     """A solved plan: ``plan`` and ``legs`` tables, ``summary_data`` (the summary JSON as a dict).
 
     The inputs, candidates, model and solution are kept so a what-if re-plan can reuse them. The
@@ -61,14 +75,6 @@ class Result:
         """One row per leg of every assigned shipment (DESIGN.md §4)."""
         chosen = np.flatnonzero(self.solution.values[:self.model.n_x] > 0.5)
         return _legs_table(self.network, self.shipments, self.candidates, self.candidates.var_ship[chosen], chosen)
-
-    @property
-    def objective(self) -> float:
-        return float(self.summary_data["objective"])
-
-    @property
-    def status(self) -> str:
-        return str(self.summary_data["status"])
 
     def to_pandas(self) -> tuple[Any, Any]:
         """(plan, legs) as pandas DataFrames (needs pandas)."""

@@ -33,7 +33,7 @@ from .errors import InputError, RoutingError
 from .network import Network
 from .options import PlanSettings
 from .progress import Progress
-from .result import Result
+from .result import Result, SummaryFields
 from .shipments import Inventory, Shipments
 from .solver import SolveOptions, solve
 from .tables import atomic_write_bytes, write_table
@@ -122,20 +122,12 @@ def plan_scenario(network: Network, shipments: Shipments, inventory: Inventory |
 
 
 @dataclass(frozen=True)
-class PlanSummary:
+class PlanSummary(SummaryFields):
     """What a sweep keeps of a plan when it does not keep the :class:`Result`: the plan table and the
     summary (enough for :func:`~routing.compare.compare` and the comparison row)."""
 
     plan: pa.Table
     summary_data: dict[str, Any]
-
-    @property
-    def objective(self) -> float:
-        return float(self.summary_data["objective"])
-
-    @property
-    def status(self) -> str:
-        return str(self.summary_data["status"])
 
 
 def _summary_of(result: Result) -> PlanSummary:
