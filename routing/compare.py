@@ -94,7 +94,7 @@ def _moves(base: pa.Table, other: pa.Table) -> tuple[pa.Table, dict[str, int]]:
               "changed_status": int(diff["status"].sum()), "only_base": base.num_rows - len(j),
               "only_other": other.num_rows - len(j)}
     m = pa.array(np.flatnonzero(moved), pa.int64())
-    columns: dict[str, Any] = {"shipment_id": other["shipment_id"].take(take_o).take(m)}
+    columns: dict[str, Any] = {"shipment_id": o_ids.take(pa.array(j[moved], pa.int64()))}
     for c in ("status", "channel", "route"):
         columns[f"{c}_base"], columns[f"{c}_other"] = pair[c][0].take(m), pair[c][1].take(m)
     cost_b = base["cost_total"].to_numpy()[i[moved]]

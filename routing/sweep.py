@@ -186,7 +186,8 @@ def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | Non
         t0 = time.perf_counter()
         base_future = client.submit(plan_scenario, *inputs, Scenario("base"), settings, options, key="plan-base",
                                     pure=False)
-        base_view = client.submit(_summary_of, base_future, key="summary-base", pure=False)
+        # without whole results: the base's plan table and summary, for the rows worked out on the workers
+        base_view = None if keep_results else client.submit(_summary_of, base_future, key="summary-base", pure=False)
         warm_from = [base_future] if warm else []
         futures = {}
         for s in scenarios:
@@ -195,7 +196,7 @@ def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | Non
             if not keep_results:
                 planned = client.submit(_outcome, s.name, base_view, planned, key=f"row-{s.name}", pure=False)
             futures[planned] = s
-        base = base_future.result() if keep_results else base_view.result()
+        base = base_future.result() if base_view is None else base_view.result()
         progress.say(f"sweep: base planned, objective {base.objective:,.2f} ({time.perf_counter() - t0:.1f}s)")
         results: dict[str, Result | PlanSummary] = {}
         rows: dict[str, dict[str, Any]] = {}

@@ -545,7 +545,7 @@ def improve_locally(base: Result, model: Model, cand: Candidates, start: np.ndar
                 # parcels the rounding left out, placed before the rounded plan is judged: holders to move
                 # aside, cheapest first at the prices of the better bound (those reflect the whole model;
                 # the last LP's duals only the free part's view of it); 2 holders per row first (a ~250-column
-                # MIP, ~25 ms at 100k against ~50 for 5, plans within ±1 of each other), wider while any stay out
+                # MIP, ~25 ms at 100k against 45-70 for 5, plans within a few units), wider while any stay out
                 again = place_left_out(model, cand, again, priced0 if bound0 >= bound_now else priced, options,
                                        max(0.5, deadline - time.perf_counter()), per_rows=(2, 5, neighbours))
             if again is not None and model.cost @ again < model.cost @ values - 1e-9:
