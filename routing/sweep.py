@@ -12,7 +12,9 @@ A scenario file (YAML) lists named scenarios, each a list of edits from :mod:`ro
 
 :func:`run_sweep` plans the base and every scenario as independent Dask tasks (a LocalCluster
 unless a scheduler address is given). The base inputs are scattered to the workers once; each
-task receives only its scenario's edits. A failed scenario becomes a row with its error.
+task receives only its scenario's edits. A failed scenario becomes a row with its error. Without
+whole results (``keep_results=False``, the CLI's way) each comparison row is worked out where its
+scenario was planned and only plan tables and summaries come back.
 """
 
 from __future__ import annotations
