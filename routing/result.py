@@ -38,7 +38,7 @@ JIT, BONDED = range(2)
 
 
 class SummaryFields:
-    """``objective`` and ``status`` read from a plan's ``summary_data``."""
+    """``objective``, ``status`` and the text ``summary()`` of a plan, read from its ``summary_data``."""
 
     summary_data: dict[str, Any]
 
@@ -49,36 +49,6 @@ class SummaryFields:
     @property
     def status(self) -> str:
         return str(self.summary_data["status"])
-
-
-@dataclass(frozen=True, eq=False)
-class Result(SummaryFields):
-    """A solved plan: ``plan`` and ``legs`` tables, ``summary_data`` (the summary JSON as a dict).
-
-    The inputs, candidates, model and solution are kept so a what-if re-plan can reuse them. The
-    legs table is built on first use (a what-if answer often needs only the plan and summary).
-    """
-
-    plan: pa.Table
-    summary_data: dict[str, Any]
-    network: Network
-    shipments: Shipments
-    inventory: Inventory | None
-    settings: PlanSettings
-    options: SolveOptions
-    candidates: Candidates
-    model: Model
-    solution: Solution
-
-    @cached_property
-    def legs(self) -> pa.Table:
-        """One row per leg of every assigned shipment (DESIGN.md §4)."""
-        chosen = np.flatnonzero(self.solution.values[:self.model.n_x] > 0.5)
-        return _legs_table(self.network, self.shipments, self.candidates, self.candidates.var_ship[chosen], chosen)
-
-    def to_pandas(self) -> tuple[Any, Any]:
-        """(plan, legs) as pandas DataFrames (needs pandas)."""
-        return self.plan.to_pandas(), self.legs.to_pandas()
 
     def summary(self) -> str:
         """A short human-readable report of the plan."""
@@ -112,6 +82,36 @@ class Result(SummaryFields):
         secs = s["seconds"]
         lines.append("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in secs.items()))
         return "\n".join(lines)
+
+
+@dataclass(frozen=True, eq=False)
+class Result(SummaryFields):
+    """A solved plan: ``plan`` and ``legs`` tables, ``summary_data`` (the summary JSON as a dict).
+
+    The inputs, candidates, model and solution are kept so a what-if re-plan can reuse them. The
+    legs table is built on first use (a what-if answer often needs only the plan and summary).
+    """
+
+    plan: pa.Table
+    summary_data: dict[str, Any]
+    network: Network
+    shipments: Shipments
+    inventory: Inventory | None
+    settings: PlanSettings
+    options: SolveOptions
+    candidates: Candidates
+    model: Model
+    solution: Solution
+
+    @cached_property
+    def legs(self) -> pa.Table:
+        """One row per leg of every assigned shipment (DESIGN.md §4)."""
+        chosen = np.flatnonzero(self.solution.values[:self.model.n_x] > 0.5)
+        return _legs_table(self.network, self.shipments, self.candidates, self.candidates.var_ship[chosen], chosen)
+
+    def to_pandas(self) -> tuple[Any, Any]:
+        """(plan, legs) as pandas DataFrames (needs pandas)."""
+        return self.plan.to_pandas(), self.legs.to_pandas()
 
     def write(self, out_dir: str | Path, fmt: str = "csv") -> dict[str, Path]:
         """Write plan, legs (``fmt`` csv or parquet) and summary.json into ``out_dir``, each atomically."""
