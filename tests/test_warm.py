@@ -246,6 +246,42 @@ def test_local_warm_replan_is_valid_and_close_to_the_optimum(medium, edit):
         sum(m["shortfall"] for m in exact.summary_data["markets"].values())
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_a_warm_result_is_the_base_of_the_next_edit(tmp_path, seed):
+    """What-ifs chained (close a lane, then also halve air capacity, then double demand), each warm
+    from the one before: every step gives the cold optimum of its own inputs."""
+    net, ships, inv = _load(tmp_path, seed)
+    steps = [lambda n, s: (sc.close_lane(n, "exp"), s), lambda n, s: (sc.scale_capacity(n, factor=0.5, mode="air"), s),
+             lambda n, s: (n, sc.scale_demand(s, n, 2.0, seed=seed))]
+    prev = routing.solve(net, ships, inv, settings=SETTINGS)
+    for k, step in enumerate(steps):
+        net, ships = step(net, ships)
+        warm = routing.solve(net, ships, inv, settings=SETTINGS, base=prev)
+        cold = routing.solve(net, ships, inv, settings=SETTINGS)
+        assert "warm" in warm.summary_data and warm.status == cold.status == "optimal", (seed, k)
+        assert _optimum(warm)[0] == _optimum(cold)[0], (seed, k)
+        assert warm.objective == pytest.approx(cold.objective, rel=1e-9, abs=1e-9), (seed, k)
+        prev = warm
+
+
+def test_a_local_warm_result_is_the_base_of_the_next_edit(medium):
+    """At the aggregate strategy's size: Liège closed warm from the base, then Shenzhen-LAX capacity
+    halved warm from that answer; the second plan passes the validator, its bound is a true bound and
+    it is within 1% of the optimum of its inputs."""
+    d, net, ships, ships_path, base = medium
+    closed = sc.close_node(net, "BE-LGG-BW")
+    first = routing.solve(closed, ships, base=base)
+    both = sc.scale_capacity(closed, factor=0.5, lane="SZX-LAX-air")
+    second = routing.solve(both, ships, base=first)
+    assert first.summary_data["strategy"] == second.summary_data["strategy"] == "warm-local"
+    out = d / "chained"
+    second.write(out)
+    validate_plan(routing.save_network(both, out / "network.yaml"), ships_path, out)
+    exact = routing.solve(both, ships, options=SolveOptions(strategy="exact", time_limit=60))
+    assert second.summary_data["lower_bound"] <= exact.objective + 1e-6
+    assert second.objective <= 1.01 * exact.objective
+
+
 def test_a_tightened_promise_flips_parcels_of_the_market_it_leaves_short(medium):
     """The German promise cut to 3 days leaves the carried plan short of Germany's on-time need
     (the need itself is unchanged): the local focus takes German parcels, late in the carried plan,
