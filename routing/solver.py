@@ -271,11 +271,11 @@ def restricted_mip(model: Model, base: np.ndarray, free: np.ndarray, options: So
     MIP holds the free columns and the rows they touch, bounds shifted by the held activity; optimal
     within ``abs_gap``, currency, or the best found in ``node_limit`` nodes)."""
     held = np.where(free, 0.0, base)
-    activity = model.A @ held
     A_free = model.A_csc[:, free].tocsr()
     rows = np.flatnonzero(np.diff(A_free.indptr) > 0)
+    activity = model.A[rows] @ held  # the held plan's load on those rows only
     values, _, _, _ = _mip_arrays(model.cost[free], model.col_ub[free], A_free[rows],
-                                  model.row_lb[rows] - activity[rows], model.row_ub[rows] - activity[rows],
+                                  model.row_lb[rows] - activity, model.row_ub[rows] - activity,
                                   options, time_limit, abs_gap=abs_gap, node_limit=node_limit)
     if values is None:
         return None

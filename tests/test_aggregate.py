@@ -97,9 +97,10 @@ def test_aggregate_plan_is_the_same_byte_for_byte(instance, tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
-@pytest.mark.parametrize("n", [0, 1, 7, 5000])
+@pytest.mark.parametrize("n", [0, 1, 7, 5000, 120_000])
 def test_group_then_key_order_is_lexsort(n):
-    """The disaggregation's (class, key) order equals ``np.lexsort``'s, ties in index order included."""
+    """The (class or row, key) order of the disaggregation and the neighbour search equals
+    ``np.lexsort``'s, ties in index order included (groups within 16 bits and beyond)."""
     import numpy as np
 
     from routing.aggregate import _by_group_then
