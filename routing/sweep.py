@@ -223,7 +223,9 @@ def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | Non
         if cluster is not None:
             cluster.close()
     ordered = [rows[s.name] for s in scenarios]
-    columns = list(dict.fromkeys(k for r in [_row("base", base, base, None, 0.0)] + ordered for k in r))
+    # a planned scenario's row has every column; only if all failed is one made (base against itself)
+    full = next((r for r in ordered if r["error"] is None), None) or _row("base", base, base, None, 0.0)
+    columns = list(dict.fromkeys(k for r in [full, *ordered] for k in r))
     table = pa.table({c: [r.get(c) for r in ordered] for c in columns})
     return base, results, table
 

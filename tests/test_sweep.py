@@ -86,3 +86,13 @@ def test_scenario_file_errors(tmp_path):
     with pytest.raises(routing.InputError, match="duplicate name"):
         load_scenarios(bad)
     assert Scenario("x").edits == ()
+
+
+def test_a_sweep_whose_scenarios_all_fail_still_has_every_column(sweep_inputs):
+    inst, scenario_file = sweep_inputs
+    net = routing.load_network(inst.network)
+    ships = routing.load_shipments(inst.shipments, net)
+    broken = [s for s in load_scenarios(scenario_file) if s.name == "broken"]
+    _, _, table = run_sweep(net, ships, None, broken, workers=1, keep_results=False)
+    row = table.to_pylist()[0]
+    assert row["error"] and row["objective"] is None and "delta_cost_total" in row and "n_changed_route" in row
