@@ -31,6 +31,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
 def _non_negative_int(text: str) -> int:
     value = int(text)
     if value < 0:
@@ -85,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--unassigned-penalty", type=_positive_float, default=1000.0, metavar="COST",
                       help="cost per parcel left unassigned (default 1000)")
     plan.add_argument("--seed", type=int, default=0, help="solver random seed (default 0)")
-    plan.add_argument("--threads", type=int, default=1, help="solver threads (default 1)")
+    plan.add_argument("--threads", type=_positive_int, default=1, help="solver threads (default 1)")
     plan.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
     sw = sub.add_parser(
@@ -99,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--scenarios", required=True, type=Path, help="scenario file (YAML)")
     sw.add_argument("--out", required=True, type=Path, help="output directory")
     sw.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a LocalCluster here)")
-    sw.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes (default 2)")
+    sw.add_argument("--workers", type=_positive_int, default=2, help="LocalCluster worker processes (default 2)")
     sw.add_argument("--format", choices=("csv", "parquet"), default="csv", help="comparison table format")
     sw.add_argument("--time-limit", type=_positive_float, default=60.0, metavar="S", help="per plan (default 60)")
     sw.add_argument("--warm", action="store_true",
@@ -166,6 +173,11 @@ def _sweep(args: argparse.Namespace) -> int:
                                            f"{row['status']:<10} objective {row['objective']:>16,.2f}  "
                                            f"delta {delta:>+14,.2f}"))
     print(f"wrote {paths['comparison']} and {len(paths) - 1} summaries")
+    failed = sum(1 for row in table.to_pylist() if row["error"])
+    if failed:  # everything is written; a nightly job still learns that a scenario did not plan
+        print(f"routing: {failed} of {len(scenarios)} scenario{'s' if len(scenarios) > 1 else ''} failed "
+              f"(see {paths['comparison']})", file=sys.stderr)
+        return 1
     return 0
 
 

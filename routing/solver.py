@@ -57,6 +57,8 @@ class SolveOptions:
             raise InputError("options", "lp_solver", f"unknown LP solver {self.lp_solver!r}")
         if not self.time_limit > 0:
             raise InputError("options", "time_limit", f"must be > 0 seconds, got {self.time_limit!r}")
+        if not isinstance(self.threads, int) or self.threads < 1:
+            raise InputError("options", "threads", f"must be a whole number >= 1, got {self.threads!r}")
 
 
 @dataclass(frozen=True, eq=False)

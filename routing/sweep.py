@@ -118,9 +118,36 @@ def apply_edits(network: Network, shipments: Shipments, inventory: Inventory | N
 
 def plan_scenario(network: Network, shipments: Shipments, inventory: Inventory | None, scenario: Scenario,
                   settings: PlanSettings, options: SolveOptions, base: Result | None = None) -> Result:
-    """One task of a sweep: apply the edits and plan (a warm re-plan of ``base`` if given)."""
+    """Apply a scenario's edits and plan (a warm re-plan of ``base`` if given)."""
     net, ships, inv = apply_edits(network, shipments, inventory, scenario.edits)
     return solve(net, ships, inv, settings=settings, options=options, base=base)
+
+
+@dataclass(frozen=True)
+class Failed:
+    """What a sweep task returns instead of raising (a raising task makes the worker log a traceback):
+    the error's first line, its type named unless it is a :class:`RoutingError`."""
+
+    error: str
+
+
+def failure(exc: BaseException) -> Failed:
+    """The :class:`Failed` of an exception."""
+    text = (str(exc).splitlines() or [""])[0]
+    if isinstance(exc, RoutingError):
+        return Failed(text)
+    return Failed(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
+
+
+def _plan_task(network: Network, shipments: Shipments, inventory: Inventory | None, scenario: Scenario,
+               settings: PlanSettings, options: SolveOptions, base: Result | Failed | None = None) -> Result | Failed:
+    """One task of a sweep: :func:`plan_scenario`, a failure returned as :class:`Failed`."""
+    if isinstance(base, Failed):
+        return Failed(f"the base plan failed: {base.error}")
+    try:
+        return plan_scenario(network, shipments, inventory, scenario, settings, options, base)
+    except Exception as exc:  # any failure is this scenario's row, never the sweep's end
+        return failure(exc)
 
 
 @dataclass(frozen=True)
@@ -132,8 +159,8 @@ class PlanSummary(SummaryFields):
     summary_data: dict[str, Any]
 
 
-def _summary_of(result: Result) -> PlanSummary:
-    return PlanSummary(result.plan, result.summary_data)
+def _summary_of(result: Result | Failed) -> PlanSummary | Failed:
+    return result if isinstance(result, Failed) else PlanSummary(result.plan, result.summary_data)
 
 
 def _row(name: str, base: Result | PlanSummary, result: Result | PlanSummary | None, error: str | None,
@@ -155,9 +182,15 @@ def _row(name: str, base: Result | PlanSummary, result: Result | PlanSummary | N
     return row
 
 
-def _outcome(name: str, base: PlanSummary, result: Result) -> tuple[PlanSummary, dict[str, Any]]:
+def _outcome(name: str, base: PlanSummary | Failed, result: Result | Failed
+             ) -> tuple[PlanSummary, dict[str, Any]] | Failed:
     """A sweep task on the worker holding ``result``: its summary and comparison row (without the time)."""
-    return _summary_of(result), _row(name, base, result, None, 0.0)
+    if isinstance(result, Failed) or isinstance(base, Failed):
+        return result if isinstance(result, Failed) else Failed("the base plan failed")
+    try:
+        return _summary_of(result), _row(name, base, result, None, 0.0)
+    except Exception as exc:
+        return failure(exc)
 
 
 def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | None, scenarios: list[Scenario],
@@ -174,6 +207,8 @@ def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | Non
     options and model a re-plan reuses, is ~130 MB at 100,000 shipments."""
     from dask.distributed import Client, LocalCluster, as_completed
 
+    if scheduler is None and workers < 1:  # a LocalCluster without workers would wait forever
+        raise InputError("sweep", "workers", f"must be >= 1, got {workers!r}")
     settings = settings or PlanSettings()
     options = options or SolveOptions()
     progress = progress or Progress(quiet=True)
@@ -186,19 +221,21 @@ def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | Non
     try:
         inputs = client.scatter([network, shipments, inventory], broadcast=True)
         t0 = time.perf_counter()
-        base_future = client.submit(plan_scenario, *inputs, Scenario("base"), settings, options, key="plan-base",
+        base_future = client.submit(_plan_task, *inputs, Scenario("base"), settings, options, key="plan-base",
                                     pure=False)
         # without whole results: the base's plan table and summary, for the rows worked out on the workers
         base_view = None if keep_results else client.submit(_summary_of, base_future, key="summary-base", pure=False)
         warm_from = [base_future] if warm else []
         futures = {}
         for s in scenarios:
-            planned = client.submit(plan_scenario, *inputs, s, settings, options, *warm_from, key=f"plan-{s.name}",
+            planned = client.submit(_plan_task, *inputs, s, settings, options, *warm_from, key=f"plan-{s.name}",
                                     pure=False)
             if not keep_results:
                 planned = client.submit(_outcome, s.name, base_view, planned, key=f"row-{s.name}", pure=False)
             futures[planned] = s
         base = base_future.result() if base_view is None else base_view.result()
+        if isinstance(base, Failed):  # nothing to compare with
+            raise RoutingError(f"the base plan failed: {base.error}")
         progress.say(f"sweep: base planned, objective {base.objective:,.2f} ({time.perf_counter() - t0:.1f}s)")
         results: dict[str, Result | PlanSummary] = {}
         rows: dict[str, dict[str, Any]] = {}
@@ -206,17 +243,20 @@ def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | Non
             s = futures[fut]
             took = time.perf_counter() - t0
             try:
-                if keep_results:
-                    results[s.name] = fut.result()
-                    rows[s.name] = _row(s.name, base, results[s.name], None, took)
-                else:
-                    results[s.name], rows[s.name] = fut.result()
+                value = fut.result()
+                if not isinstance(value, Failed) and keep_results:
+                    results[s.name], rows[s.name] = value, _row(s.name, base, value, None, took)
+                elif not isinstance(value, Failed):
+                    results[s.name], rows[s.name] = value
                     rows[s.name]["seconds"] = took
+            except Exception as exc:  # the task's worker died, the task was cancelled, the row failed
+                value = failure(exc)
+            if isinstance(value, Failed):  # a failed scenario is a row, not an abort
+                rows[s.name] = _row(s.name, base, None, value.error, took)
+                progress.say(f"sweep: {s.name}: FAILED {value.error}")
+            else:
                 progress.say(f"sweep: {s.name}: {results[s.name].status}, objective "
                              f"{results[s.name].objective:,.2f} ({took:.1f}s)")
-            except (RoutingError, ValueError, TypeError) as exc:  # a failed scenario is a row, not an abort
-                rows[s.name] = _row(s.name, base, None, str(exc).splitlines()[0], took)
-                progress.say(f"sweep: {s.name}: FAILED {rows[s.name]['error']}")
             fut.release()  # the worker may drop the result now
     finally:
         client.close()

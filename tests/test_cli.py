@@ -11,6 +11,7 @@ import pytest
 from helpers import FIXTURES
 from validator import validate_plan
 
+import routing
 from routing.cli import main
 
 
@@ -103,3 +104,14 @@ def test_solver_choice_and_time_limit_are_validated(generated, tmp_path, capsys)
               "--out", str(tmp_path / "x"), "--time-limit", "-3"])
     assert exc.value.code == 2
     assert not (tmp_path / "x").exists()
+    capsys.readouterr()
+    for command, flag in (("plan", "--threads"), ("sweep", "--workers")):  # 0 workers: a sweep would wait forever
+        extra = ["--scenarios", str(FIXTURES / "scenarios.yaml")] if command == "sweep" else []
+        with pytest.raises(SystemExit) as exc:
+            main([command, "--network", str(FIXTURES / "network.yaml"), "--shipments",
+                  str(generated / "shipments.csv"), "--out", str(tmp_path / "x"), *extra, flag, "0"])
+        assert exc.value.code == 2
+        assert f"argument {flag}: must be >= 1, got 0" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+    with pytest.raises(routing.InputError, match="threads: must be a whole number >= 1, got 0"):
+        routing.SolveOptions(threads=0)

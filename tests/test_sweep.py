@@ -3,6 +3,10 @@ scenario on its own; a failing scenario is a row, not an abort; compare() report
 
 from __future__ import annotations
 
+import csv
+import subprocess
+import sys
+
 import pytest
 import yaml
 from helpers import write_instance
@@ -96,3 +100,51 @@ def test_a_sweep_whose_scenarios_all_fail_still_has_every_column(sweep_inputs):
     _, _, table = run_sweep(net, ships, None, broken, workers=1, keep_results=False)
     row = table.to_pylist()[0]
     assert row["error"] and row["objective"] is None and "delta_cost_total" in row and "n_changed_route" in row
+
+
+def test_sweep_command_reports_a_failed_scenario_in_one_line(sweep_inputs, tmp_path):
+    """`routing sweep` with a scenario that cannot be applied: every output written, the failure a row
+    of the table and one line on stderr, exit status 1 — and no worker traceback on stderr."""
+    inst, scenario_file = sweep_inputs
+    picked = tmp_path / "two.yaml"
+    picked.write_text(yaml.safe_dump({"scenarios": [s for s in SCENARIOS["scenarios"]
+                                                    if s["name"] in ("air-half", "broken")]}))
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "routing.cli", "sweep", "--network", str(inst.network),
+                           "--shipments", str(inst.shipments), "--scenarios", str(picked), "--out", str(out),
+                           "--workers", "1", "--quiet"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip().splitlines() == [f"routing: 1 of 2 scenarios failed (see {out / 'comparison.csv'})"]
+    assert "broken" in done.stdout and "unknown lane" in done.stdout
+    rows = {r["scenario"]: r for r in csv.DictReader((out / "comparison.csv").open())}
+    assert rows["broken"]["error"] and not rows["air-half"]["error"]
+    assert sorted(p.name for p in (out / "summaries").iterdir()) == ["air-half.json", "base.json"]
+
+
+def test_a_sweep_task_returns_its_failure_instead_of_raising(sweep_inputs, monkeypatch):
+    """What a worker runs: an edit that cannot apply, a bug, a base that failed — each a Failed value
+    naming what went wrong (a raising task would make the worker log a traceback)."""
+    import routing.sweep as sweep
+
+    inst, scenario_file = sweep_inputs
+    net = routing.load_network(inst.network)
+    ships = routing.load_shipments(inst.shipments, net)
+    broken = next(s for s in load_scenarios(scenario_file) if s.name == "broken")
+    args = (net, ships, None, broken, PlanSettings(), routing.SolveOptions())
+    assert sweep._plan_task(*args) == sweep.Failed("scenario: lane 'no-such-lane': unknown lane")
+    assert sweep._plan_task(*args, sweep.Failed("x")) == sweep.Failed("the base plan failed: x")
+
+    def bug(*_a, **_k):
+        raise KeyError("lane")
+
+    monkeypatch.setattr(sweep, "plan_scenario", bug)
+    assert sweep._plan_task(*args) == sweep.Failed("KeyError: 'lane'")
+    assert sweep.failure(MemoryError()) == sweep.Failed("MemoryError")
+
+
+def test_a_local_sweep_needs_a_worker(sweep_inputs):
+    inst, scenario_file = sweep_inputs
+    net = routing.load_network(inst.network)
+    ships = routing.load_shipments(inst.shipments, net)
+    with pytest.raises(routing.InputError, match="sweep: workers: must be >= 1, got 0"):
+        run_sweep(net, ships, None, load_scenarios(scenario_file), workers=0)
