@@ -131,14 +131,19 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_out(out: Path) -> None:
+    """Before any work: the output directory can be one."""
+    if out.exists() and not out.is_dir():
+        raise InputError(str(out), None, "exists and is not a directory")
+
+
 def _plan(args: argparse.Namespace) -> int:
     progress = Progress(quiet=args.quiet)
     t = time.perf_counter()
     with progress.phase("load", announce=False) as info:
         network, shipments, inventory = _load_inputs(args)
         info["done"] = f"{len(network.nodes)} nodes, {len(network.lanes)} lanes, {len(shipments):,} shipments"
-    if args.out.exists() and not args.out.is_dir():
-        raise InputError(str(args.out), None, "exists and is not a directory")
+    _check_out(args.out)
     settings = PlanSettings(horizon_days=args.horizon_days, waiting_days=args.waiting_days,
                             max_legs=args.max_legs, unassigned_penalty=args.unassigned_penalty)
     options = SolveOptions(strategy=args.strategy, solver=args.solver, time_limit=args.time_limit,
@@ -161,6 +166,7 @@ def _sweep(args: argparse.Namespace) -> int:
         network, shipments, inventory = _load_inputs(args)
         scenarios = load_scenarios(args.scenarios)
         info["done"] = f"{len(shipments):,} shipments, {len(scenarios)} scenarios"
+    _check_out(args.out)
     with progress.phase("sweep", "on " + (args.scheduler or f"a LocalCluster of {args.workers} workers")):
         base, results, table = run_sweep(network, shipments, inventory, scenarios,
                                          options=SolveOptions(time_limit=args.time_limit),
@@ -184,6 +190,7 @@ def _sweep(args: argparse.Namespace) -> int:
 def _generate(args: argparse.Namespace) -> int:
     progress = Progress(quiet=args.quiet)
     network = load_network(args.network)
+    _check_out(args.out)
     with progress.phase("generate", f"{args.shipments:,} shipments, seed {args.seed}"):
         paths = write_generated(network, args.shipments, args.seed, args.out, inventory=args.inventory,
                                 days=args.days, fmt=args.format)

@@ -20,6 +20,7 @@ scenario was planned and only plan tables and summaries come back.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,6 +62,9 @@ class Scenario:
     edits: tuple[tuple[str, dict[str, Any]], ...] = field(default_factory=tuple)
 
 
+_SAFE_NAME = re.compile(r"[^\W_][\w .+=@,%-]*")
+
+
 def load_scenarios(path: str | Path) -> list[Scenario]:
     """Read and check a scenario file: names unique, every edit known (its arguments are checked
     when it is applied)."""
@@ -79,6 +83,10 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
         if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"].strip():
             raise InputError(str(path), where, "needs a non-empty 'name'")
         name = raw["name"].strip()
+        if not _SAFE_NAME.fullmatch(name):  # it names the file summaries/<name>.json
+            raise InputError(str(path), f"scenario '{name}'",
+                             "a name holds letters, digits, spaces and . _ - + = @ , % only, and starts with a letter "
+                             "or digit")
         if name in names or name == "base":
             raise InputError(str(path), f"scenario '{name}'", "duplicate name (or the reserved name 'base')")
         names.add(name)
@@ -214,7 +222,10 @@ def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | Non
     progress = progress or Progress(quiet=True)
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler)
+        except (OSError, TimeoutError, ValueError) as exc:  # refused, timed out, not an address
+            raise InputError("scheduler", scheduler, f"cannot connect: {str(exc).splitlines()[0]}") from None
     else:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)

@@ -115,3 +115,7 @@ def test_solver_choice_and_time_limit_are_validated(generated, tmp_path, capsys)
     assert not (tmp_path / "x").exists()
     with pytest.raises(routing.InputError, match="threads: must be a whole number >= 1, got 0"):
         routing.SolveOptions(threads=0)
+    (tmp_path / "a-file").write_text("")
+    assert main(["sweep", "--network", str(FIXTURES / "network.yaml"), "--shipments", str(generated / "shipments.csv"),
+                 "--scenarios", str(FIXTURES / "scenarios.yaml"), "--out", str(tmp_path / "a-file")]) == 2
+    assert capsys.readouterr().err.strip().endswith("a-file: exists and is not a directory")  # before any planning

@@ -89,6 +89,12 @@ def test_scenario_file_errors(tmp_path):
     bad.write_text(yaml.safe_dump({"scenarios": [{"name": "x"}, {"name": "x"}]}))
     with pytest.raises(routing.InputError, match="duplicate name"):
         load_scenarios(bad)
+    for name in ("../x", "a/b", ".hidden", "tab\there"):  # a name becomes summaries/<name>.json
+        bad.write_text(yaml.safe_dump({"scenarios": [{"name": name}]}))
+        with pytest.raises(routing.InputError, match="a name holds letters, digits"):
+            load_scenarios(bad)
+    bad.write_text(yaml.safe_dump({"scenarios": [{"name": "DE promise 4d, +10% air=ok@v2"}]}))
+    assert [s.name for s in load_scenarios(bad)] == ["DE promise 4d, +10% air=ok@v2"]
     assert Scenario("x").edits == ()
 
 
@@ -142,9 +148,11 @@ def test_a_sweep_task_returns_its_failure_instead_of_raising(sweep_inputs, monke
     assert sweep.failure(MemoryError()) == sweep.Failed("MemoryError")
 
 
-def test_a_local_sweep_needs_a_worker(sweep_inputs):
+def test_a_sweep_needs_a_worker_or_a_reachable_scheduler(sweep_inputs):
     inst, scenario_file = sweep_inputs
     net = routing.load_network(inst.network)
     ships = routing.load_shipments(inst.shipments, net)
     with pytest.raises(routing.InputError, match="sweep: workers: must be >= 1, got 0"):
         run_sweep(net, ships, None, load_scenarios(scenario_file), workers=0)
+    with pytest.raises(routing.InputError, match="scheduler: no-port: cannot connect: .*port"):
+        run_sweep(net, ships, None, load_scenarios(scenario_file), scheduler="no-port")
