@@ -185,6 +185,8 @@ def scale_demand(shipments: Shipments, net: Network, factor: float, *, market: s
     are repeated (whole copies, then a seeded sample for the fraction) with ids ``<id>~<k>``; below 1
     a seeded sample of them is kept. Other rows are unchanged; order is the input order."""
     f = _number("demand", "factor", factor)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        _fail("demand", f"field 'seed': must be a whole number >= 0, got {seed!r}")
     match = np.ones(len(shipments), dtype=bool)
     if market is not None:
         match &= shipments.destination == net.node_index[_node(net, market, "market").id]

@@ -19,6 +19,7 @@ scenario was planned and only plan tables and summaries come back.
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import time
@@ -54,6 +55,24 @@ NETWORK_EDITS: dict[str, Callable[..., Network]] = {
     "add_lane": lambda net, **kw: sc.add_lane(net, **kw),
 }
 EDITS = sorted([*NETWORK_EDITS, "scale_demand", "set_stock", "scale_stock"])
+_EDIT_FUNCTIONS: dict[str, Callable[..., Any]] = {**NETWORK_EDITS, "scale_demand": sc.scale_demand,
+                                                  "set_stock": sc.set_stock, "scale_stock": sc.scale_stock}
+
+
+def _check_arguments(kind: str, args: dict[str, Any]) -> str | None:
+    """What is wrong with the argument names of an edit (None if nothing): the inputs it edits are
+    passed by the sweep; an edit taking free-form fields (set_market, add_lane) checks those itself."""
+    params = [p for p in inspect.signature(_EDIT_FUNCTIONS[kind]).parameters.values()
+              if p.name not in ("net", "shipments", "inventory")]
+    named = [p.name for p in params if p.kind is not p.VAR_KEYWORD]
+    if not any(p.kind is p.VAR_KEYWORD for p in params):
+        for key in args:
+            if key not in named:
+                return f"{kind}: unknown argument {key!r} (takes {', '.join(named) or 'none'})"
+    for p in params:
+        if p.default is p.empty and p.kind is not p.VAR_KEYWORD and p.name not in args:
+            return f"{kind}: missing argument {p.name!r}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -100,6 +119,8 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
                                  f"unknown edit {kind!r} (use {', '.join(EDITS)})")
             if args is not None and not isinstance(args, dict):
                 raise InputError(str(path), f"scenario '{name}': edits[{j + 1}]", "arguments must be a mapping")
+            if (wrong := _check_arguments(kind, dict(args or {}))) is not None:
+                raise InputError(str(path), f"scenario '{name}': edits[{j + 1}]", wrong)
             edits.append((kind, dict(args or {})))
         out.append(Scenario(name, tuple(edits)))
     return out
@@ -109,6 +130,10 @@ def apply_edits(network: Network, shipments: Shipments, inventory: Inventory | N
                 edits: tuple[tuple[str, dict[str, Any]], ...]) -> tuple[Network, Shipments, Inventory | None]:
     """The inputs after ``edits`` in order (the arguments are as in the scenario file)."""
     for kind, args in edits:
+        if kind not in _EDIT_FUNCTIONS:
+            raise InputError("scenario", kind, f"unknown edit (use {', '.join(EDITS)})")
+        if (wrong := _check_arguments(kind, args)) is not None:
+            raise InputError("scenario", None, wrong)
         try:
             if kind in NETWORK_EDITS:
                 network = NETWORK_EDITS[kind](network, **args)

@@ -79,6 +79,9 @@ def test_demand_and_stock_edits(base):
     assert double.ids.to_pylist()[:3] == ships.ids.to_pylist() and "a~1" in double.ids.to_pylist()
     assert sc.scale_demand(ships, net, 2.0, market="M", seed=1).ids == sc.scale_demand(ships, net, 2.0, market="M",
                                                                                         seed=1).ids
+    for seed in ("x", -1, 1.5, True):
+        with pytest.raises(routing.InputError, match="demand: field 'seed': must be a whole number >= 0"):
+            sc.scale_demand(ships, net, 2.0, market="M", seed=seed)
     half = sc.scale_demand(ships, net, 0.34, factory="F")
     assert len(half) == 1 and len(ships) == 3  # base untouched
     more = sc.set_stock(inv, net, "B", "X", 5)

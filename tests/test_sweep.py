@@ -9,7 +9,7 @@ import sys
 
 import pytest
 import yaml
-from helpers import write_instance
+from helpers import FIXTURES, write_instance
 from test_rules import network, ship
 
 import routing
@@ -17,6 +17,7 @@ from routing.compare import compare
 from routing.options import PlanSettings
 from routing.sweep import Scenario, apply_edits, load_scenarios, run_sweep, write_sweep
 
+FIXTURE_NETWORK = FIXTURES / "network.yaml"
 SCENARIOS = {"scenarios": [
     {"name": "bonded-closes", "edits": [{"close_node": {"node": "B"}}]},
     {"name": "air-half", "edits": [{"scale_capacity": {"factor": 0.5, "mode": "air"}}]},
@@ -89,6 +90,13 @@ def test_scenario_file_errors(tmp_path):
     bad.write_text(yaml.safe_dump({"scenarios": [{"name": "x"}, {"name": "x"}]}))
     with pytest.raises(routing.InputError, match="duplicate name"):
         load_scenarios(bad)
+    for edit, message in (({"close_node": {"nod": "B"}}, r"close_node: unknown argument 'nod' \(takes node\)"),
+                          ({"close_lane": {}}, "close_lane: missing argument 'lane'"),
+                          ({"scale_demand": {"factor": 2, "markets": "M"}}, "scale_demand: unknown argument 'markets'"),
+                          ({"set_market": {"promise_days": 3}}, "set_market: missing argument 'market'")):
+        bad.write_text(yaml.safe_dump({"scenarios": [{"name": "x", "edits": [edit]}]}))
+        with pytest.raises(routing.InputError, match="scenario 'x': edits\\[1\\]: " + message):
+            load_scenarios(bad)
     for name in ("../x", "a/b", ".hidden", "tab\there"):  # a name becomes summaries/<name>.json
         bad.write_text(yaml.safe_dump({"scenarios": [{"name": name}]}))
         with pytest.raises(routing.InputError, match="a name holds letters, digits"):
@@ -96,6 +104,11 @@ def test_scenario_file_errors(tmp_path):
     bad.write_text(yaml.safe_dump({"scenarios": [{"name": "DE promise 4d, +10% air=ok@v2"}]}))
     assert [s.name for s in load_scenarios(bad)] == ["DE promise 4d, +10% air=ok@v2"]
     assert Scenario("x").edits == ()
+    net = routing.load_network(FIXTURE_NETWORK)
+    with pytest.raises(routing.InputError, match="scenario: teleport: unknown edit"):
+        apply_edits(net, None, None, (("teleport", {}),))
+    with pytest.raises(routing.InputError, match="scenario: close_node: unknown argument 'nod'"):
+        apply_edits(net, None, None, (("close_node", {"nod": "X"}),))
 
 
 def test_a_sweep_whose_scenarios_all_fail_still_has_every_column(sweep_inputs):
