@@ -10,6 +10,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .errors import InputError
+
 COST_COLUMNS = ("cost_transport", "cost_handling", "cost_storage", "cost_duty", "cost_penalty", "cost_total")
 
 
@@ -104,6 +106,11 @@ def _moves(base: pa.Table, other: pa.Table) -> tuple[pa.Table, dict[str, int]]:
 
 def compare(base: PlanLike, other: PlanLike) -> Comparison:
     """What changed from ``base`` to ``other`` (shipments matched by shipment_id)."""
+    for name, plan in (("base", base), ("other", other)):
+        if not isinstance(getattr(plan, "plan", None), pa.Table) or not isinstance(getattr(plan, "summary_data", None),
+                                                                                  dict):
+            raise InputError("compare", name, f"must be a Result of solve() or a sweep's PlanSummary, "
+                                              f"got {type(plan).__name__}")
     b_plan, o_plan = base.plan, other.plan
     totals = {c: {"base": float(np.sum(b_plan[c].to_numpy())), "other": float(np.sum(o_plan[c].to_numpy()))}
               for c in COST_COLUMNS}

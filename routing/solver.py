@@ -473,6 +473,9 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
     """
     from .warm import LOCAL_MAX_SHARE, NEW_MAX_SHARE, carry_plan, improve_locally, local_focus, warm_candidates
 
+    if base is not None and not isinstance(base, Result):
+        raise InputError("solve", "base", f"must be a Result of solve(), got {type(base).__name__} (a sweep's "
+                                          "PlanSummary keeps no options or model to re-plan from)")
     if base is not None:
         settings = settings or base.settings
         options = options or base.options

@@ -11,6 +11,7 @@ from routing import scenario as sc
 from routing.compare import COST_COLUMNS, compare
 from routing.generate import write_generated
 from routing.solver import SolveOptions
+from routing.sweep import PlanSummary
 
 
 def _reference(base_plan, other_plan) -> tuple[list[dict], dict[str, int]]:
@@ -84,6 +85,18 @@ def test_a_plan_compared_with_itself_moves_nothing(plans):
     assert cmp.counts == dict.fromkeys(("changed_channel", "changed_route", "changed_status", "only_base",
                                         "only_other"), 0)
     assert all(v["delta"] == 0.0 for v in cmp.totals.values())
+
+
+def test_compare_and_a_warm_replan_name_what_they_were_given(plans):
+    """A sweep's summary compares like a result but is no base to re-plan from; other objects are refused."""
+    base, other = plans
+    view = PlanSummary(base.plan, base.summary_data)
+    assert compare(view, other).totals == compare(base, other).totals
+    with pytest.raises(routing.InputError, match="compare: other: must be a Result of solve\\(\\) or a sweep's "
+                                                 "PlanSummary, got str"):
+        compare(base, "plan.csv")
+    with pytest.raises(routing.InputError, match="solve: base: must be a Result of solve\\(\\), got PlanSummary"):
+        routing.solve(base.network, base.shipments, base=view)
 
 
 
