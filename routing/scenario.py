@@ -205,7 +205,13 @@ def scale_demand(shipments: Shipments, net: Network, factor: float, *, market: s
                              + [np.full(len(c), k + 1, dtype=np.int64) for k, c in enumerate(copies)])
     out = shipments.take(index)
     ids = out.ids.to_pylist()
-    ids = [i if k == 0 else f"{i}~{k}" for i, k in zip(ids, copy_no.tolist(), strict=True)]
+    taken = set(ids)
+    for at, k in zip(np.flatnonzero(copy_no).tolist(), copy_no[copy_no > 0].tolist(), strict=True):
+        new_id = f"{ids[at]}~{k}"
+        while new_id in taken:  # the input already holds that id: another tilde until unique
+            new_id += "~"
+        taken.add(new_id)
+        ids[at] = new_id
     return replace(out, ids=pa.array(ids, pa.string()))
 
 

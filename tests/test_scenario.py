@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pyarrow as pa
 import pytest
 from helpers import write_instance
 from test_brute_force import random_instance
@@ -79,6 +80,9 @@ def test_demand_and_stock_edits(base):
     assert double.ids.to_pylist()[:3] == ships.ids.to_pylist() and "a~1" in double.ids.to_pylist()
     assert sc.scale_demand(ships, net, 2.0, market="M", seed=1).ids == sc.scale_demand(ships, net, 2.0, market="M",
                                                                                         seed=1).ids
+    clash = dataclasses.replace(ships, ids=pa.array(["a", "a~1", "a~1~"]))  # copies must not repeat an input id
+    tripled = sc.scale_demand(clash, net, 3.0).ids.to_pylist()
+    assert len(set(tripled)) == 9 and tripled[:3] == ["a", "a~1", "a~1~"] and "a~1~~" in tripled
     for seed in ("x", -1, 1.5, True):
         with pytest.raises(routing.InputError, match="demand: field 'seed': must be a whole number >= 0"):
             sc.scale_demand(ships, net, 2.0, market="M", seed=seed)
