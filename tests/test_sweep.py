@@ -169,3 +169,23 @@ def test_a_sweep_needs_a_worker_or_a_reachable_scheduler(sweep_inputs):
         run_sweep(net, ships, None, load_scenarios(scenario_file), workers=0)
     with pytest.raises(routing.InputError, match="scheduler: no-port: cannot connect: .*port"):
         run_sweep(net, ships, None, load_scenarios(scenario_file), scheduler="no-port")
+
+
+def test_a_sweep_on_an_existing_cluster_leaves_it_running(sweep_inputs):
+    """--scheduler ADDRESS: the scenarios run on that cluster's workers, which are still there afterwards."""
+    from dask.distributed import Client, LocalCluster
+
+    inst, scenario_file = sweep_inputs
+    net = routing.load_network(inst.network)
+    ships = routing.load_shipments(inst.shipments, net)
+    scenarios = [s for s in load_scenarios(scenario_file) if s.name in ("air-half", "broken")]
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        base, _, table = run_sweep(net, ships, None, scenarios, scheduler=cluster.scheduler_address,
+                                   keep_results=False)
+        rows = {r["scenario"]: r for r in table.to_pylist()}
+        alone = routing.solve(*apply_edits(net, ships, None, scenarios[0].edits)[:2])
+        assert rows["air-half"]["objective"] == pytest.approx(alone.objective, rel=1e-9)
+        assert "unknown lane" in rows["broken"]["error"]
+        with Client(cluster.scheduler_address) as client:
+            assert len(client.scheduler_info()["workers"]) == 1
+            assert client.submit(sum, [1, 2]).result() == 3
