@@ -85,8 +85,8 @@ _SAFE_NAME = re.compile(r"[^\W_][\w .+=@,%-]*")
 
 
 def load_scenarios(path: str | Path) -> list[Scenario]:
-    """Read and check a scenario file: names unique, every edit known (its arguments are checked
-    when it is applied)."""
+    """Read and check a scenario file: names unique and fit for a file name, every edit known with
+    the argument names it takes (their values are checked when the edit is applied)."""
     path = Path(path)
     if not path.exists():
         raise InputError(str(path), None, "file not found")
