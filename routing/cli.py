@@ -100,7 +100,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Plan the base inputs and every scenario of --scenarios (a YAML list of named edit lists) as "
                     "independent tasks on Dask distributed (a LocalCluster unless --scheduler is given); write "
                     "comparison.<format> (one row per scenario: cost deltas, moved shipments, capacities) and "
-                    "summaries/<name>.json. A failing scenario is reported in its row.",
+                    "summaries/<name>.json. A failing scenario is reported in its row and the others go on; the "
+                    "exit status is then 1 (2 for bad input, found before any planning).",
     )
     _add_inputs(sw)
     sw.add_argument("--scenarios", required=True, type=Path, help="scenario file (YAML)")
