@@ -54,14 +54,17 @@ NETWORK_EDITS: dict[str, Callable[..., Network]] = {
     "set_market": lambda net, market, **kw: sc.set_market(net, market, **kw),
     "add_lane": lambda net, **kw: sc.add_lane(net, **kw),
 }
-EDITS = sorted([*NETWORK_EDITS, "scale_demand", "set_stock", "scale_stock"])
 _EDIT_FUNCTIONS: dict[str, Callable[..., Any]] = {**NETWORK_EDITS, "scale_demand": sc.scale_demand,
                                                   "set_stock": sc.set_stock, "scale_stock": sc.scale_stock}
+EDITS = sorted(_EDIT_FUNCTIONS)
 
 
-def _check_arguments(kind: str, args: dict[str, Any]) -> str | None:
-    """What is wrong with the argument names of an edit (None if nothing): the inputs it edits are
-    passed by the sweep; an edit taking free-form fields (set_market, add_lane) checks those itself."""
+def _edit_problem(kind: str, args: dict[str, Any]) -> str | None:
+    """What is wrong with an edit before it is applied (None if nothing): an unknown kind, or argument
+    names it does not take or misses (the inputs it edits are passed by the sweep; an edit taking
+    free-form fields, set_market or add_lane, checks those itself)."""
+    if kind not in _EDIT_FUNCTIONS:
+        return f"unknown edit {kind!r} (use {', '.join(EDITS)})"
     params = [p for p in inspect.signature(_EDIT_FUNCTIONS[kind]).parameters.values()
               if p.name not in ("net", "shipments", "inventory")]
     named = [p.name for p in params if p.kind is not p.VAR_KEYWORD]
@@ -114,13 +117,11 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
             if not isinstance(edit, dict) or len(edit) != 1:
                 raise InputError(str(path), f"scenario '{name}': edits[{j + 1}]", "must be {edit_name: {arguments}}")
             (kind, args), = edit.items()
-            if kind not in EDITS:
-                raise InputError(str(path), f"scenario '{name}': edits[{j + 1}]",
-                                 f"unknown edit {kind!r} (use {', '.join(EDITS)})")
+            where = f"scenario '{name}': edits[{j + 1}]"
             if args is not None and not isinstance(args, dict):
-                raise InputError(str(path), f"scenario '{name}': edits[{j + 1}]", "arguments must be a mapping")
-            if (wrong := _check_arguments(kind, dict(args or {}))) is not None:
-                raise InputError(str(path), f"scenario '{name}': edits[{j + 1}]", wrong)
+                raise InputError(str(path), where, "arguments must be a mapping")
+            if (wrong := _edit_problem(kind, dict(args or {}))) is not None:
+                raise InputError(str(path), where, wrong)
             edits.append((kind, dict(args or {})))
         out.append(Scenario(name, tuple(edits)))
     return out
@@ -130,9 +131,7 @@ def apply_edits(network: Network, shipments: Shipments, inventory: Inventory | N
                 edits: tuple[tuple[str, dict[str, Any]], ...]) -> tuple[Network, Shipments, Inventory | None]:
     """The inputs after ``edits`` in order (the arguments are as in the scenario file)."""
     for kind, args in edits:
-        if kind not in _EDIT_FUNCTIONS:
-            raise InputError("scenario", kind, f"unknown edit (use {', '.join(EDITS)})")
-        if (wrong := _check_arguments(kind, args)) is not None:
+        if (wrong := _edit_problem(kind, args)) is not None:
             raise InputError("scenario", None, wrong)
         try:
             if kind in NETWORK_EDITS:
@@ -280,19 +279,16 @@ def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | Non
             took = time.perf_counter() - t0
             try:
                 value = fut.result()
-                if not isinstance(value, Failed) and keep_results:
-                    results[s.name], rows[s.name] = value, _row(s.name, base, value, None, took)
-                elif not isinstance(value, Failed):
-                    results[s.name], rows[s.name] = value
-                    rows[s.name]["seconds"] = took
+                if not isinstance(value, Failed):  # a result (its row made here) or a summary and its row
+                    result, row = (value, _row(s.name, base, value, None, took)) if keep_results else value
             except Exception as exc:  # the task's worker died, the task was cancelled, the row failed
                 value = failure(exc)
             if isinstance(value, Failed):  # a failed scenario is a row, not an abort
                 rows[s.name] = _row(s.name, base, None, value.error, took)
                 progress.say(f"sweep: {s.name}: FAILED {value.error}")
             else:
-                progress.say(f"sweep: {s.name}: {results[s.name].status}, objective "
-                             f"{results[s.name].objective:,.2f} ({took:.1f}s)")
+                results[s.name], rows[s.name] = result, {**row, "seconds": took}
+                progress.say(f"sweep: {s.name}: {result.status}, objective {result.objective:,.2f} ({took:.1f}s)")
             fut.release()  # the worker may drop the result now
     finally:
         client.close()

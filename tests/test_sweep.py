@@ -105,7 +105,7 @@ def test_scenario_file_errors(tmp_path):
     assert [s.name for s in load_scenarios(bad)] == ["DE promise 4d, +10% air=ok@v2"]
     assert Scenario("x").edits == ()
     net = routing.load_network(FIXTURE_NETWORK)
-    with pytest.raises(routing.InputError, match="scenario: teleport: unknown edit"):
+    with pytest.raises(routing.InputError, match="scenario: unknown edit 'teleport'"):
         apply_edits(net, None, None, (("teleport", {}),))
     with pytest.raises(routing.InputError, match="scenario: close_node: unknown argument 'nod'"):
         apply_edits(net, None, None, (("close_node", {"nod": "X"}),))
