@@ -174,13 +174,14 @@ def _sweep(args: argparse.Namespace) -> int:
                                          scheduler=args.scheduler, workers=args.workers, progress=progress,
                                          warm=args.warm, keep_results=False)
     paths = write_sweep(args.out, base, results, table, args.format)
-    for row in table.to_pylist():
+    rows = table.to_pylist()
+    for row in rows:
         delta = row.get("delta_cost_total")
         print(f"{row['scenario']:<28} " + (f"FAILED: {row['error']}" if row["error"] else
                                            f"{row['status']:<10} objective {row['objective']:>16,.2f}  "
                                            f"delta {delta:>+14,.2f}"))
     print(f"wrote {paths['comparison']} and {len(paths) - 1} summaries")
-    failed = sum(1 for row in table.to_pylist() if row["error"])
+    failed = sum(1 for row in rows if row["error"])
     if failed:  # everything is written; a nightly job still learns that a scenario did not plan
         print(f"routing: {failed} of {len(scenarios)} scenario{'s' if len(scenarios) > 1 else ''} failed "
               f"(see {paths['comparison']})", file=sys.stderr)

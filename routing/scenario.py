@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import InputError
 from .network import LANE_MODES, Lane, Network, Node, network_from_dict
@@ -200,19 +201,16 @@ def scale_demand(shipments: Shipments, net: Network, factor: float, *, market: s
     whole = int(math.floor(f))
     extra = np.sort(rng.choice(rows, size=int(round((f - whole) * len(rows))), replace=False))
     copies = [rows] * (whole - 1) + [extra]
-    index = np.concatenate([np.arange(len(shipments))] + copies)
-    copy_no = np.concatenate([np.zeros(len(shipments), dtype=np.int64)]
-                             + [np.full(len(c), k + 1, dtype=np.int64) for k, c in enumerate(copies)])
-    out = shipments.take(index)
-    ids = out.ids.to_pylist()
-    taken = set(ids)
-    for at, k in zip(np.flatnonzero(copy_no).tolist(), copy_no[copy_no > 0].tolist(), strict=True):
-        new_id = f"{ids[at]}~{k}"
-        while new_id in taken:  # the input already holds that id: another tilde until unique
-            new_id += "~"
-        taken.add(new_id)
-        ids[at] = new_id
-    return replace(out, ids=pa.array(ids, pa.string()))
+    out = shipments.take(np.concatenate([np.arange(len(shipments))] + copies))
+    ids = [shipments.ids]
+    for k, c in enumerate(copies, start=1):
+        copy_ids = pc.binary_join_element_wise(shipments.ids.take(pa.array(c)), f"~{k}", "")  # <id>~<k>
+        # where the input already holds that id, another tilde until it does not (copies end in a digit,
+        # so they never meet each other)
+        while (clash := pc.is_in(copy_ids, value_set=shipments.ids)).true_count:
+            copy_ids = pc.if_else(clash, pc.binary_join_element_wise(copy_ids, "~", ""), copy_ids)
+        ids.append(copy_ids)
+    return replace(out, ids=pa.concat_arrays(ids))
 
 
 def set_stock(inventory: Inventory, net: Network, node: str, sku: str, units: int) -> Inventory:
