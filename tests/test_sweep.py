@@ -40,14 +40,20 @@ def sweep_inputs(tmp_path_factory):
     return inst, tmp / "scenarios.yaml"
 
 
-@pytest.mark.parametrize(("warm", "keep"), [(False, True), (True, False)], ids=["cold-results", "warm-summaries"])
-def test_sweep_on_local_cluster_matches_individual_solves(sweep_inputs, tmp_path, warm, keep):
-    """Rows worked out on the client from whole results, or on the workers (only plan tables and
-    summaries come back): either way they agree with solving each scenario on its own."""
+@pytest.fixture(scope="module")
+def loaded(sweep_inputs):
+    """The sweep instance read back: (network, shipments, scenarios by name)."""
     inst, scenario_file = sweep_inputs
     net = routing.load_network(inst.network)
-    ships = routing.load_shipments(inst.shipments, net)
-    scenarios = load_scenarios(scenario_file)
+    return net, routing.load_shipments(inst.shipments, net), {s.name: s for s in load_scenarios(scenario_file)}
+
+
+@pytest.mark.parametrize(("warm", "keep"), [(False, True), (True, False)], ids=["cold-results", "warm-summaries"])
+def test_sweep_on_local_cluster_matches_individual_solves(loaded, tmp_path, warm, keep):
+    """Rows worked out on the client from whole results, or on the workers (only plan tables and
+    summaries come back): either way they agree with solving each scenario on its own."""
+    net, ships, by_name = loaded
+    scenarios = list(by_name.values())
     base, results, table = run_sweep(net, ships, None, scenarios, workers=2, warm=warm, keep_results=keep)
     assert all(isinstance(r, routing.Result) == keep for r in [base, *results.values()])
     assert all(("warm" in r.summary_data) == warm for r in results.values())
@@ -68,10 +74,8 @@ def test_sweep_on_local_cluster_matches_individual_solves(sweep_inputs, tmp_path
     assert paths["comparison"].exists() and (tmp_path / "summaries" / "fuel-30.json").exists()
 
 
-def test_compare_reports_moves_and_capacity(sweep_inputs):
-    inst, _ = sweep_inputs
-    net = routing.load_network(inst.network)
-    ships = routing.load_shipments(inst.shipments, net)
+def test_compare_reports_moves_and_capacity(loaded):
+    net, ships, _ = loaded
     base = routing.solve(net, ships, settings=PlanSettings())
     closed = routing.solve(*apply_edits(net, ships, None, (("close_node", {"node": "B"}),))[:2])
     cmp = compare(base, closed)
@@ -111,12 +115,9 @@ def test_scenario_file_errors(tmp_path):
         apply_edits(net, None, None, (("close_node", {"nod": "X"}),))
 
 
-def test_a_sweep_whose_scenarios_all_fail_still_has_every_column(sweep_inputs):
-    inst, scenario_file = sweep_inputs
-    net = routing.load_network(inst.network)
-    ships = routing.load_shipments(inst.shipments, net)
-    broken = [s for s in load_scenarios(scenario_file) if s.name == "broken"]
-    _, _, table = run_sweep(net, ships, None, broken, workers=1, keep_results=False)
+def test_a_sweep_whose_scenarios_all_fail_still_has_every_column(loaded):
+    net, ships, by_name = loaded
+    _, _, table = run_sweep(net, ships, None, [by_name["broken"]], workers=1, keep_results=False)
     row = table.to_pylist()[0]
     assert row["error"] and row["objective"] is None and "delta_cost_total" in row and "n_changed_route" in row
 
@@ -140,16 +141,13 @@ def test_sweep_command_reports_a_failed_scenario_in_one_line(sweep_inputs, tmp_p
     assert sorted(p.name for p in (out / "summaries").iterdir()) == ["air-half.json", "base.json"]
 
 
-def test_a_sweep_task_returns_its_failure_instead_of_raising(sweep_inputs, monkeypatch):
+def test_a_sweep_task_returns_its_failure_instead_of_raising(loaded, monkeypatch):
     """What a worker runs: an edit that cannot apply, a bug, a base that failed — each a Failed value
     naming what went wrong (a raising task would make the worker log a traceback)."""
     import routing.sweep as sweep
 
-    inst, scenario_file = sweep_inputs
-    net = routing.load_network(inst.network)
-    ships = routing.load_shipments(inst.shipments, net)
-    broken = next(s for s in load_scenarios(scenario_file) if s.name == "broken")
-    args = (net, ships, None, broken, PlanSettings(), routing.SolveOptions())
+    net, ships, by_name = loaded
+    args = (net, ships, None, by_name["broken"], PlanSettings(), routing.SolveOptions())
     assert sweep._plan_task(*args) == sweep.Failed("scenario: lane 'no-such-lane': unknown lane")
     assert sweep._plan_task(*args, sweep.Failed("x")) == sweep.Failed("the base plan failed: x")
 
@@ -161,24 +159,20 @@ def test_a_sweep_task_returns_its_failure_instead_of_raising(sweep_inputs, monke
     assert sweep.failure(MemoryError()) == sweep.Failed("MemoryError")
 
 
-def test_a_sweep_needs_a_worker_or_a_reachable_scheduler(sweep_inputs):
-    inst, scenario_file = sweep_inputs
-    net = routing.load_network(inst.network)
-    ships = routing.load_shipments(inst.shipments, net)
+def test_a_sweep_needs_a_worker_or_a_reachable_scheduler(loaded):
+    net, ships, by_name = loaded
     with pytest.raises(routing.InputError, match="sweep: workers: must be >= 1, got 0"):
-        run_sweep(net, ships, None, load_scenarios(scenario_file), workers=0)
+        run_sweep(net, ships, None, list(by_name.values()), workers=0)
     with pytest.raises(routing.InputError, match="scheduler: no-port: cannot connect: .*port"):
-        run_sweep(net, ships, None, load_scenarios(scenario_file), scheduler="no-port")
+        run_sweep(net, ships, None, list(by_name.values()), scheduler="no-port")
 
 
-def test_a_sweep_on_an_existing_cluster_leaves_it_running(sweep_inputs):
+def test_a_sweep_on_an_existing_cluster_leaves_it_running(loaded):
     """--scheduler ADDRESS: the scenarios run on that cluster's workers, which are still there afterwards."""
     from dask.distributed import Client, LocalCluster
 
-    inst, scenario_file = sweep_inputs
-    net = routing.load_network(inst.network)
-    ships = routing.load_shipments(inst.shipments, net)
-    scenarios = [s for s in load_scenarios(scenario_file) if s.name in ("air-half", "broken")]
+    net, ships, by_name = loaded
+    scenarios = [by_name["air-half"], by_name["broken"]]
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         base, _, table = run_sweep(net, ships, None, scenarios, scheduler=cluster.scheduler_address,
                                    keep_results=False)
