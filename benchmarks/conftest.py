@@ -3,14 +3,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from instances import SIZES  # noqa: E402
+from .instances import SIZES
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -26,7 +21,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def solve_options(request: pytest.FixtureRequest):
     """SolveOptions from the command line, so a backend change is one flag."""
-    from routing.solver import SolveOptions
+    from routing import SolveOptions
 
     def make(strategy: str = "auto", time_limit: float = 60.0) -> SolveOptions:
         return SolveOptions(strategy=strategy, solver=request.config.getoption("--bench-solver"),

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from routing.generate import write_generated
-from routing.network import load_network
-from routing.synth import large_network
+from routing import load_network
+from routing.data.generate import write_generated
+from routing.data.synth import large_network
 
 CACHE = Path(__file__).parent / ".cache"
 SIZES = {"smoke": 1_500, "2k": 2_000, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}

@@ -10,12 +10,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from instances import build_instance
 
 import routing
+from routing import PlanSettings, SolveOptions, solve
+from routing.backends.mip import solve_mip
+from routing.candidates import build_candidates
 from routing.model import build_model
-from routing.options import PlanSettings, build_candidates
-from routing.solver import SolveOptions, _mip, solve
+
+from .instances import build_instance
 
 TIME_LIMIT = 60.0
 
@@ -37,8 +39,8 @@ def test_baseline_vs_ours(benchmark, request, base_size, backend):
     def baseline():
         cand = build_candidates(net, ships, None, settings)
         model = build_model(net, ships, None, cand, settings.unassigned_penalty)
-        values, status, obj, bound = _mip(model, cand, options, None, TIME_LIMIT)
-        return model, status, obj, bound
+        run = solve_mip(model.cost, model.col_ub, model.A, model.row_lb, model.row_ub, options, TIME_LIMIT)
+        return model, str(run.status), run.objective, run.bound
 
     t = time.perf_counter()
     model, status, obj, bound = benchmark.pedantic(baseline, rounds=1, iterations=1)

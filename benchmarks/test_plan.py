@@ -6,21 +6,18 @@ Every case records objective, lower bound, gap, status, model size and peak memo
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from instances import build_instance, peak_memory_mb
 
 import routing
+from routing import PlanSettings, solve
+from routing.candidates import build_candidates
 from routing.model import build_model
-from routing.options import PlanSettings, build_candidates
 from routing.progress import Progress
-from routing.solver import solve
+from tests.validator import validate_plan
 
-sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
-from validator import validate_plan  # noqa: E402
+from .instances import build_instance, peak_memory_mb
 
 PHASES = ("load", "routes", "build", "solve", "write")
 

@@ -14,14 +14,14 @@ import functools
 import time
 
 import pytest
-from instances import build_instance, peak_memory_mb
 
 import routing
+from routing import load_inventory, solve
 from routing import scenario as sc
-from routing.generate import generate_inventory
-from routing.shipments import load_inventory
-from routing.solver import solve
-from routing.tables import write_table
+from routing.data.generate import generate_inventory
+from routing.data.tables import write_table
+
+from .instances import build_instance, peak_memory_mb
 
 EU = ("DE", "FR", "ES", "IT", "NL", "BE", "PL", "SE", "AT", "CZ", "DK", "IE", "FI", "PT")
 
@@ -33,7 +33,7 @@ def _eu_ends_de_minimis(net):
     return net
 
 
-# edit kind -> (network, shipments, inventory) -> edited inputs; ids exist in routing.synth.large_network
+# edit kind -> (network, shipments, inventory) -> edited inputs; ids exist in routing.data.synth.large_network
 EDITS = {
     "close-bonded": lambda n, s, i: (sc.close_node(n, "BE-LGG-BW"), s, i),
     "close-lane": lambda n, s, i: (sc.close_lane(n, "SZX-JFK-air"), s, i),
@@ -143,6 +143,6 @@ def test_compare(benchmark, request, size_id, edit, solve_options):
     other = solve(*EDITS[edit](net, ships, inv), options=options, base=base)
     cmp = benchmark.pedantic(compare, args=(base, other), rounds=request.config.getoption("--bench-rounds"),
                              iterations=1)
-    benchmark.extra_info.update({"shipments": len(other.shipments), "counts": cmp.counts,
+    benchmark.extra_info.update({"shipments": other.plan.num_rows, "counts": cmp.counts,
                                  "delta_cost_total": cmp.totals["cost_total"]["delta"]})
     assert cmp.totals["cost_total"]["delta"] == pytest.approx(other.objective - base.objective, abs=1e-3)

@@ -5,18 +5,39 @@
     >>> ships = routing.load_shipments("fixtures/example/shipments.csv", net)
     >>> result = routing.solve(net, ships)
     >>> print(result.summary())
+
+The package reads in layers, each importing only those before it: ``data`` (inputs and what-if
+edits) → ``candidates`` (routes, departures, priced options) → ``model`` (sparse arrays) →
+``backends`` (HiGHS, OR-Tools, scipy) → ``strategies`` (exact, aggregate, warm) → ``report`` (tables,
+summary, result, comparison) → ``solve`` → ``sweep`` → ``cli``; ``settings`` holds every knob.
+docs/architecture.md has a line per module.
 """
 
-from .errors import InfeasibleError, InputError, RoutingError, SolverError
-from .network import Lane, Network, Node, load_network, save_network
-from .options import PlanSettings
-from .result import Result
-from .shipments import Inventory, Shipments, load_inventory, load_shipments
-from .solver import SolveOptions, solve
+from .data.network import Lane, Network, Node, load_network, save_network
+from .data.shipments import Inventory, Shipments, load_inventory, load_shipments
+from .errors import InfeasibleError, InputError, InternalError, RoutingError, SolverError
+from .report.result import Result
+from .report.summary import Summary
+from .settings import (
+    AggregateParams,
+    ExactParams,
+    LpSolver,
+    MipParams,
+    MipSolver,
+    PlanSettings,
+    PricingParams,
+    RepairParams,
+    SolveOptions,
+    Status,
+    Strategy,
+    WarmParams,
+)
+from .solve import solve
 
 __all__ = [
-    "InfeasibleError", "InputError", "Inventory", "Lane", "Network", "Node", "PlanSettings", "Result",
-    "RoutingError", "Shipments", "SolveOptions", "SolverError", "load_inventory", "load_network",
-    "load_shipments", "save_network", "solve",
+    "AggregateParams", "ExactParams", "InfeasibleError", "InputError", "InternalError", "Inventory", "Lane", "LpSolver",
+    "MipParams", "MipSolver", "Network", "Node", "PlanSettings", "PricingParams", "RepairParams", "Result",
+    "RoutingError", "Shipments", "SolveOptions", "SolverError", "Status", "Strategy", "Summary", "WarmParams",
+    "load_inventory", "load_network", "load_shipments", "save_network", "solve",
 ]
 __version__ = "0.1.0"

@@ -1,7 +1,9 @@
-"""Command line: ``routing plan`` and ``routing generate``.
+"""Command line: ``routing plan``, ``routing sweep`` and ``routing generate`` (docs/cli.md).
 
-Bad input prints one line ``routing: error: <file>: <where>: <what>`` on stderr and exits 2,
-with nothing written.
+Options and their defaults come from :class:`~routing.settings.PlanSettings` and
+:class:`~routing.settings.SolveOptions`. Exit status: 0 done, 1 a failure that is not the input's
+(a sweep: a scenario failed, after everything was written), 2 bad input — one line
+``routing: error: <file>: <where>: <what>`` on stderr, with nothing written —, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -13,15 +15,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .data.generate import write_generated
+from .data.network import load_network
+from .data.shipments import load_inventory, load_shipments
 from .errors import InputError, RoutingError
-from .generate import write_generated
-from .network import load_network
-from .options import PlanSettings
 from .progress import Progress
-from .shipments import load_inventory, load_shipments
-from .solver import MIP_SOLVERS, STRATEGIES, SolveOptions, solve
+from .report.result import write_result
+from .settings import STRATEGY_CHOICES, MipSolver, PlanSettings, SolveOptions
+from .solve import solve
 
-EXIT_INPUT = 2
+EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 1, 2, 130
+PLAN = PlanSettings()  # the defaults the options show
+SOLVE = SolveOptions()
 
 
 def _positive_float(text: str) -> float:
@@ -76,23 +81,26 @@ def _parser() -> argparse.ArgumentParser:
     _add_inputs(plan)
     plan.add_argument("--out", required=True, type=Path, help="output directory")
     plan.add_argument("--format", choices=("csv", "parquet"), help="plan/legs format (default csv)")
-    plan.add_argument("--solver", choices=tuple(MIP_SOLVERS), default="scip", help="MIP backend (default scip)")
-    plan.add_argument("--strategy", choices=STRATEGIES, default="auto",
-                      help="exact: proven optimum (MIP); aggregate: class LP + repair with a Lagrangian bound, for "
-                           "large instances; auto (default): exact while the model is small enough")
-    plan.add_argument("--time-limit", type=_positive_float, default=60.0, metavar="S",
-                      help="solver time limit in seconds (default 60)")
-    plan.add_argument("--horizon-days", type=_non_negative_int, default=14, metavar="D",
-                      help="a departure may leave at most D days after the order day (default 14)")
-    plan.add_argument("--waiting-days", type=_non_negative_int, default=None, metavar="D",
+    plan.add_argument("--solver", choices=[str(s) for s in MipSolver], default=str(SOLVE.solver),
+                      help=f"MIP backend (default {SOLVE.solver})")
+    plan.add_argument("--strategy", choices=[str(s) for s in STRATEGY_CHOICES], default=str(SOLVE.strategy),
+                      help=f"exact: proven optimum (MIP); aggregate: class LP + repair with a Lagrangian bound, for "
+                           f"large instances; auto: exact while the model has at most {SOLVE.exact.max_columns:,} "
+                           f"columns (default {SOLVE.strategy})")
+    plan.add_argument("--time-limit", type=_positive_float, default=SOLVE.time_limit, metavar="S",
+                      help=f"solver time limit in seconds (default {SOLVE.time_limit:g})")
+    plan.add_argument("--horizon-days", type=_non_negative_int, default=PLAN.horizon_days, metavar="D",
+                      help=f"a departure may leave at most D days after the order day (default {PLAN.horizon_days})")
+    plan.add_argument("--waiting-days", type=_non_negative_int, default=PLAN.waiting_days, metavar="D",
                       help="wait at most D days past each leg's first departure (default: to the horizon, exact; "
                            "a smaller window is a heuristic)")
-    plan.add_argument("--max-legs", type=_non_negative_int, default=6, metavar="N",
-                      help="longest route considered, in legs (default 6)")
-    plan.add_argument("--unassigned-penalty", type=_positive_float, default=1000.0, metavar="COST",
-                      help="cost per parcel left unassigned (default 1000)")
-    plan.add_argument("--seed", type=int, default=0, help="solver random seed (default 0)")
-    plan.add_argument("--threads", type=_positive_int, default=1, help="solver threads (default 1)")
+    plan.add_argument("--max-legs", type=_non_negative_int, default=PLAN.max_legs, metavar="N",
+                      help=f"longest route considered, in legs (default {PLAN.max_legs})")
+    plan.add_argument("--unassigned-penalty", type=_positive_float, default=PLAN.unassigned_penalty, metavar="COST",
+                      help=f"cost per parcel left unassigned (default {PLAN.unassigned_penalty:g})")
+    plan.add_argument("--seed", type=int, default=SOLVE.seed, help=f"solver random seed (default {SOLVE.seed})")
+    plan.add_argument("--threads", type=_positive_int, default=SOLVE.threads,
+                      help=f"solver threads (default {SOLVE.threads})")
     plan.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
     sw = sub.add_parser(
@@ -109,7 +117,8 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a LocalCluster here)")
     sw.add_argument("--workers", type=_positive_int, default=2, help="LocalCluster worker processes (default 2)")
     sw.add_argument("--format", choices=("csv", "parquet"), default="csv", help="comparison table format")
-    sw.add_argument("--time-limit", type=_positive_float, default=60.0, metavar="S", help="per plan (default 60)")
+    sw.add_argument("--time-limit", type=_positive_float, default=SOLVE.time_limit, metavar="S",
+                    help=f"per plan (default {SOLVE.time_limit:g})")
     sw.add_argument("--warm", action="store_true",
                     help="plan the base first, then every scenario as a warm re-plan of it (pays off on large "
                          "inputs; the default plans everything from scratch, in parallel)")
@@ -153,9 +162,9 @@ def _plan(args: argparse.Namespace) -> int:
                    load_seconds=time.perf_counter() - t)
     fmt = args.format or "csv"
     with progress.phase("write", str(args.out)):
-        paths = result.write(args.out, fmt)
-    print(result.summary())
-    print("wrote " + ", ".join(str(p) for p in paths.values()))
+        written = write_result(result, args.out, fmt)
+    print(written.figures.text())
+    print("wrote " + ", ".join(str(p) for p in written.paths.values()))
     return 0
 
 
@@ -185,7 +194,7 @@ def _sweep(args: argparse.Namespace) -> int:
     if failed:  # everything is written; a nightly job still learns that a scenario did not plan
         print(f"routing: {failed} of {len(scenarios)} scenario{'s' if len(scenarios) > 1 else ''} failed "
               f"(see {paths['comparison']})", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     return 0
 
 
@@ -209,13 +218,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     except RoutingError as exc:
         print(f"routing: failed: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     except BrokenPipeError:  # e.g. `routing plan ... | head`
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
         print("routing: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -24,3 +24,7 @@ class InfeasibleError(RoutingError):
 
 class SolverError(RoutingError):
     """The solver backend failed or is unavailable."""
+
+
+class InternalError(RoutingError):
+    """An invariant of the planner broke (a bug): e.g. the plan's costs disagree with the model's."""

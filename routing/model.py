@@ -1,4 +1,4 @@
-"""The optimisation model as sparse arrays, filled into OR-Tools at once.
+"""The optimisation model as sparse arrays (scipy CSR/CSC), which every backend takes in one call.
 
 Columns: one per candidate (shipment, option) ``x``, one ``u`` per routable shipment (left
 unassigned at ``unassigned_penalty``), one ``s`` per market target (parcels short of the target, at a
@@ -16,14 +16,13 @@ from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
-from ortools.linear_solver.python import model_builder_helper as mbh
 
-from .network import Network
-from .option_table import factorize_keys
-from .options import Candidates, unpack_key
-from .ranges import concat_ranges
-from .schedules import RES_LANE, RES_NODE, RES_STOCK
-from .shipments import Inventory, Shipments
+from .arrays import concat_ranges
+from .candidates.candidates import Candidates
+from .candidates.keys import RES_LANE, RES_NODE, RES_STOCK, factorize_keys, unpack_key
+from .data.network import Network
+from .data.shipments import Inventory, Shipments
+from .errors import InternalError
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,20 +99,10 @@ class Model:
         """Target rows × option columns: 1 where an option delivers on time in a target market."""
         return self.A[self.target_row0:, :self.n_x].tocsr()
 
-    def to_ortools(self, integral: bool, fixed: np.ndarray | None = None) -> mbh.ModelBuilderHelper:
-        """The model in OR-Tools' model builder, filled from the sparse arrays in one call;
-        columns where ``fixed`` is True get upper bound 0."""
-        col_ub = self.col_ub if fixed is None else np.where(fixed, 0.0, self.col_ub)
-        helper = mbh.ModelBuilderHelper()
-        helper.fill_model_from_sparse_data(np.zeros(self.n_cols), col_ub, self.cost, self.row_lb, self.row_ub, self.A)
-        if integral:
-            for j in range(self.n_cols):
-                helper.set_var_integrality(j, True)
-        return helper
-
 
 def resource_capacity(network: Network, inventory: Inventory | None, sku_names: list[str] | None,
                       keys: np.ndarray) -> np.ndarray:
+    """The limit of each capacity row ``keys``: kg per lane departure, parcels per node-day, units of stock."""
     kind, ident, value = unpack_key(keys)
     cap = np.empty(len(keys))
     for r, (k, i, v) in enumerate(zip(kind.tolist(), ident.tolist(), value.tolist(), strict=True)):
@@ -122,7 +111,8 @@ def resource_capacity(network: Network, inventory: Inventory | None, sku_names: 
         elif k == RES_NODE:
             cap[r] = network.nodes[i].capacity_parcels_per_day
         elif k == RES_STOCK:
-            assert inventory is not None and sku_names is not None
+            if inventory is None or sku_names is None:
+                raise InternalError("a stock row in a plan without an inventory")
             cap[r] = inventory.stocked(i, sku_names[v])
     return cap
 

@@ -31,16 +31,17 @@ from typing import Any
 import pyarrow as pa
 import yaml
 
-from . import scenario as sc
-from .compare import compare
+from .data import edits as sc
+from .data.network import Network
+from .data.shipments import Inventory, Shipments
+from .data.tables import atomic_write_bytes, write_table
 from .errors import InputError, RoutingError
-from .network import Network
-from .options import PlanSettings
 from .progress import Progress
-from .result import Result, SummaryFields
-from .shipments import Inventory, Shipments
-from .solver import SolveOptions, solve
-from .tables import atomic_write_bytes, write_table
+from .report.compare import compare
+from .report.result import Result
+from .report.summary import Summary, SummaryView
+from .settings import PlanSettings, SolveOptions
+from .solve import solve
 
 NETWORK_EDITS: dict[str, Callable[..., Network]] = {
     "close_node": lambda net, node: sc.close_node(net, node),
@@ -171,7 +172,7 @@ def failure(exc: BaseException) -> Failed:
     return Failed(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)
 
 
-def _plan_task(network: Network, shipments: Shipments, inventory: Inventory | None, scenario: Scenario,
+def plan_task(network: Network, shipments: Shipments, inventory: Inventory | None, scenario: Scenario,
                settings: PlanSettings, options: SolveOptions, base: Result | Failed | None = None) -> Result | Failed:
     """One task of a sweep: :func:`plan_scenario`, a failure returned as :class:`Failed`."""
     if isinstance(base, Failed):
@@ -183,16 +184,16 @@ def _plan_task(network: Network, shipments: Shipments, inventory: Inventory | No
 
 
 @dataclass(frozen=True)
-class PlanSummary(SummaryFields):
+class PlanSummary(SummaryView):
     """What a sweep keeps of a plan when it does not keep the :class:`Result`: the plan table and the
     summary (enough for :func:`~routing.compare.compare` and the comparison row)."""
 
     plan: pa.Table
-    summary_data: dict[str, Any]
+    figures: Summary
 
 
 def _summary_of(result: Result | Failed) -> PlanSummary | Failed:
-    return result if isinstance(result, Failed) else PlanSummary(result.plan, result.summary_data)
+    return result if isinstance(result, Failed) else PlanSummary(result.plan, result.figures)
 
 
 def _row(name: str, base: Result | PlanSummary, result: Result | PlanSummary | None, error: str | None,
@@ -256,14 +257,14 @@ def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | Non
     try:
         inputs = client.scatter([network, shipments, inventory], broadcast=True)
         t0 = time.perf_counter()
-        base_future = client.submit(_plan_task, *inputs, Scenario("base"), settings, options, key="plan-base",
+        base_future = client.submit(plan_task, *inputs, Scenario("base"), settings, options, key="plan-base",
                                     pure=False)
         # without whole results: the base's plan table and summary, for the rows worked out on the workers
         base_view = None if keep_results else client.submit(_summary_of, base_future, key="summary-base", pure=False)
         warm_from = [base_future] if warm else []
         futures = {}
         for s in scenarios:
-            planned = client.submit(_plan_task, *inputs, s, settings, options, *warm_from, key=f"plan-{s.name}",
+            planned = client.submit(plan_task, *inputs, s, settings, options, *warm_from, key=f"plan-{s.name}",
                                     pure=False)
             if not keep_results:
                 planned = client.submit(_outcome, s.name, base_view, planned, key=f"row-{s.name}", pure=False)

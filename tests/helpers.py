@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).parent))
+import routing
+from routing import PlanSettings, SolveOptions
 
-from validator import validate_plan  # noqa: E402
-
-import routing  # noqa: E402
-from routing.options import PlanSettings  # noqa: E402
-from routing.solver import SolveOptions  # noqa: E402
+from .validator import validate_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from helpers import plan
-from validator import validate_plan
 
 import routing
 from routing.cli import main
-from routing.synth import large_network
+from routing.data.synth import large_network
+
+from .helpers import plan
+from .validator import validate_plan
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +52,10 @@ def test_aggregate_brackets_the_exact_optimum(instance, exact, tmp_path):
 
 def test_aggregate_gap_at_scale(tmp_path):
     """20,000 shipments: the Lagrangian bound sits below the per-shipment LP bound, the plan within 1%."""
+    from routing import PlanSettings
+    from routing.backends.lp import solve_lp
+    from routing.candidates import build_candidates
     from routing.model import build_model
-    from routing.options import PlanSettings, build_candidates
-    from routing.solver import solve_lp
 
     (tmp_path / "network.yaml").write_text(yaml.safe_dump(large_network(factories=20, shipments=20000)))
     assert main(["generate", "--network", str(tmp_path / "network.yaml"), "--shipments", "20000", "--seed", "4",
@@ -80,8 +82,9 @@ def test_generated_large_network_is_valid_and_binding(instance, exact):
 
 
 def test_strategy_auto_is_exact_on_small_instances(tmp_path):
-    from helpers import write_instance
-    from test_rules import network, ship
+    from .helpers import write_instance
+
+    from .test_rules import network, ship
 
     inst = write_instance(tmp_path, network(), [ship("a"), ship("b")])
     assert plan(inst).summary_data["strategy"] == "exact"
@@ -103,10 +106,10 @@ def test_group_then_key_order_is_lexsort(n):
     ``np.lexsort``'s, ties in index order included (groups within 16 bits and beyond)."""
     import numpy as np
 
-    from routing.aggregate import _by_group_then
+    from routing.arrays import by_group_then
 
     rng = np.random.default_rng(n)
     group = rng.integers(0, max(1, n // 3), n)
     key = np.round(rng.random(n) * 4, 1)  # coarse: many ties within a group
-    assert np.array_equal(_by_group_then(group, key), np.lexsort((key, group)))
-    assert np.array_equal(_by_group_then(group, -key), np.lexsort((-key, group)))
+    assert np.array_equal(by_group_then(group, key), np.lexsort((key, group)))
+    assert np.array_equal(by_group_then(group, -key), np.lexsort((-key, group)))

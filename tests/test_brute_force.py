@@ -2,7 +2,7 @@
 bonded stock and on-time targets, enumerate every assignment of every shipment to every route and
 every departure schedule in the horizon (or leave it unassigned) and compare with the solver.
 
-The enumeration here is written from DESIGN.md §3 alone; it shares no code with the solver.
+The enumeration here is written from docs/rules.md alone; it shares no code with the solver.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import math
 import random
 
 import pytest
-from helpers import plan, write_instance
+
+from .helpers import plan, write_instance
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 EPOCH = dt.date(2026, 11, 30)

@@ -8,11 +8,12 @@ import subprocess
 import sys
 
 import pytest
-from helpers import FIXTURES
-from validator import validate_plan
 
 import routing
 from routing.cli import main
+
+from .helpers import FIXTURES
+from .validator import validate_plan
 
 
 def run(*args: str) -> subprocess.CompletedProcess:

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import routing
+from routing import SolveOptions
 from routing import scenario as sc
 from routing.compare import COST_COLUMNS, compare
-from routing.generate import write_generated
-from routing.solver import SolveOptions
+from routing.data.generate import write_generated
 from routing.sweep import PlanSummary
 
 
@@ -90,13 +90,13 @@ def test_a_plan_compared_with_itself_moves_nothing(plans):
 def test_compare_and_a_warm_replan_name_what_they_were_given(plans):
     """A sweep's summary compares like a result but is no base to re-plan from; other objects are refused."""
     base, other = plans
-    view = PlanSummary(base.plan, base.summary_data)
+    view = PlanSummary(base.plan, base.figures)
     assert compare(view, other).totals == compare(base, other).totals
     with pytest.raises(routing.InputError, match="compare: other: must be a Result of solve\\(\\) or a sweep's "
                                                  "PlanSummary, got str"):
         compare(base, "plan.csv")
     with pytest.raises(routing.InputError, match="solve: base: must be a Result of solve\\(\\), got PlanSummary"):
-        routing.solve(base.network, base.shipments, base=view)
+        routing.solve(base.warm_start.network, base.warm_start.shipments, base=view)
 
 
 
@@ -106,7 +106,7 @@ def test_moves_by_hand():
     ids are matched wherever they stand, and rows only in one plan are counted, not listed."""
     import pyarrow as pa
 
-    from routing.compare import _moves
+    from routing.report.compare import moved_shipments
 
     def plan(rows):
         ids, status, channel, route, cost = zip(*rows, strict=True)
@@ -119,7 +119,7 @@ def test_moves_by_hand():
     other = plan([("new", "assigned", "jit", "r1", 7.0), ("e", "assigned", "jit", "r1", 9.5),
                   ("d", "unassigned", None, None, 60.0), ("c", "assigned", "jit", "r3", 11.0),
                   ("b", "unroutable", None, None, 60.0), ("a", "assigned", "bonded", "r1", 10.0)])
-    changed, counts = _moves(base, other)
+    changed, counts = moved_shipments(base, other)
     assert counts == {"changed_channel": 1, "changed_route": 1, "changed_status": 1, "only_base": 1,
                       "only_other": 1}
     assert changed.to_pylist() == [

@@ -9,11 +9,11 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 import routing
+from routing import SolveOptions
 from routing import scenario as sc
-from routing.component_lp import pattern_digest, solve_components
+from routing.backends.component_lp import pattern_digest, solve_components
+from routing.data.generate import write_generated
 from routing.errors import SolverError
-from routing.generate import write_generated
-from routing.solver import SolveOptions
 
 
 def _blocks(seed: int, blocks: int = 4, classes: int = 120, options: int = 4, res: int = 30):
@@ -121,7 +121,8 @@ def test_more_demand_in_existing_classes_restarts_the_class_lp(tmp_path):
     warm = routing.solve(net, more, base=base)
     cold = routing.solve(net, more, options=options)
     assert warm.summary_data["strategy"] == "aggregate"  # a third more shipments: a broad edit
-    assert warm.solution.info["class_lp_warm"] and not cold.solution.info["class_lp_warm"]
-    assert warm.solution.info["class_lp_objective"] == pytest.approx(cold.solution.info["class_lp_objective"],
+    warm_lp, cold_lp = warm.warm_start.solution.class_lp, cold.warm_start.solution.class_lp
+    assert warm_lp.warm and not cold_lp.warm
+    assert warm_lp.objective == pytest.approx(cold_lp.objective,
                                                                      rel=1e-9)
     assert warm.summary_data["lower_bound"] <= warm.objective + 1e-6

@@ -7,15 +7,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from helpers import FIXTURES
 
 import routing
-from routing.aggregate import factorize
+from routing import PlanSettings
+from routing.arrays import factorize
+from routing.candidates import build_candidates
+from routing.candidates.keys import RES_LANE, RES_NODE, RES_STOCK, factorize_keys, resource_key
+from routing.data.synth import large_network
 from routing.model import build_model
-from routing.option_table import factorize_keys, resource_key
-from routing.options import PlanSettings, build_candidates
-from routing.schedules import RES_LANE, RES_NODE, RES_STOCK
-from routing.synth import large_network
+
+from .helpers import FIXTURES
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -58,7 +59,7 @@ def test_factorize_keys_wide_ranges_fall_back_to_sorting():
 
 
 def _reference_matrix(cand, model, shipments) -> sp.csr_matrix:
-    """The constraint matrix entry by entry: assignment, capacity and target rows (DESIGN.md §3)."""
+    """The constraint matrix entry by entry: assignment, capacity and target rows (docs/rules.md)."""
     n_x, n_u = cand.n_vars, len(model.u_ship)
     ship_row = np.full(len(shipments), -1)
     ship_row[model.u_ship] = np.arange(n_u)

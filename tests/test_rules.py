@@ -1,4 +1,4 @@
-"""Hand-worked cases, one per rule of DESIGN.md §3, each with the numbers worked out by hand.
+"""Hand-worked cases, one per rule of docs/rules.md, each with the numbers worked out by hand.
 
 Base network (epoch Monday 2026-11-30): F (factory, handling 1 day) → H (hub, 0 days) by daily truck
 (1 day) → G (gateway, handling 1 day) by air on Mon/Thu (1 day) or by daily express (1 day) → M
@@ -16,7 +16,8 @@ import copy
 import filecmp
 
 import pytest
-from helpers import plan, read_plan, read_summary, write_instance
+
+from .helpers import plan, read_plan, read_summary, write_instance
 
 BASE = {
     "epoch": "2026-11-30",

@@ -7,13 +7,14 @@ import dataclasses
 
 import pyarrow as pa
 import pytest
-from helpers import write_instance
-from test_brute_force import random_instance
-from test_rules import network, ship
 
 import routing
+from routing import PlanSettings
 from routing import scenario as sc
-from routing.options import PlanSettings
+
+from .helpers import write_instance
+from .test_brute_force import random_instance
+from .test_rules import network, ship
 
 BASE_SHIPS = [ship("a", sku="X"), ship("b", sku="X", destination="M"), ship("c", sku="Y", order_date="2026-12-01")]
 
@@ -123,7 +124,7 @@ def test_metamorphic_laws(tmp_path):
         # more capacity never raises the optimum
         assert _le(_optimum(sc.scale_capacity(net, factor=2.0, mode="air"), ships, inv), opt)
         # closing a lane or a node never lowers it — where no shipment becomes unroutable (an unroutable
-        # shipment carries no cost by definition, DESIGN §3, and leaves its market's target base)
+        # shipment carries no cost by definition, docs/rules.md, and leaves its market's target base)
         for edited in (sc.close_lane(net, "exp"), sc.close_node(net, "B1")):
             if _solve(edited, ships, inv).summary_data["counts"]["unroutable"] == \
                     base.summary_data["counts"]["unroutable"]:

@@ -9,13 +9,14 @@ import sys
 
 import pytest
 import yaml
-from helpers import FIXTURES, write_instance
-from test_rules import network, ship
 
 import routing
+from routing import PlanSettings
 from routing.compare import compare
-from routing.options import PlanSettings
 from routing.sweep import Scenario, apply_edits, load_scenarios, run_sweep, write_sweep
+
+from .helpers import FIXTURES, write_instance
+from .test_rules import network, ship
 
 FIXTURE_NETWORK = FIXTURES / "network.yaml"
 SCENARIOS = {"scenarios": [
@@ -148,14 +149,14 @@ def test_a_sweep_task_returns_its_failure_instead_of_raising(loaded, monkeypatch
 
     net, ships, by_name = loaded
     args = (net, ships, None, by_name["broken"], PlanSettings(), routing.SolveOptions())
-    assert sweep._plan_task(*args) == sweep.Failed("scenario: lane 'no-such-lane': unknown lane")
-    assert sweep._plan_task(*args, sweep.Failed("x")) == sweep.Failed("the base plan failed: x")
+    assert sweep.plan_task(*args) == sweep.Failed("scenario: lane 'no-such-lane': unknown lane")
+    assert sweep.plan_task(*args, sweep.Failed("x")) == sweep.Failed("the base plan failed: x")
 
     def bug(*_a, **_k):
         raise KeyError("lane")
 
     monkeypatch.setattr(sweep, "plan_scenario", bug)
-    assert sweep._plan_task(*args) == sweep.Failed("KeyError: 'lane'")
+    assert sweep.plan_task(*args) == sweep.Failed("KeyError: 'lane'")
     assert sweep.failure(MemoryError()) == sweep.Failed("MemoryError")
 
 

@@ -5,17 +5,15 @@ import csv
 import datetime as dt
 import json
 import pathlib
-import sys
 from collections.abc import Callable
 from typing import Any
 
-sys.path.insert(0, str(pathlib.Path(__file__).parent))
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
 
-import pyarrow as pa  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
-import pytest  # noqa: E402
-import yaml  # noqa: E402
-from validator import (  # noqa: E402
+from .validator import (
     LEG_COLUMNS,
     PLAN_COLUMNS,
     Ctx,

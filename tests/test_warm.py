@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import write_instance
-from test_brute_force import random_instance
-from validator import validate_plan
 
 import routing
+from routing import PlanSettings, SolveOptions
 from routing import scenario as sc
-from routing.generate import write_generated
+from routing.candidates import build_candidates
+from routing.data.generate import write_generated
 from routing.model import build_model
-from routing.options import PlanSettings, build_candidates
-from routing.solver import SolveOptions
+
+from .helpers import write_instance
+from .test_brute_force import random_instance
+from .validator import validate_plan
 
 SETTINGS = PlanSettings(horizon_days=5, unassigned_penalty=60.0)
 
@@ -58,8 +59,8 @@ def _optimum(result: routing.Result) -> tuple[int, float]:
 
 def _options(result: routing.Result, cand=None) -> list[tuple]:
     """Every candidate option as (shipment id, route lanes, departures, cost, on time), sorted."""
-    c = result.candidates if cand is None else cand
-    ids = result.shipments.ids.to_pylist()
+    c = result.warm_start.candidates if cand is None else cand
+    ids = result.warm_start.shipments.ids.to_pylist()
     return sorted(zip([ids[s] for s in c.var_ship.tolist()], [c.routes[r].lanes for r in c.var_route.tolist()],
                       [c.schedules[k].departures for k in c.var_sched.tolist()], np.round(c.var_cost, 9).tolist(),
                       c.var_ontime.tolist(), strict=True))
@@ -82,10 +83,11 @@ def test_warm_replan_gives_the_cold_optimum_for_every_edit(tmp_path, seed):
         assert short_w == short_c and obj_w == pytest.approx(obj_c, rel=1e-9, abs=1e-9), (seed, name)
         # the reused candidates are exactly the cold ones
         assert _options(warm) == _options(cold), (seed, name)
-        assert list(warm.candidates.unroutable_reason) == list(cold.candidates.unroutable_reason), (seed, name)
+        w, c = warm.warm_start, cold.warm_start
+        assert list(w.candidates.unroutable_reason) == list(c.candidates.unroutable_reason), (seed, name)
         # and so is the model built on them, row for row (capacity-row incidence reused from the base)
-        assert np.array_equal(warm.model.res_keys, cold.model.res_keys), (seed, name)
-        assert warm.model.A.shape == cold.model.A.shape and (warm.model.A != cold.model.A).nnz == 0, (seed, name)
+        assert np.array_equal(w.model.res_keys, c.model.res_keys), (seed, name)
+        assert w.model.A.shape == c.model.A.shape and (w.model.A != c.model.A).nnz == 0, (seed, name)
 
 
 def test_warm_reuses_what_the_edit_leaves_valid(tmp_path):
@@ -119,16 +121,16 @@ def test_an_edit_of_limits_keeps_the_model_and_changes_only_its_bounds(tmp_path,
     net, ships, inv = _load(tmp_path, seed)
     base = routing.solve(net, ships, inv, settings=SETTINGS)
     edited = EDITS[name](net, ships, inv)
-    warm = routing.solve(*edited, settings=SETTINGS, base=base)
-    assert warm.candidates is base.candidates and warm.model.A is base.model.A
-    fresh = build_model(*edited, base.candidates, SETTINGS.unassigned_penalty)
+    w, b = routing.solve(*edited, settings=SETTINGS, base=base).warm_start, base.warm_start
+    assert w.candidates is b.candidates and w.model.A is b.model.A
+    fresh = build_model(*edited, b.candidates, SETTINGS.unassigned_penalty)
     for field in ("cost", "col_ub", "row_lb", "row_ub", "res_keys", "res_cap", "target_markets", "target_need",
                   "target_shipments", "u_ship", "col_assign_row"):
-        assert np.array_equal(getattr(warm.model, field), getattr(fresh, field)), (name, field)
-    assert (warm.model.A != fresh.A).nnz == 0
-    assert (warm.model.A_res != fresh.A_res).nnz == 0 and (warm.model.A_target != fresh.A_target).nnz == 0
-    assert not np.array_equal(warm.model.row_lb, base.model.row_lb) or \
-        not np.array_equal(warm.model.row_ub, base.model.row_ub)  # the edit did change a limit
+        assert np.array_equal(getattr(w.model, field), getattr(fresh, field)), (name, field)
+    assert (w.model.A != fresh.A).nnz == 0
+    assert (w.model.A_res != fresh.A_res).nnz == 0 and (w.model.A_target != fresh.A_target).nnz == 0
+    assert not np.array_equal(w.model.row_lb, b.model.row_lb) or \
+        not np.array_equal(w.model.row_ub, b.model.row_ub)  # the edit did change a limit
 
 
 def test_reopening_rebuilds_and_still_matches_cold(tmp_path):
@@ -144,17 +146,18 @@ def test_reopening_rebuilds_and_still_matches_cold(tmp_path):
 def test_warm_replan_leaves_the_base_untouched_and_is_deterministic(tmp_path):
     net, ships, inv = _load(tmp_path, 3)
     base = routing.solve(net, ships, inv, settings=SETTINGS)
-    before = (base.solution.values.copy(), base.candidates.var_cost.copy(), base.candidates.var_ship.copy(),
-              base.plan, dict(base.summary_data["counts"]), base.candidates.table.fixed.copy())
+    b = base.warm_start
+    before = (b.solution.values.copy(), b.candidates.var_cost.copy(), b.candidates.var_ship.copy(),
+              base.plan, dict(base.summary_data["counts"]), b.candidates.table.fixed.copy())
     edited = sc.close_lane(net, "exp")
     first = routing.solve(edited, ships, inv, settings=SETTINGS, base=base)
     second = routing.solve(edited, ships, inv, settings=SETTINGS, base=base)
     assert first.plan.equals(second.plan) and first.legs.equals(second.legs)
-    after = (base.solution.values, base.candidates.var_cost, base.candidates.var_ship, base.plan,
-             base.summary_data["counts"], base.candidates.table.fixed)
-    for a, b in zip(before, after, strict=True):
-        assert (np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b or a.equals(b))
-    assert base.network.lane("exp").closed is False
+    after = (b.solution.values, b.candidates.var_cost, b.candidates.var_ship, base.plan,
+             base.summary_data["counts"], b.candidates.table.fixed)
+    for x, y in zip(before, after, strict=True):
+        assert (np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y or x.equals(y))
+    assert b.network.lane("exp").closed is False
 
 
 @pytest.fixture(scope="module")
@@ -183,28 +186,28 @@ def test_an_added_lane_extends_the_table(medium):
     info = warm.summary_data["warm"]
     assert info["table"] == "extended (lanes added; schedules reused)"
     assert 0 < info["repriced"] < len(ships) // 2 and info["kept"] == len(ships) - info["repriced"]
-    assert warm.candidates.table.K > base.candidates.table.K  # the slot grid widened
-    reused = {id(s) for s in base.candidates.table.schedules}
-    assert sum(id(s) in reused for s in warm.candidates.table.schedules) > 0.9 * len(base.candidates.table.schedules)
+    old_t, new_t = base.warm_start.candidates.table, warm.warm_start.candidates.table
+    assert new_t.K > old_t.K  # the slot grid widened
+    reused = {id(s) for s in old_t.schedules}
+    assert sum(id(s) in reused for s in new_t.schedules) > 0.9 * len(old_t.schedules)
     # spliced: the base's routes and schedules keep their places, the rebuilt groups' new ones come after
-    old_t, new_t = base.candidates.table, warm.candidates.table
     assert len(new_t.routes) > len(old_t.routes)
     assert all(a is b for a, b in zip(old_t.routes, new_t.routes, strict=False))
     assert all(a is b for a, b in zip(old_t.schedules, new_t.schedules, strict=False))
-    cold = build_candidates(edited, ships, None, base.settings)
+    cold = build_candidates(edited, ships, None, base.warm_start.settings)
     assert _options(warm) == _options(warm, cold)
-    assert list(warm.candidates.unroutable_reason) == list(cold.unroutable_reason)
+    assert list(warm.warm_start.candidates.unroutable_reason) == list(cold.unroutable_reason)
     # with other edits in the same step: a Korean lane's cost (kept groups must see it) and a US lane closed
     mixed = sc.close_lane(sc.scale_cost(_hgh_fra(net), 1.3, lane="CAN-ICN-air"), "SZX-JFK-air")
     warm = routing.solve(mixed, ships, base=base)
     assert warm.summary_data["warm"]["table"].startswith("extended") and warm.summary_data["warm"]["kept"] > 0
-    assert _options(warm) == _options(warm, build_candidates(mixed, ships, None, base.settings))
+    assert _options(warm) == _options(warm, build_candidates(mixed, ships, None, base.warm_start.settings))
     # a lane with a volumetric divisor the network did not have changes every chargeable weight
     odd = sc.add_lane(net, **{"id": "HGH-FRA-x", "from": "CN-HGH-HUB", "to": "DE-FRA-GW", "mode": "air",
                               "transit_days": 1, "cost_per_kg": 3.2, "volumetric_divisor": 7000})
     warm = routing.solve(odd, ships, base=base)
     assert warm.summary_data["warm"]["repriced"] == len(ships)
-    assert _options(warm) == _options(warm, build_candidates(odd, ships, None, base.settings))
+    assert _options(warm) == _options(warm, build_candidates(odd, ships, None, base.warm_start.settings))
 
 
 def test_a_lane_no_pair_can_use_keeps_the_base_table(medium):
@@ -218,8 +221,8 @@ def test_a_lane_no_pair_can_use_keeps_the_base_table(medium):
     warm = routing.solve(edited, ships, base=base)
     info = warm.summary_data["warm"]
     assert info["table"].startswith("extended") and info["repriced"] == 0 and info["kept"] == len(ships)
-    assert warm.candidates.table.routes is base.candidates.table.routes
-    assert _options(warm) == _options(warm, build_candidates(edited, ships, None, base.settings))
+    assert warm.warm_start.candidates.table.routes is base.warm_start.candidates.table.routes
+    assert _options(warm) == _options(warm, build_candidates(edited, ships, None, base.warm_start.settings))
     assert warm.objective <= base.objective + 1e-6  # the same options: the base plan is still there
 
 
@@ -286,21 +289,23 @@ def test_a_tightened_promise_flips_parcels_of_the_market_it_leaves_short(medium)
     """The German promise cut to 3 days leaves the carried plan short of Germany's on-time need
     (the need itself is unchanged): the local focus takes German parcels, late in the carried plan,
     that an on-time option could serve."""
-    from routing.aggregate import priced_costs
+    from routing.candidates.reuse import warm_candidates
     from routing.model import build_model
-    from routing.warm import _target_flips, carried_prices, carry_plan, warm_candidates
+    from routing.strategies.pricing import priced_costs
+    from routing.strategies.warm import carried_prices, carry_plan, target_flips
 
     _, net, ships, _, base = medium
     edited = sc.set_market(net, "DE", promise_days=3)
-    cand, reuse = warm_candidates(base, edited, ships, None, base.settings)
-    model = build_model(edited, ships, None, cand, base.settings.unassigned_penalty)
-    assert list(model.target_need) == list(base.model.target_need)
-    start, _ = carry_plan(base, cand, model, reuse)
+    warm = base.warm_start
+    cand, reuse = warm_candidates(warm, edited, ships, None, warm.settings)
+    model = build_model(edited, ships, None, cand, base.warm_start.settings.unassigned_penalty)
+    assert list(model.target_need) == list(base.warm_start.model.target_need)
+    start, _ = carry_plan(warm, cand, model, reuse)
     de = edited.node_index["DE"]
     row = model.target_markets.tolist().index(de)
     assert model.A_target[row] @ start[:model.n_x] < model.target_need[row]  # short after the cut
-    flips = _target_flips(base, model, cand, start, priced_costs(model, cand, *carried_prices(base, model)),
-                          len(ships))
+    flips = target_flips(warm, model, cand, start, priced_costs(model, cand, *carried_prices(warm, model)),
+                         len(ships), SolveOptions().warm.target_extra)
     assert flips.any() and (cand.destination[flips] == de).all()
     chosen = np.flatnonzero(start[:model.n_x] > 0.5)
     on_now = np.zeros(len(ships), dtype=bool)
@@ -316,7 +321,7 @@ def _one_taken_out(tmp_path, seed):
     what a rounding that leaves a parcel out hands on. Returns (optimum, plan, that parcel's column)."""
     net, ships, inv = _load(tmp_path, seed)
     opt = routing.solve(net, ships, inv, settings=SETTINGS, options=SolveOptions(strategy="exact"))
-    model, cand, values = opt.model, opt.candidates, opt.solution.values.copy()
+    model, cand, values = opt.warm_start.model, opt.warm_start.candidates, opt.warm_start.solution.values.copy()
     n_x, n_u = model.n_x, model.n_u
     cheap = np.flatnonzero((values[:n_x] > 0.5) & (cand.var_cost < model.unassigned_penalty))
     if not len(cheap):
@@ -333,15 +338,15 @@ def test_a_left_out_parcel_is_placed_again_by_the_repair(tmp_path, seed):
     """``repair_left_out`` on a plan with one parcel taken out (a rounding's leftover): over the
     whole (small) model it returns the optimum again, to within its 5%-of-the-penalty MIP gap, and
     never anything dearer than the plan it was given."""
-    from routing.solver import repair_left_out
+    from routing.strategies.repair import repair_left_out
 
     opt, values, _ = _one_taken_out(tmp_path, seed)
     if values is None:
         pytest.skip("no parcel placed below the penalty")
-    model = opt.model
-    again = repair_left_out(model, values, np.ones(model.n_cols, dtype=bool), opt.options, 10.0)
+    model = opt.warm_start.model
+    again = repair_left_out(model, values, np.ones(model.n_cols, dtype=bool), opt.warm_start.options, 10.0)
     assert again is not None
-    left, best = float(model.cost @ values), float(model.cost @ opt.solution.values)
+    left, best = float(model.cost @ values), float(model.cost @ opt.warm_start.solution.values)
     assert float(model.cost @ again) <= left + 1e-9
     assert float(model.cost @ again) <= best + 0.05 * model.unassigned_penalty + 1e-6
 
@@ -352,18 +357,20 @@ def test_place_left_out_puts_a_parcel_back(tmp_path, seed, per_rows):
     """A parcel taken out of an exact optimum (an option cheaper than the penalty is open) is found by
     ``left_out`` and placed again by ``place_left_out``: no more parcels out than the optimum leaves,
     the optimum's cost back within the repair's 5%-of-the-penalty gap."""
-    from routing.aggregate import left_out, place_left_out
+    from routing.strategies.neighbourhood import left_out
+    from routing.strategies.repair import place_left_out
 
     opt, values, out = _one_taken_out(tmp_path, seed)
     if values is None:
         pytest.skip("no parcel placed below the penalty")
-    model, cand = opt.model, opt.candidates
-    before = left_out(model, cand, opt.solution.values)  # parcels the optimum itself cannot place
+    model, cand = opt.warm_start.model, opt.warm_start.candidates
+    before = left_out(model, cand, opt.warm_start.solution.values)  # parcels the optimum itself cannot place
     now = left_out(model, cand, values)
     assert now[cand.var_ship[out]] and (now & ~before).sum() == 1
-    again = place_left_out(model, cand, values, cand.var_cost, opt.options, 10.0, per_rows=per_rows)
+    again = place_left_out(model, cand, values, cand.var_cost, opt.warm_start.options, 10.0, per_rows=per_rows)
     assert left_out(model, cand, again).sum() <= before.sum()
-    assert float(model.cost @ again) <= float(model.cost @ opt.solution.values) + 0.05 * model.unassigned_penalty + 1e-6
+    best = float(model.cost @ opt.warm_start.solution.values)
+    assert float(model.cost @ again) <= best + 0.05 * model.unassigned_penalty + 1e-6
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -373,12 +380,13 @@ def test_lp_prices_keep_the_carried_price_on_rows_held_at_their_limit(tmp_path, 
     carried price, one it holds below its limit is priced 0; rows the LP does not hold keep the
     prices so far; the same for target rows at / above their need. The bound returned is the
     Lagrangian bound at the prices returned."""
-    from routing.aggregate import lagrangian_bound
-    from routing.warm import _lp_prices
+    from routing.backends.restricted_lp import RestrictedSolution
+    from routing.strategies.pricing import lagrangian_bound
+    from routing.strategies.warm import lp_prices
 
     net, ships, inv = _load(tmp_path, seed)
     opt = routing.solve(net, ships, inv, settings=SETTINGS, options=SolveOptions(strategy="exact"))
-    model, cand, values = opt.model, opt.candidates, opt.solution.values
+    model, cand, values = opt.warm_start.model, opt.warm_start.candidates, opt.warm_start.solution.values
     n_x, n_res, n_t = model.n_x, len(model.res_keys), len(model.target_markets)
     at_cap = model.A_res @ values[:n_x] >= model.res_cap - 1e-6 * np.maximum(1.0, model.res_cap)
     if not at_cap.any() or at_cap.all():
@@ -396,7 +404,8 @@ def test_lp_prices_keep_the_carried_price_on_rows_held_at_their_limit(tmp_path, 
     duals = np.full(model.n_rows, np.nan)
     duals[model.res_row0 + np.flatnonzero(held)] = dual[held]
     duals[model.target_row0:] = dual_t
-    price, mu, priced, best, bound = _lp_prices(model, cand, (values, duals, 0.0), so_far, mu_so_far, price0, mu0)
+    now = lp_prices(model, cand, RestrictedSolution(values, duals, 0.0), so_far, mu_so_far, price0, mu0)
+    price, mu, bound = now.price, now.mu, now.bound
     assert np.array_equal(price, np.where(~held, so_far, np.where(dual < 0, -dual, np.where(at_cap, price0, 0.0))))
     assert np.array_equal(mu, np.where(dual_t > 0, dual_t, np.where(at_need, mu0, 0.0)))
     assert bound == pytest.approx(lagrangian_bound(model, cand, price, mu), rel=1e-12)

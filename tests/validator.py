@@ -1,4 +1,4 @@
-"""Independent validator of a written plan (DESIGN.md §3-4 and the agreed output contract).
+"""Independent validator of a written plan (docs/rules.md and docs/outputs.md).
 
 Everything is re-derived from the input and output files; nothing is imported from `routing`.
 `validate_plan` raises AssertionError listing the violations, or returns None.

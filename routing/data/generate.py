@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from .errors import InputError
+from ..errors import InputError
 from .network import Network
 from .tables import write_table
 
@@ -25,7 +25,7 @@ def _zipf_weights(n: int, exponent: float) -> np.ndarray:
 
 
 def generate_shipments(network: Network, n: int, seed: int = 0, days: int = 7) -> pa.Table:
-    """``n`` shipments with order dates over ``days`` days from the network's epoch (DESIGN.md §2 columns)."""
+    """``n`` shipments with order dates over ``days`` days from the network's epoch (the columns of docs/inputs.md)."""
     if n < 1:
         raise InputError("generate", "shipments", f"must be >= 1, got {n}")
     if days < 1:

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .errors import InputError
+from ..errors import InputError
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 

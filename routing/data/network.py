@@ -1,6 +1,6 @@
 """The network: nodes (factories, hubs, gateways, bonded warehouses, markets) and lanes.
 
-``load_network`` reads the YAML/JSON file of DESIGN.md §2 into a frozen :class:`Network`;
+``load_network`` reads the YAML/JSON file of docs/inputs.md into a frozen :class:`Network`;
 ``Network.graph()`` gives the networkx ``MultiDiGraph`` view used for route enumeration.
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,7 +17,9 @@ from typing import Any
 import networkx as nx
 import yaml
 
-from .errors import InputError
+from ..errors import InputError
+from .documents import Fields, parse_date, read_document
+from .tables import atomic_write_bytes
 
 NODE_KINDS = ("factory", "hub", "gateway", "bonded", "market")
 LANE_MODES = ("truck", "air", "sea", "rail", "express", "last_mile")
@@ -132,91 +133,7 @@ class Network:
 # --------------------------------------------------------------------------- loading
 
 
-class _YamlLoader(yaml.SafeLoader):
-    """A SafeLoader that keeps an impossible date (``2026-13-01``) as text for the field check to report."""
-
-    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError:
-            return self.construct_scalar(node)
-
-
-_YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _YamlLoader.construct_yaml_timestamp)
-
-
-def _read_document(path: Path) -> Any:
-    if not path.exists():
-        raise InputError(str(path), None, "file not found")
-    if path.is_dir():
-        raise InputError(str(path), None, "is a directory, expected a YAML or JSON file")
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(str(path), f"line {line}", f"not UTF-8 text (byte {data[exc.start]:#04x})") from None
-    if not text.strip():
-        raise InputError(str(path), None, "file is empty")
-    try:
-        if path.suffix.lower() == ".json":
-            return json.loads(text)
-        return yaml.load(text, Loader=_YamlLoader)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        where = f"line {line + 1}" if line is not None else None
-        if isinstance(exc, json.JSONDecodeError):
-            where = f"line {exc.lineno}"
-        msg = str(getattr(exc, "problem", None) or getattr(exc, "msg", exc))
-        raise InputError(str(path), where, f"not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {msg}") from None
-
-
-class _Fields:
-    """Typed access to one mapping of the file, raising InputError that names the place and field."""
-
-    def __init__(self, source: str, where: str, data: Mapping[str, Any], allowed: set[str]) -> None:
-        self.source, self.where, self.data = source, where, data
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            self.fail(unknown[0], "unknown field")
-
-    def fail(self, name: str, message: str) -> None:
-        raise InputError(self.source, self.where, f"field '{name}': {message}")
-
-    def string(self, name: str, default: str | None = None) -> str:
-        value = self.data.get(name)
-        if value is None:
-            if default is None:
-                self.fail(name, "is required")
-            return default  # type: ignore[return-value]
-        if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
-            self.fail(name, f"must be a non-empty string, got {value!r}")
-        return str(value).strip()
-
-    def number(self, name: str, default: float | None = None, *, minimum: float | None = 0.0,
-               positive: bool = False, maximum: float | None = None, integer: bool = False,
-               nullable: bool = False) -> Any:
-        if name not in self.data or self.data[name] is None:
-            if name in self.data and nullable:
-                return None
-            return default
-        value = self.data[name]
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.fail(name, f"must be a number, got {value!r}")
-        if math.isnan(value) or math.isinf(value):
-            self.fail(name, f"must be finite, got {value!r}")
-        if integer and float(value) != int(value):
-            self.fail(name, f"must be a whole number, got {value!r}")
-        if positive and value <= 0:
-            self.fail(name, f"must be > 0, got {value!r}")
-        if minimum is not None and value < minimum:
-            self.fail(name, f"must be >= {minimum:g}, got {value!r}")
-        if maximum is not None and value > maximum:
-            self.fail(name, f"must be <= {maximum:g}, got {value!r}")
-        return int(value) if integer else float(value)
-
-
-def _parse_departures(f: _Fields) -> tuple[bool, ...]:
+def _parse_departures(f: Fields) -> tuple[bool, ...]:
     value = f.data.get("departures", "daily")
     if value is None or (isinstance(value, str) and value.strip().lower() == "daily"):
         return DAILY
@@ -239,7 +156,7 @@ def _parse_node(source: str, k: int, raw: Any) -> Node:
         raise InputError(source, f"nodes[{k + 1}]", f"must be a mapping, got {raw!r}")
     ident = raw.get("id")
     where = f"node '{ident}'" if isinstance(ident, str) and ident.strip() else f"nodes[{k + 1}]"
-    f = _Fields(source, where, raw, _NODE_FIELDS)
+    f = Fields(source, where, raw, _NODE_FIELDS)
     node_id = f.string("id")
     kind = f.string("kind")
     if kind not in NODE_KINDS:
@@ -274,7 +191,7 @@ def _parse_lane(source: str, k: int, raw: Any, nodes: Mapping[str, Node]) -> Lan
     ident = raw.get("id")
     default_id = f"{raw.get('from')}>{raw.get('to')}:{raw.get('mode')}"
     where = f"lane '{ident if ident not in (None, '') else default_id}'"
-    f = _Fields(source, where, raw, _LANE_FIELDS)
+    f = Fields(source, where, raw, _LANE_FIELDS)
     origin, dest, mode = f.string("from"), f.string("to"), f.string("mode")
     for name, node_id in (("from", origin), ("to", dest)):
         if node_id not in nodes:
@@ -295,15 +212,6 @@ def _parse_lane(source: str, k: int, raw: Any, nodes: Mapping[str, Node]) -> Lan
         volumetric_divisor=f.number("volumetric_divisor", None, positive=True, nullable=True),
         capacity_kg_per_departure=f.number("capacity_kg_per_departure", None, nullable=True),
     )
-
-
-def parse_date(value: Any) -> dt.date:
-    """A ``YYYY-MM-DD`` string or date -> ``datetime.date`` (ValueError otherwise)."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value).strip())
 
 
 def network_from_dict(data: Any, source: str = "<network>") -> Network:
@@ -346,13 +254,13 @@ def network_from_dict(data: Any, source: str = "<network>") -> Network:
 
 
 def load_network(path: str | Path) -> Network:
-    """Read and validate a network file (YAML or JSON, DESIGN.md §2)."""
+    """Read and validate a network file (YAML or JSON, docs/inputs.md)."""
     path = Path(path)
-    return network_from_dict(_read_document(path), str(path))
+    return network_from_dict(read_document(path), str(path))
 
 
 def network_to_dict(network: Network) -> dict[str, Any]:
-    """The network as a document :func:`network_from_dict` reads back (the file format of DESIGN.md §2).
+    """The network as a document :func:`network_from_dict` reads back (the file format of docs/inputs.md).
 
     The format has no closed flag: a closed lane, or one touching a closed node, is left out (it
     carries nothing either way); a closed node stays, without lanes."""
@@ -379,8 +287,6 @@ def network_to_dict(network: Network) -> dict[str, Any]:
 
 def save_network(network: Network, path: str | Path) -> Path:
     """Write the network as YAML (or JSON for a ``.json`` path), atomically; e.g. a what-if network."""
-    from .tables import atomic_write_bytes
-
     path = Path(path)
     doc = network_to_dict(network)
     text = json.dumps(doc, indent=2) if path.suffix == ".json" else yaml.safe_dump(doc, sort_keys=False)

@@ -1,8 +1,9 @@
-"""The warm re-plan's restricted LP in HiGHS (highspy), started from the carried plan's basis.
+"""A restricted LP in HiGHS (highspy): some columns of a model re-optimised around a plan, started from
+that plan's basis (the repairs of every strategy, and the warm re-plan's pricing rounds).
 
-The LP holds the model's free columns; every other column stays at its value in the carried plan
+The LP holds the model's free columns; every other column stays at its value in the plan
 (``start``), so each row's bounds are shifted by that held activity. The first solve starts from
-the basis the carried plan defines: each free shipment's chosen column (or its unassigned column)
+the basis the plan defines: each free shipment's chosen column (or its unassigned column)
 basic, assignment rows at their bound, capacity rows' slacks basic. Pricing rounds free more
 shipments: their columns (and any rows new to the LP) are added to the same HiGHS model with the
 previous basis extended the same way, so each round continues from where the last one stopped.
@@ -10,12 +11,24 @@ previous basis extended the same way, so each round continues from where the las
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import highspy
 import numpy as np
 
-from .errors import SolverError
+from ..errors import SolverError
+from ..model import Model
 from .highs import basis_codes, new_highs, set_basis
-from .model import Model
+
+
+@dataclass(frozen=True, eq=False)
+class RestrictedSolution:
+    """A restricted LP's optimum on the whole model: every column's value (the held ones at the plan's),
+    row duals (NaN on rows the LP does not hold) and the LP's objective (currency)."""
+
+    values: np.ndarray
+    duals: np.ndarray
+    objective: float
 
 
 class RestrictedLP:
@@ -85,8 +98,8 @@ class RestrictedLP:
         self.col_code = np.concatenate([self.col_code, (self.start[new] > 0.5).astype(np.int8)])
         return len(new)
 
-    def solve(self) -> tuple[np.ndarray, np.ndarray, float]:
-        """(all column values, row duals of the model — NaN off the LP's rows —, LP objective)."""
+    def solve(self) -> RestrictedSolution:
+        """The optimum over the free columns, started from the basis the last run ended on."""
         self._read_basis()  # solved again without changes: continue from where it stopped
         set_basis(self.h, self.col_code, self.row_code)
         self.h.run()
@@ -100,4 +113,4 @@ class RestrictedLP:
         values[self.cols] = col_value
         duals = np.full(self.model.n_rows, np.nan)
         duals[self.rows] = np.asarray(sol.row_dual)
-        return values, duals, float(self.h.getInfo().objective_function_value)
+        return RestrictedSolution(values, duals, float(self.h.getInfo().objective_function_value))

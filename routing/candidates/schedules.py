@@ -1,4 +1,4 @@
-"""Departure schedules of a route's timed legs (DESIGN.md §3 timing).
+"""Departure schedules of a route's timed legs (the timing rules of docs/rules.md).
 
 A schedule fixes a departure day for every timed leg, as offsets (days) from the order day. Only
 capacitated lane departures and node-days are *resources*; a leg that is uncapacitated and ends at
@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .network import Network
-from .ranges import concat_ranges
-
-RES_LANE, RES_NODE, RES_STOCK = 0, 1, 2
+from ..arrays import concat_ranges
+from ..data.network import Network
+from .keys import RES_LANE, RES_NODE
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from .errors import SolverError
+from ..errors import SolverError
 from .highs import basis_codes, new_highs, pass_lp, set_basis
 
 

@@ -13,7 +13,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from .errors import SolverError
+from ..errors import SolverError
 
 _STATUS = np.array([highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic,
                     highspy.HighsBasisStatus.kUpper], dtype=object)

@@ -1,4 +1,4 @@
-"""Shipments and bonded inventory tables (DESIGN.md §2), held as numpy columns."""
+"""Shipments and bonded inventory tables (docs/inputs.md), held as numpy columns."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import InputError
+from ..errors import InputError
 from .network import Network
 from .tables import Column, read_table
 

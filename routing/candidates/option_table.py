@@ -3,8 +3,9 @@
 Shipments with the same origin, destination and order day form a *group* and share one row of
 the table: K option slots (route, departure schedule, delivery offset, cost coefficients, the
 capacity rows it uses). A shipment's cost on each slot is then one vectorised expression of its
-chargeable kg, weight, value and promise (:meth:`OptionTable.costs`), so nothing loops over
-shipments in Python.
+chargeable kg, weight, value and promise (:func:`~routing.candidates.pricing.slot_costs`), so
+nothing loops over shipments in Python. A what-if edit reuses a table: re-priced on an edited network
+(:func:`reprice_table`), or extended by the groups an added lane serves (:func:`splice_tables`).
 """
 
 from __future__ import annotations
@@ -14,70 +15,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .network import Network
-from .ranges import concat_ranges
+from ..arrays import concat_ranges, index_in
+from ..data.network import Network
+from ..data.shipments import Shipments
+from .keys import RES_LANE, resource_key
 from .routes import Route, RouteCosts, enumerate_routes, padded_lanes, route_costs
-from .schedules import RES_LANE, RES_NODE, RES_STOCK, Schedule, ScheduleArrays, enumerate_schedules
-from .shipments import CHANNEL_BONDED, CHANNEL_JIT, Inventory, Shipments
-
-_DAY_BIAS = 1 << 23
-_KEY_KIND, _KEY_ID = 56, 24
-
-# reasons a shipment has no option at all
-NO_ROUTE = "no_route"
-NO_JIT_ROUTE = "no_jit_route"
-NO_BONDED_ROUTE = "no_bonded_route"
-SKU_NOT_STOCKED = "sku_not_stocked"
-NO_DEPARTURE = "no_departure_in_horizon"
-
-
-def resource_key(kind: int | np.ndarray, ident: int | np.ndarray, value: int | np.ndarray) -> np.ndarray:
-    """Pack (kind, id, day or sku) into one int64 key; days are biased to stay positive."""
-    kind = np.asarray(kind, dtype=np.int64)
-    value = np.asarray(value, dtype=np.int64)
-    value = np.where(kind == RES_STOCK, value, value + _DAY_BIAS)
-    return (kind << _KEY_KIND) | (np.asarray(ident, dtype=np.int64) << _KEY_ID) | value
-
-
-def unpack_key(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    kind = key >> _KEY_KIND
-    ident = (key >> _KEY_ID) & ((1 << (_KEY_KIND - _KEY_ID)) - 1)
-    value = key & ((1 << _KEY_ID) - 1)
-    value = np.where(kind == RES_STOCK, value, value - _DAY_BIAS)
-    return kind, ident, value
-
-
-def volumetric_divisors(network: Network) -> list[float]:
-    """The distinct volumetric divisors of the lanes, ascending: chargeable-kg columns 1, 2, …"""
-    return sorted({ln.volumetric_divisor for ln in network.lanes if ln.volumetric_divisor})
-
-
-def lane_divclasses(network: Network) -> np.ndarray:
-    """Per lane, its chargeable-kg column (0: actual weight; d: the d-th volumetric divisor)."""
-    divisors = volumetric_divisors(network)
-    return np.array([0 if not ln.volumetric_divisor else 1 + divisors.index(ln.volumetric_divisor)
-                     for ln in network.lanes], dtype=np.int64)
-
-
-def chargeable_kg(network: Network, shipments: Shipments) -> tuple[np.ndarray, np.ndarray]:
-    """Chargeable kg per shipment for each distinct volumetric divisor, and each lane's column."""
-    cols = [shipments.weight_kg]
-    for d in volumetric_divisors(network):
-        cols.append(np.maximum(shipments.weight_kg, shipments.volume_cm3 / d))
-    return np.column_stack(cols), lane_divclasses(network)
-
-
-def shipment_data_inputs(network: Network) -> tuple:
-    """What :func:`shipment_data` reads of the network besides the lanes' chargeable-kg columns:
-    per node its promise, de minimis, late penalty, duty rate and whether it has an on-time target,
-    and the volumetric divisors."""
-    return (tuple((n.promise_days, n.de_minimis, n.late_penalty_per_day, n.duty_rate, n.on_time_target is None)
-                  for n in network.nodes), tuple(volumetric_divisors(network)))
-
-
-def effective_promise(network: Network, shipments: Shipments) -> np.ndarray:
-    market_promise = np.array([n.promise_days for n in network.nodes], dtype=np.int32)
-    return np.where(shipments.promise_days >= 0, shipments.promise_days, market_promise[shipments.destination])
+from .schedules import Schedule, ScheduleArrays, enumerate_schedules
+from .shipment_data import lane_divclasses
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,43 +74,6 @@ class OptionTable:
         return ~(self.has_jit | self.has_bonded)
 
 
-@dataclass(frozen=True, eq=False)
-class ShipmentData:
-    """What the cost of a shipment on a slot depends on, as per-shipment arrays."""
-
-    chargeable: np.ndarray  # (n, D) kg
-    lane_divclass: np.ndarray  # per lane, column of ``chargeable``
-    weight: np.ndarray
-    value: np.ndarray
-    promise: np.ndarray
-    order_day: np.ndarray
-    channel: np.ndarray
-    sku: np.ndarray
-    quantity: np.ndarray
-    late_rate: np.ndarray  # per shipment (its market's)
-    duty_rate: np.ndarray  # per shipment
-    duty_exempt_jit: np.ndarray  # per shipment: value at or under the market's de minimis
-    has_target: np.ndarray  # per shipment: its market has an on-time target
-    destination: np.ndarray  # per shipment, market node index
-
-
-def shipment_data(network: Network, shipments: Shipments, epoch: dt.date) -> ShipmentData:
-    chg, lane_cls = chargeable_kg(network, shipments)
-    dest = shipments.destination
-    de_min = np.array([np.nan if n.de_minimis is None else n.de_minimis for n in network.nodes])[dest]
-    return ShipmentData(
-        chargeable=chg, lane_divclass=lane_cls, weight=shipments.weight_kg, value=shipments.value,
-        promise=effective_promise(network, shipments),
-        order_day=shipments.order_date.astype(np.int64) - (epoch - dt.date(1970, 1, 1)).days,
-        channel=shipments.channel, sku=shipments.sku, quantity=shipments.quantity,
-        late_rate=np.array([n.late_penalty_per_day for n in network.nodes])[dest],
-        duty_rate=np.array([n.duty_rate for n in network.nodes])[dest],
-        duty_exempt_jit=~np.isnan(de_min) & (shipments.value <= np.nan_to_num(de_min, nan=-1.0)),
-        has_target=np.array([n.on_time_target is not None for n in network.nodes])[dest],
-        destination=dest,
-    )
-
-
 def build_option_table(network: Network, shipments: Shipments, order_day: np.ndarray, epoch: dt.date,
                        horizon_days: int, waiting_days: int | None, max_legs: int,
                        reuse: OptionTable | None = None,
@@ -180,7 +87,7 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
     n_nodes = len(network.nodes)
     lane_cap = np.array([ln.capacity_kg_per_departure is not None for ln in network.lanes])
     node_cap = np.array([n.capacity_parcels_per_day is not None for n in network.nodes])
-    _, lane_cls = chargeable_kg(network, shipments)
+    lane_cls = lane_divclasses(network)
     n_div = int(lane_cls.max(initial=0)) + 1
     pair = shipments.origin.astype(np.int64) * n_nodes + shipments.destination
     day0 = int(order_day.min())
@@ -370,48 +277,6 @@ def group_keys(pair: np.ndarray, day: np.ndarray) -> np.ndarray:
     return pair.astype(np.int64) * (1 << _DAY_BITS) + (day.astype(np.int64) + (1 << (_DAY_BITS - 1)))
 
 
-def dense_rank(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(values, return_inverse=True)`` the other way round — (each value's rank among the
-    distinct values, the distinct values ascending) — by counting when the integer values span a small
-    range (at most max(4n, 2^20)), by sorting otherwise."""
-    if not len(values):
-        return np.zeros(0, dtype=np.int64), values[:0]
-    lo, hi = int(values.min()), int(values.max())
-    if hi - lo + 1 > max(4 * len(values), 1 << 20):
-        distinct, inverse = np.unique(values, return_inverse=True)
-        return inverse.ravel().astype(np.int64), distinct
-    present = np.bincount(values - lo, minlength=hi - lo + 1) > 0
-    rank = np.cumsum(present) - 1
-    return rank[values - lo], (np.flatnonzero(present) + lo).astype(values.dtype)
-
-
-def factorize_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(keys, return_inverse=True)`` for packed resource keys (:func:`resource_key`), by
-    counting: kind, id and day/sku span small ranges, so a dense code per key orders them as the keys
-    do (:func:`dense_rank` sorts when the ranges are wide)."""
-    if not len(keys):
-        return keys[:0], np.zeros(0, dtype=np.int64)
-    kind, ident, value = keys >> _KEY_KIND, (keys >> _KEY_ID) & ((1 << (_KEY_KIND - _KEY_ID)) - 1), \
-        keys & ((1 << _KEY_ID) - 1)
-    k0, i0, v0 = int(kind.min()), int(ident.min()), int(value.min())
-    n_i, n_v = int(ident.max()) - i0 + 1, int(value.max()) - v0 + 1
-    if (int(kind.max()) - k0 + 1) * n_i * n_v > max(4 * len(keys), 1 << 20):
-        inverse, distinct = dense_rank(keys)
-        return distinct, inverse
-    inverse, c = dense_rank(((kind - k0) * n_i + (ident - i0)) * n_v + (value - v0))
-    out = ((c // (n_i * n_v) + k0) << _KEY_KIND) | ((c // n_v % n_i + i0) << _KEY_ID) | (c % n_v + v0)
-    return out.astype(keys.dtype), inverse
-
-
-def index_in(keys: np.ndarray, want: np.ndarray) -> np.ndarray:
-    """Position in ``keys`` of each of ``want`` (the first, if repeated), -1 where absent."""
-    if not len(keys):
-        return np.full(len(want), -1, dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
-    pos = np.minimum(np.searchsorted(keys[order], want), len(keys) - 1)
-    return np.where(keys[order][pos] == want, order[pos], -1).astype(np.int64)
-
-
 def find_groups(table: OptionTable, shipments: Shipments, order_day: np.ndarray, n_nodes: int) -> np.ndarray:
     """Each shipment's group in ``table`` (by origin, destination and order day); -1 where it has none."""
     want = group_keys(shipments.origin.astype(np.int64) * n_nodes + shipments.destination, order_day)
@@ -491,83 +356,3 @@ def reprice_table(table: OptionTable, network: Network, lane_cls: np.ndarray,
         route[g] = kept
     fixed[g], storage[g], kgcoef[:, g] = cost_grids(route[g], rc, n_div)
     return replace(out, route=route, fixed=fixed, storage=storage, kgcoef=kgcoef), changed
-
-
-def slot_costs(table: OptionTable, data: ShipmentData, idx: np.ndarray,
-               stocked: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(cost, on_time, allowed) of shipments ``idx`` on every slot of their group, each (len(idx), K).
-
-    ``stocked`` (len(idx), K), when given, says whether the bonded slot's sku is in stock.
-    """
-    g = table.group_of[idx]
-    valid = table.route[g] >= 0
-    bonded = table.bonded_node[g] >= 0
-    # Σ_d kg coefficient × chargeable kg, one divisor column at a time (no (n, K, D) temporary)
-    per_kg = table.kgcoef[0][g] * data.chargeable[idx, 0, None]
-    for d in range(1, table.kgcoef.shape[0]):
-        per_kg += table.kgcoef[d][g] * data.chargeable[idx, d, None]
-    cost = table.fixed[g] + per_kg
-    cost += table.storage[g] * data.weight[idx, None]
-    duty = data.duty_rate[idx] * data.value[idx]
-    cost += np.where(bonded | ~data.duty_exempt_jit[idx, None], duty[:, None], 0.0)
-    late = np.maximum(0, table.delivery[g] - data.promise[idx, None])
-    cost += data.late_rate[idx, None] * late
-    chan = data.channel[idx, None]
-    allowed = valid & ~((chan == CHANNEL_JIT) & bonded) & ~((chan == CHANNEL_BONDED) & ~bonded)
-    if stocked is not None:
-        allowed &= stocked
-    return cost, late == 0, allowed
-
-
-def stocked_skus(inventory: Inventory | None, sku_names: list[str]) -> dict[int, np.ndarray] | None:
-    """Per bonded node: which skus (by index into ``sku_names``) have stock (None: unlimited stock)."""
-    if inventory is None:
-        return None
-    index = {name: k for k, name in enumerate(sku_names)}
-    out: dict[int, np.ndarray] = {}
-    for (node, sku), units in inventory.units.items():
-        k = index.get(sku)
-        if k is not None and units > 0:
-            out.setdefault(node, np.zeros(len(sku_names), dtype=bool))[k] = True
-    return out
-
-
-def stock_mask(table: OptionTable, data: ShipmentData, stocked: dict[int, np.ndarray] | None,
-               idx: np.ndarray) -> np.ndarray | None:
-    """Whether each bonded slot of shipments ``idx`` has their sku in stock (None: unlimited stock)."""
-    if stocked is None:
-        return None
-    bonded = table.bonded_node[table.group_of[idx]]
-    out = bonded < 0
-    skus = data.sku[idx]
-    for node in np.unique(bonded[bonded >= 0]).tolist():
-        if node in stocked:
-            out |= (bonded == node) & stocked[node][skus][:, None]
-    return out
-
-
-def unroutable_reasons(table: OptionTable, data: ShipmentData, idx: np.ndarray, allowed: np.ndarray,
-                       stocked: np.ndarray | None) -> np.ndarray:
-    """Why each of ``idx`` has no allowed slot ('' where it has one)."""
-    out = np.full(len(idx), "", dtype=object)
-    none = np.flatnonzero(~allowed.any(axis=1))
-    if not len(none):
-        return out
-    g = table.group_of[idx[none]]
-    valid = table.route[g] >= 0
-    bonded = table.bonded_node[g] >= 0
-    ch = data.channel[idx[none]]
-    kind_ok = ~((ch[:, None] == CHANNEL_JIT) & bonded) & ~((ch[:, None] == CHANNEL_BONDED) & ~bonded)
-    reason = np.where(table.no_route[g], NO_ROUTE, NO_DEPARTURE).astype(object)
-    reason = np.where((ch == CHANNEL_JIT) & ~table.has_jit[g] & ~table.no_route[g], NO_JIT_ROUTE, reason)
-    reason = np.where((ch == CHANNEL_BONDED) & ~table.has_bonded[g] & ~table.no_route[g], NO_BONDED_ROUTE, reason)
-    if stocked is not None:
-        ok = valid & kind_ok
-        unstocked = ok.any(axis=1) & ~(ok & stocked[none]).any(axis=1)
-        reason = np.where(unstocked, SKU_NOT_STOCKED, reason)
-    out[none] = reason
-    return out
-
-
-__all__ = ["OptionTable", "index_in", "RES_LANE", "RES_NODE", "RES_STOCK", "find_groups", "reprice_table",
-           "resource_key", "unpack_key"]

@@ -53,13 +53,13 @@ HUBS = [
     ("CN-SZX-HUB", 22.6, 113.8, 0, 0.20), ("CN-CAN-HUB", 23.4, 113.3, 1, 0.15), ("CN-HGH-HUB", 30.2, 120.4, 0, 0.20),
     ("CN-PVG-HUB", 31.1, 121.8, 0, 0.22), ("CN-XMN-HUB", 24.5, 118.1, 1, 0.15), ("CN-NGB-HUB", 29.8, 121.5, 1, 0.15),
 ]
-AIR_RATE = {"NA": 4.25, "LA": 5.0, "EU": 3.5, "AP": 2.2, "ME": 3.0}  # USD/kg, DESIGN §7 (WorldACD, Freightos)
+AIR_RATE = {"NA": 4.25, "LA": 5.0, "EU": 3.5, "AP": 2.2, "ME": 3.0}  # USD/kg, CN spot rates 2025 (WorldACD, Freightos)
 AIR_DAYS = {"NA": 2, "LA": 3, "EU": 2, "AP": 1, "ME": 2}
 WEEKLY = [["mon", "wed", "fri"], ["tue", "thu", "sat"], ["mon", "thu"], ["tue", "fri"], "daily"]
 
 
 def large_network(factories: int = 40, shipments: int = 1_000_000, days: int = 14, seed: int = 0) -> dict[str, Any]:
-    """The network as a dict in the DESIGN §2 schema (write it with ``yaml.safe_dump``).
+    """The network as a dict in the network file schema (docs/inputs.md) (write it with ``yaml.safe_dump``).
 
     Capacities scale with ``shipments / days`` so several departures and warehouses bind.
     """

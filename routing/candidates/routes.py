@@ -1,4 +1,4 @@
-"""Route enumeration (DESIGN.md §3): simple paths factory → … → market of kind JIT or bonded.
+"""Route enumeration (docs/rules.md): simple paths factory → … → market of kind JIT or bonded.
 
 A JIT route passes only hubs and gateways; a bonded route passes exactly one bonded warehouse
 (the legs before it are replenishment, the legs from it on are fulfilment, the *timed* legs).
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .network import Network
+from ..data.network import Network
 
 _PASSABLE = {"hub", "gateway"}
 

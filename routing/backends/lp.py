@@ -1,0 +1,87 @@
+"""The LP relaxation of a whole model, one backend class per solver: HiGHS dual simplex through
+scipy's ``linprog`` (the default; OR-Tools' HiGHS wrapper returns no duals), GLOP or PDLP through
+OR-Tools' model builder. Every backend returns duals and reduced costs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from ortools.linear_solver.python import model_builder_helper as mbh
+from scipy.optimize import linprog
+
+from ..errors import SolverError
+from ..model import Model
+from ..settings import LpSolver
+from .ortools import fill_model
+
+
+@dataclass(frozen=True, eq=False)
+class LPSolution:
+    """An optimal LP solution: objective (currency), column values, row duals (d objective / d right-hand
+    side: ≤ 0 on a binding capacity row, ≥ 0 on a binding target row), reduced costs per column."""
+
+    objective: float
+    values: np.ndarray
+    duals: np.ndarray
+    reduced_costs: np.ndarray
+
+
+class LpBackend:
+    """An LP solver for :func:`solve_lp`."""
+
+    name: LpSolver
+
+    def solve(self, model: Model, time_limit: float) -> LPSolution:
+        raise NotImplementedError
+
+
+class ScipyHighsLp(LpBackend):
+    """HiGHS (presolve on) through scipy, on the model's rows laid out as [assignment equalities |
+    capacity ≤ rows | target ≥ rows]."""
+
+    name = LpSolver.HIGHS
+
+    def solve(self, model: Model, time_limit: float) -> LPSolution:
+        cost, col_ub, row_lb, row_ub = model.cost, model.col_ub, model.row_lb, model.row_ub
+        n_eq, ge_row0 = model.n_u, model.target_row0
+        A = model.A.tocsr()
+        t = A.shape[0]
+        A_ub = sp.vstack([A[n_eq:ge_row0], -A[ge_row0:t]]).tocsr()
+        b_ub = np.concatenate([row_ub[n_eq:ge_row0], -row_lb[ge_row0:t]])
+        res = linprog(cost, A_ub=A_ub, b_ub=b_ub, A_eq=A[:n_eq], b_eq=row_lb[:n_eq],
+                      bounds=np.column_stack([np.zeros(len(cost)), col_ub]), method="highs",
+                      options={"time_limit": float(time_limit), "presolve": True})
+        if res.status != 0:
+            raise SolverError(f"LP relaxation not solved: {res.message}")
+        ineq = res.ineqlin.marginals
+        duals = np.concatenate([res.eqlin.marginals, ineq[:ge_row0 - n_eq], -ineq[ge_row0 - n_eq:]])
+        return LPSolution(objective=float(res.fun), values=np.asarray(res.x), duals=duals,
+                          reduced_costs=np.asarray(res.lower.marginals) + np.asarray(res.upper.marginals))
+
+
+class OrtoolsLp(LpBackend):
+    """GLOP (simplex) or PDLP (first-order) through OR-Tools' model builder."""
+
+    def __init__(self, name: LpSolver) -> None:
+        self.name = name
+
+    def solve(self, model: Model, time_limit: float) -> LPSolution:
+        helper = fill_model(model.cost, model.col_ub, model.A, model.row_lb, model.row_ub, integral=False)
+        solver = mbh.ModelSolverHelper(str(self.name))
+        solver.set_time_limit_in_seconds(time_limit)
+        solver.solve(helper)
+        if solver.status() != mbh.SolveStatus.OPTIMAL:
+            raise SolverError(f"LP relaxation not solved: {solver.status().name} {solver.status_string()}")
+        return LPSolution(objective=solver.objective_value(), values=np.asarray(solver.variable_values()),
+                          duals=np.asarray(solver.dual_values()), reduced_costs=np.asarray(solver.reduced_costs()))
+
+
+BACKENDS: dict[LpSolver, LpBackend] = {LpSolver.HIGHS: ScipyHighsLp(), LpSolver.GLOP: OrtoolsLp(LpSolver.GLOP),
+                                       LpSolver.PDLP: OrtoolsLp(LpSolver.PDLP)}
+
+
+def solve_lp(model: Model, lp_solver: LpSolver = LpSolver.HIGHS, time_limit: float = 60.0) -> LPSolution:
+    """The LP relaxation of ``model``: objective, primal values, row duals and reduced costs."""
+    return BACKENDS[LpSolver(lp_solver)].solve(model, time_limit)

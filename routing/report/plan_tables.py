@@ -1,0 +1,210 @@
+"""The plan and legs tables (pyarrow) of a solved model: one row per shipment and one per leg, with
+dates, costs (currency) and the reason a shipment is not in the plan. Columns: docs/outputs.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from ..arrays import concat_ranges
+from ..candidates.candidates import Candidates
+from ..candidates.keys import RES_LANE, RES_NODE, RES_STOCK, unpack_key
+from ..data.network import Network
+from ..data.shipments import Shipments
+from ..errors import InternalError
+from ..model import Model
+
+PLAN_COLUMNS = ("shipment_id", "status", "channel", "route", "dispatch_date", "delivery_date", "on_time",
+                "cost_transport", "cost_handling", "cost_storage", "cost_duty", "cost_penalty", "cost_total",
+                "reason")
+
+
+LEG_COLUMNS = ("shipment_id", "seq", "lane_id", "from", "to", "departure_date", "arrival_date",
+               "chargeable_kg", "replenishment")
+
+
+_DAY0 = dt.date(1970, 1, 1)
+
+
+STATUS_NAMES = ("assigned", "unassigned", "unroutable")  # plan status by code
+ASSIGNED, UNASSIGNED, UNROUTABLE = range(3)
+CHANNEL_NAMES = ("jit", "bonded")
+JIT, BONDED = range(2)
+
+
+def coded(codes: np.ndarray, names: list[str], mask: np.ndarray | None = None) -> pa.Array:
+    """A string column from per-row codes into ``names`` (null where ``mask``): no Python string per row."""
+    indices = pa.array(codes.astype(np.int32, copy=False), pa.int32(), mask=mask)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(names or [""], pa.string())).cast(pa.string())
+
+
+def dates(epoch: dt.date, days: np.ndarray, mask: np.ndarray) -> pa.Array:
+    base = (epoch - _DAY0).days
+    return pa.array((base + days).astype(np.int32), type=pa.int32(), mask=~mask).cast(pa.date32())
+
+
+def unassigned_reasons(model: Model, cand: Candidates, values: np.ndarray, ships: np.ndarray) -> np.ndarray:
+    """Why each of ``ships`` (unassigned) was left out: what blocks its options cheaper than the penalty."""
+    out = np.full(len(ships), "penalty_cheaper", dtype=object)
+    if len(ships) == 0:
+        return out
+    n_x = model.n_x
+    load = model.A_res @ values[:n_x]
+    A_res = model.A_res.tocsc()
+    kinds = unpack_key(model.res_keys)[0]
+    pos = {s: i for i, s in enumerate(ships.tolist())}
+    for j in np.flatnonzero(np.isin(cand.var_ship, ships)).tolist():
+        if cand.var_cost[j] >= model.unassigned_penalty:
+            continue
+        i = pos[int(cand.var_ship[j])]
+        lo, hi = A_res.indptr[j], A_res.indptr[j + 1]
+        rows = A_res.indices[lo:hi]
+        full = rows[load[rows] + A_res.data[lo:hi] > model.res_cap[rows] + 1e-9]
+        kind = {RES_LANE: "lane_capacity", RES_NODE: "node_capacity", RES_STOCK: "stock_exhausted"}
+        found = sorted({kind[int(k)] for k in kinds[full]})
+        label = found[0] if len(found) == 1 else ("capacity" if found else "not_selected")
+        prev = out[i]
+        if prev == "penalty_cheaper":
+            out[i] = label
+        elif prev != label:
+            out[i] = "not_selected" if "not_selected" in (prev, label) else "capacity"
+    return out
+
+
+def legs_table(network: Network, shipments: Shipments, cand: Candidates, a_idx: np.ndarray,
+                v: np.ndarray) -> pa.Table:
+    """One row per leg of every assigned shipment, built by gathering padded per-route arrays."""
+    routes, schedules = cand.routes, cand.schedules
+    r_lanes = cand.table.route_lanes
+    r_first = np.array([r.first_timed for r in routes], dtype=np.int64)
+    rid = cand.var_route[v]
+    used_s, sid = np.unique(cand.var_sched[v], return_inverse=True)  # departures of the schedules in use
+    max_timed = max((len(schedules[k].departures) for k in used_s.tolist()), default=0)
+    s_deps = np.zeros((max(len(used_s), 1), max(max_timed, 1)), dtype=np.int64)
+    for i, k in enumerate(used_s.tolist()):
+        s_deps[i, :len(schedules[k].departures)] = schedules[k].departures
+    n_legs = (r_lanes[rid] >= 0).sum(axis=1) if len(v) else np.zeros(0, dtype=np.int64)
+    ship = np.repeat(a_idx, n_legs)
+    k = concat_ranges(np.zeros(len(n_legs), dtype=np.int64), n_legs)  # leg position on its route
+    rr, ss = np.repeat(rid, n_legs), np.repeat(sid, n_legs)
+    lane = r_lanes[rr, k]
+    rep = k < r_first[rr]
+    dep = cand.order_day[ship] + np.where(rep, 0, s_deps[ss, np.maximum(k - r_first[rr], 0)])
+    seq = k + 1
+    transit = np.array([ln.transit_days for ln in network.lanes], dtype=np.int64)
+    chg = cand.chargeable[ship, cand.data.lane_divclass[lane]] if len(ship) else np.zeros(0)
+    timed = ~rep
+    return pa.table({
+        "shipment_id": shipments.ids.take(pa.array(ship)),
+        "seq": pa.array(seq, pa.int64()),
+        "lane_id": coded(lane, [ln.id for ln in network.lanes]),
+        "from": coded(lane, [ln.origin for ln in network.lanes]),
+        "to": coded(lane, [ln.dest for ln in network.lanes]),
+        "departure_date": dates(cand.epoch, dep, timed),
+        "arrival_date": dates(cand.epoch, dep + transit[lane], timed),
+        "chargeable_kg": pa.array(chg, pa.float64()),
+        "replenishment": pa.array(rep, pa.bool_()),
+    })
+
+
+@dataclass(frozen=True, eq=False)
+class PlanArrays:
+    """Per shipment, what the summary reads of the plan: status and channel codes, on time, total cost
+    (currency); and the reasons of the shipments not in the plan (in row order)."""
+
+    status: np.ndarray
+    channel: np.ndarray
+    on_time: np.ndarray
+    cost_total: np.ndarray
+    reason: np.ndarray
+
+
+def plan_table(shipments: Shipments, cand: Candidates, model: Model, values: np.ndarray
+               ) -> tuple[pa.Table, PlanArrays]:
+    """The plan table of column values ``values`` of ``model`` (one row per shipment, in input order),
+    with the arrays the summary reads. Raises :class:`InternalError` if a shipment's costs, worked out
+    again from its route, differ from its option's."""
+    n, n_x = len(shipments), model.n_x
+    table = cand.table
+    chosen = np.flatnonzero(values[:n_x] > 0.5)
+    ship_var = np.full(n, -1, dtype=np.int64)
+    ship_var[cand.var_ship[chosen]] = chosen
+    assigned = ship_var >= 0
+    routable = cand.routable
+    unassigned = routable & ~assigned
+    status = np.where(assigned, ASSIGNED, np.where(unassigned, UNASSIGNED, UNROUTABLE)).astype(np.int8)
+
+    a_idx = np.flatnonzero(assigned)
+    v = ship_var[a_idx]
+    r = cand.var_route[v]
+    slot = cand.var_slot[v]
+    rc = table.rc  # the table's route costs were computed on this network
+    bonded = table.bonded_node.ravel()[slot] >= 0
+    data = cand.data  # per-shipment cost inputs, as priced
+    w = shipments.weight_kg[a_idx]
+    val = shipments.value[a_idx]
+    # transport = Σ legs (cost_per_parcel + cost_per_kg × chargeable kg in the lane's divisor column)
+    n_div = cand.chargeable.shape[1]
+    transport = rc.parcel[r] + np.einsum("nd,nd->n", rc.per_kg[r][:, :n_div], cand.chargeable[a_idx])
+    handling = rc.handling[r]
+    storage = rc.storage_per_kg[r] * w
+    duty = np.where(~bonded & data.duty_exempt_jit[a_idx], 0.0, data.duty_rate[a_idx] * val)
+    delivery_off = table.delivery.ravel()[slot]
+    dispatch_off = table.schedule_arrays.dispatch[cand.var_sched[v]]
+    late_days = np.maximum(0, delivery_off - data.promise[a_idx])
+    penalty = data.late_rate[a_idx] * late_days
+
+    def full(values_a: np.ndarray, fill: float = 0.0) -> np.ndarray:
+        out = np.full(n, fill, dtype=np.float64)
+        out[a_idx] = values_a
+        return out
+
+    cost_transport, cost_handling = full(transport), full(handling)
+    cost_storage, cost_duty = full(storage), full(duty)
+    cost_penalty = full(penalty)
+    cost_penalty[unassigned] = model.unassigned_penalty
+    cost_total = cost_transport + cost_handling + cost_storage + cost_duty + cost_penalty
+    if len(a_idx):
+        drift = np.abs(cost_total[a_idx] - cand.var_cost[v]).max()
+        if not drift < 1e-6 * max(1.0, float(np.abs(cand.var_cost).max())):
+            raise InternalError(f"the plan's costs differ from the model's by up to {drift:g}")
+
+    in_plan = np.bincount(r, minlength=len(table.routes)) > 0  # only the routes in the plan are named
+    used_r = np.flatnonzero(in_plan)
+    r_code = (np.cumsum(in_plan) - 1)[r]
+    route_code = np.zeros(n, dtype=np.int32)
+    route_code[a_idx] = r_code
+    route_col = coded(route_code, [table.route_names[i] for i in used_r.tolist()], ~assigned)
+    channel = np.full(n, JIT, dtype=np.int8)
+    channel[a_idx[bonded]] = BONDED
+    dispatch = np.zeros(n, dtype=np.int64)
+    delivery = np.zeros(n, dtype=np.int64)
+    dispatch[a_idx] = cand.order_day[a_idx] + dispatch_off
+    delivery[a_idx] = cand.order_day[a_idx] + delivery_off
+    on_time = np.zeros(n, dtype=bool)
+    on_time[a_idx] = late_days == 0
+    # why a shipment is not in the plan: its unroutable reason, or what kept its options out
+    out_idx = np.flatnonzero(~assigned)
+    reason = cand.unroutable_reason[out_idx].copy()
+    un = routable[out_idx]
+    reason[un] = unassigned_reasons(model, cand, values, out_idx[un])
+    labels, code = np.unique(reason.astype(str), return_inverse=True)
+    reason_code = np.zeros(n, dtype=np.int32)
+    reason_code[out_idx] = code
+
+    plan = pa.table({
+        "shipment_id": shipments.ids,
+        "status": coded(status, list(STATUS_NAMES)),
+        "channel": coded(channel, list(CHANNEL_NAMES), ~assigned),
+        "route": route_col,
+        "dispatch_date": dates(cand.epoch, dispatch, assigned),
+        "delivery_date": dates(cand.epoch, delivery, assigned),
+        "on_time": pa.array(on_time, pa.bool_(), mask=~assigned),
+        "cost_transport": cost_transport, "cost_handling": cost_handling, "cost_storage": cost_storage,
+        "cost_duty": cost_duty, "cost_penalty": cost_penalty, "cost_total": cost_total,
+        "reason": coded(reason_code, labels.tolist(), assigned),
+    })
+    return plan, PlanArrays(status=status, channel=channel, on_time=on_time, cost_total=cost_total, reason=reason)

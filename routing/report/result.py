@@ -1,0 +1,104 @@
+"""A solved plan (:class:`Result`): the plan and legs tables, its summary, and optionally what a
+what-if re-plan reuses; and writing the files of a plan atomically."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ..candidates.candidates import Candidates
+from ..candidates.reuse import WarmReport
+from ..data.network import Network
+from ..data.shipments import Inventory, Shipments
+from ..data.tables import atomic_write_bytes, write_table
+from ..errors import InputError
+from ..model import Model
+from ..settings import PlanSettings, SolveOptions
+from ..strategies.solution import Solution
+from ..strategies.warm import WarmStart
+from .plan_tables import legs_table, plan_table
+from .summary import Summary, SummaryView, build_summary
+
+
+@dataclass(frozen=True, eq=False)
+class Result(SummaryView):
+    """A solved plan: the ``plan`` table (one row per shipment), the ``legs`` table (one row per leg,
+    built on first use: a what-if answer often needs only the plan and summary), the summary
+    (``figures``; ``summary_data`` is the summary.json dict, ``summary()`` the text report), and
+    ``warm_start``, what ``solve(..., base=result)`` reuses (None once dropped by
+    :meth:`without_warm_start`)."""
+
+    plan: pa.Table
+    figures: Summary
+    warm_start: WarmStart | None = field(default=None, repr=False)
+    kept_legs: pa.Table | None = field(default=None, repr=False)  # the legs, where no warm start can build them
+
+    @cached_property
+    def legs(self) -> pa.Table:
+        """One row per leg of every assigned shipment (docs/outputs.md)."""
+        if self.kept_legs is not None:
+            return self.kept_legs
+        w = self.warm_start
+        if w is None:
+            raise InputError("result", "legs", "this result keeps neither its legs nor its warm start")
+        chosen = np.flatnonzero(w.solution.values[:w.model.n_x] > 0.5)
+        return legs_table(w.network, w.shipments, w.candidates, w.candidates.var_ship[chosen], chosen)
+
+    def without_warm_start(self) -> Result:
+        """The same plan without what a re-plan reuses (options, model, solution: ~130 MB at 100,000
+        shipments), its legs table built."""
+        return Result(plan=self.plan, figures=self.figures, kept_legs=self.legs)
+
+    def to_pandas(self) -> tuple[Any, Any]:
+        """(plan, legs) as pandas DataFrames (needs pandas)."""
+        return self.plan.to_pandas(), self.legs.to_pandas()
+
+    def write(self, out_dir: str | Path, fmt: str = "csv") -> dict[str, Path]:
+        """Write plan, legs (``fmt`` csv or parquet) and summary.json into ``out_dir``, each atomically;
+        the summary written carries the seconds of writing (the result itself is not changed)."""
+        return write_result(self, out_dir, fmt).paths
+
+
+@dataclass(frozen=True)
+class WrittenPlan:
+    """The files :func:`write_result` wrote, and the summary as written (with the write seconds)."""
+
+    paths: dict[str, Path]
+    figures: Summary
+
+
+def write_result(result: Result, out_dir: str | Path, fmt: str = "csv") -> WrittenPlan:
+    """Write plan, legs (``fmt`` csv or parquet) and summary.json into ``out_dir``, each atomically. The
+    summary's seconds gain ``write`` (plan and legs) and ``total`` (load + plan + write)."""
+    out = Path(out_dir)
+    t = time.perf_counter()
+    ext = {"csv": "csv", "parquet": "parquet"}[fmt]
+    paths = {"plan": out / f"plan.{ext}", "legs": out / f"legs.{ext}", "summary": out / "summary.json"}
+    write_table(result.plan, paths["plan"], fmt)
+    write_table(result.legs, paths["legs"], fmt)
+    secs = dict(result.figures.seconds)
+    secs["write"] = time.perf_counter() - t
+    secs["total"] = secs.get("load", 0.0) + secs.get("plan", 0.0) + secs["write"]
+    figures = replace(result.figures, seconds=secs)
+    text = json.dumps(figures.to_dict(), indent=2, allow_nan=False)
+    atomic_write_bytes(paths["summary"], lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+    return WrittenPlan(paths, figures)
+
+
+def assemble_result(network: Network, shipments: Shipments, inventory: Inventory | None, settings: PlanSettings,
+                    options: SolveOptions, cand: Candidates, model: Model, solution: Solution,
+                    seconds: dict[str, float], warm: WarmReport | None = None) -> Result:
+    """The result of ``solution``: plan table, summary (``warm``: what a warm re-plan reused) and warm start."""
+    plan, arrays = plan_table(shipments, cand, model, solution.values)
+    figures = build_summary(network, shipments, inventory, settings, options, cand, model, solution, arrays,
+                            seconds, warm)
+    warm_start = WarmStart(network=network, shipments=shipments, inventory=inventory, settings=settings,
+                           options=options, candidates=cand, model=model, solution=solution)
+    return Result(plan=plan, figures=figures, warm_start=warm_start)

@@ -1,0 +1,290 @@
+"""The summary of a plan (summary.json, docs/outputs.md): solver outcome, objective, bound and gap,
+counts, seconds per phase, per-market figures, every capacitated lane departure, node-day and stock
+row with its load and shadow price, and the reasons shipments are out of the plan.
+
+Money in the network's currency, weights in kg, rates and shares as fractions (0-1), times in seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import asdict, dataclass, fields
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from ..candidates.candidates import Candidates
+from ..candidates.keys import RES_LANE, RES_NODE, RES_STOCK, unpack_key
+from ..candidates.reuse import WarmReport
+from ..data.network import Network
+from ..data.shipments import Inventory, Shipments
+from ..model import Model
+from ..settings import MipSolver, PlanSettings, SolveOptions, Status, Strategy
+from ..strategies.solution import Solution
+from .plan_tables import ASSIGNED, JIT, STATUS_NAMES, UNROUTABLE, PlanArrays
+
+
+@dataclass(frozen=True)
+class MarketFigures:
+    """One market: shipments that are not unroutable, on-time share of them, its target (None: none),
+    whether it is met and by how many parcels it is missed, cost (currency) and cost per kg of actual
+    weight assigned, share of assigned parcels that go JIT."""
+
+    shipments: int
+    on_time_rate: float
+    target: float | None
+    target_met: bool
+    shortfall: int
+    cost: float
+    cost_per_kg: float
+    jit_share: float
+
+
+@dataclass(frozen=True)
+class LaneLoad:
+    """One capacitated lane departure: chargeable kg loaded, capacity (kg), shadow price (currency per kg)."""
+
+    lane_id: str
+    departure_date: str
+    load_kg: float
+    capacity_kg: float
+    shadow_price: float
+
+
+@dataclass(frozen=True)
+class NodeLoad:
+    """One capacitated node-day: parcels counted there, capacity (parcels), shadow price (currency per parcel)."""
+
+    node: str
+    date: str
+    parcels: int
+    capacity: int
+    shadow_price: float
+
+
+@dataclass(frozen=True)
+class StockUse:
+    """One stocked (bonded warehouse, sku): units drawn, units on hand, shadow price (currency per unit)."""
+
+    node: str
+    sku: str
+    units_used: int
+    units: int
+    shadow_price: float
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    """The optimisation model: columns, rows, nonzeros, option columns, routes, options dropped as dominated."""
+
+    columns: int
+    rows: int
+    nonzeros: int
+    options: int
+    routes: int
+    dominated_options: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Everything summary.json holds, typed; :meth:`to_dict` is the JSON document, :meth:`text` the report
+    printed by ``routing plan``."""
+
+    status: Status
+    objective: float  # Σ cost_total over all plan rows (currency)
+    lower_bound: float  # proven lower bound on the objective (currency)
+    gap: float  # (objective - lower_bound) / max(1, |objective|)
+    lp_bound: float | None  # the LP or Lagrangian bound of the model the plan came from
+    unassigned_penalty: float  # currency per parcel
+    counts: dict[str, int]  # shipments per plan status
+    seconds: dict[str, float]  # per phase
+    markets: dict[str, MarketFigures]
+    lanes: tuple[LaneLoad, ...]
+    nodes: tuple[NodeLoad, ...]
+    stock: tuple[StockUse, ...]
+    reasons: dict[str, int]  # shipments per reason code (unassigned and unroutable)
+    epoch: str  # day 0 of the plan
+    horizon_days: int
+    waiting_days: int | None
+    max_legs: int
+    heuristic: bool  # planned over a shortened waiting window
+    bound_scope: str  # "full horizon" or "waiting window"
+    strategy: Strategy
+    bound_method: str
+    solver: MipSolver
+    warm: WarmReport | None  # what a what-if re-plan reused (None: a cold plan)
+    model: ModelSize
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary.json document (``warm`` only for a warm re-plan)."""
+        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        out.update(status=str(self.status), strategy=str(self.strategy), solver=str(self.solver),
+                   counts=dict(self.counts), seconds=dict(self.seconds), reasons=dict(self.reasons),
+                   markets={m: asdict(v) for m, v in self.markets.items()},
+                   lanes=[asdict(e) for e in self.lanes], nodes=[asdict(e) for e in self.nodes],
+                   stock=[asdict(e) for e in self.stock], model=asdict(self.model))
+        if self.warm is None:
+            del out["warm"]
+        else:
+            out["warm"] = self.warm.to_dict()
+        return out
+
+    def text(self) -> str:
+        """A short human-readable report of the plan."""
+        c = self.counts
+        lines = [
+            f"status {self.status} ({self.strategy}/{self.solver}{', heuristic window' if self.heuristic else ''})",
+            f"objective {self.objective:,.2f}   lower bound {self.lower_bound:,.2f}   gap {self.gap:.2e}",
+            f"shipments {sum(c.values()):,}: assigned {c['assigned']:,}, unassigned {c['unassigned']:,}, "
+            f"unroutable {c['unroutable']:,}",
+            f"{'market':<8}{'ships':>8}{'on-time':>9}{'target':>8}{'met':>5}{'short':>7}{'cost':>13}"
+            f"{'/kg':>8}{'jit':>6}",
+        ]
+        for m, d in self.markets.items():
+            target = "-" if d.target is None else f"{d.target:.0%}"
+            lines.append(f"{m:<8}{d.shipments:>8,}{d.on_time_rate:>9.1%}{target:>8}"
+                         f"{'yes' if d.target_met else 'NO':>5}{d.shortfall:>7}{d.cost:>13,.2f}"
+                         f"{d.cost_per_kg:>8.2f}{d.jit_share:>6.0%}")
+        binding = sum(e.shadow_price > 0 for e in self.lanes)
+        lines.append(
+            f"capacitated lane departures {len(self.lanes)} (binding {binding}), "
+            f"node-days {len(self.nodes)} (full {sum(n.parcels >= n.capacity for n in self.nodes)}), "
+            f"stock rows {len(self.stock)} (used up {sum(e.units_used >= e.units for e in self.stock)})")
+        if self.reasons:
+            lines.append("reasons: " + ", ".join(f"{k} {v}" for k, v in self.reasons.items()))
+        if self.warm is not None:
+            w = self.warm
+            lines.append(f"warm re-plan: option table {w.table}; {w.repriced:,} shipments re-priced, "
+                         f"{w.kept:,} kept their options" + (f"; fell back to {w.fallback}" if w.fallback else ""))
+        lines.append("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in self.seconds.items()))
+        return "\n".join(lines)
+
+
+class SummaryView:
+    """What a plan with a summary (``figures``) offers: its objective, status, the summary as the
+    summary.json dict, and the text report."""
+
+    figures: Summary
+
+    @property
+    def objective(self) -> float:
+        """Σ cost_total over all plan rows (currency)."""
+        return float(self.figures.objective)
+
+    @property
+    def status(self) -> Status:
+        return self.figures.status
+
+    @cached_property
+    def summary_data(self) -> dict[str, Any]:
+        """The summary.json document as a dict."""
+        return self.figures.to_dict()
+
+    def summary(self) -> str:
+        """A short human-readable report of the plan."""
+        return self.figures.text()
+
+
+def _idle_capacity(network: Network, cand: Candidates, settings: PlanSettings, lanes: list[LaneLoad],
+                   nodes: list[NodeLoad]) -> None:
+    """Add every capacitated lane departure and node-day of the planning window that no option uses (load 0)."""
+    if len(cand.order_day) == 0:
+        return
+    first, last = int(cand.order_day.min()), int(cand.order_day.max()) + settings.horizon_days
+    seen_lanes = {(e.lane_id, e.departure_date) for e in lanes}
+    seen_nodes = {(e.node, e.date) for e in nodes}
+    dates = {d: cand.epoch + dt.timedelta(days=d) for d in range(first, last + 1)}
+    for lane in network.lanes:
+        if lane.capacity_kg_per_departure is None:
+            continue
+        for date in dates.values():
+            if lane.departures[date.weekday()] and (lane.id, str(date)) not in seen_lanes:
+                lanes.append(LaneLoad(lane.id, str(date), 0.0, float(lane.capacity_kg_per_departure), 0.0))
+    for node in network.nodes:
+        if node.capacity_parcels_per_day is None:
+            continue
+        for date in dates.values():
+            if (node.id, str(date)) not in seen_nodes:
+                nodes.append(NodeLoad(node.id, str(date), 0, int(node.capacity_parcels_per_day), 0.0))
+
+
+def build_summary(network: Network, shipments: Shipments, inventory: Inventory | None, settings: PlanSettings,
+                  options: SolveOptions, cand: Candidates, model: Model, solution: Solution, arrays: PlanArrays,
+                  seconds: dict[str, float], warm: WarmReport | None) -> Summary:
+    """The summary of a plan (``arrays``: what the plan table holds per shipment)."""
+    status, on_time, cost_total, channel = arrays.status, arrays.on_time, arrays.cost_total, arrays.channel
+    n_x = model.n_x
+    values = solution.values
+    objective = float(cost_total.sum())
+    shortfall_cols = values[n_x + model.n_u:]
+    lower = solution.model_bound - model.shortfall_penalty * float(shortfall_cols.sum())
+    lower = min(lower, objective)
+    gap = (objective - lower) / max(1.0, abs(objective))
+    assigned = status == ASSIGNED
+    routable = status != UNROUTABLE
+    markets: dict[str, MarketFigures] = {}
+    dest = shipments.destination
+    n_nodes = len(network.nodes)
+
+    def per_market(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(dest[mask], weights=None if weights is None else weights[mask], minlength=n_nodes)
+
+    everyone = np.ones(len(dest), dtype=bool)
+    count, ships_m = per_market(everyone), per_market(routable)
+    on_m, assigned_m = per_market(assigned & on_time), per_market(assigned)
+    kg_m, cost_m = per_market(assigned, shipments.weight_kg), per_market(everyone, cost_total)
+    jit_m = per_market(assigned & (channel == JIT))
+    for m, node in enumerate(network.nodes):
+        if node.kind != "market" or not count[m]:
+            continue
+        ships, on, n_assigned = int(ships_m[m]), int(on_m[m]), int(assigned_m[m])
+        kg, cost = float(kg_m[m]), float(cost_m[m])
+        target = node.on_time_target
+        need = math.ceil(target * ships - 1e-9) if target is not None else 0
+        markets[node.id] = MarketFigures(
+            shipments=ships, on_time_rate=on / ships if ships else 0.0, target=target, target_met=on >= need,
+            shortfall=max(0, need - on), cost=cost, cost_per_kg=cost / kg if kg > 0 else 0.0,
+            jit_share=float(jit_m[m]) / n_assigned if n_assigned else 0.0)
+    load = model.A_res @ values[:n_x]
+    load = np.where(np.abs(load) < 1e-12, 0.0, load)
+    price = np.zeros(len(model.res_keys)) if solution.duals is None else \
+        -solution.duals[model.res_row0:model.target_row0]
+    price = np.where(np.abs(price) < 1e-12, 0.0, price)
+    kind, ident, val = unpack_key(model.res_keys)
+    day_names = {d: str(cand.epoch + dt.timedelta(days=d)) for d in np.unique(val[kind != RES_STOCK]).tolist()}
+    sku_names = shipments.sku_names.to_pylist() if inventory is not None else []
+    lane_ids, node_ids = [ln.id for ln in network.lanes], [nd.id for nd in network.nodes]
+
+    def rows_of(k: int, names: list[str]) -> zip:
+        r = np.flatnonzero(kind == k)
+        return zip([names[i] for i in ident[r].tolist()], val[r].tolist(), load[r].tolist(),
+                   model.res_cap[r].tolist(), (price[r] + 0.0).tolist(), strict=True)
+
+    lanes = [LaneLoad(i, day_names[d], ld, float(cap), p) for i, d, ld, cap, p in rows_of(RES_LANE, lane_ids)]
+    nodes = [NodeLoad(i, day_names[d], int(round(ld)), int(cap), p)
+             for i, d, ld, cap, p in rows_of(RES_NODE, node_ids)]
+    stock = [StockUse(i, sku_names[d], int(round(ld)), int(cap), p)
+             for i, d, ld, cap, p in rows_of(RES_STOCK, node_ids)]
+    _idle_capacity(network, cand, settings, lanes, nodes)
+    lanes.sort(key=lambda e: (e.lane_id, e.departure_date))
+    nodes.sort(key=lambda e: (e.node, e.date))
+    stock.sort(key=lambda e: (e.node, e.sku))
+    labels, label_counts = np.unique(arrays.reason.astype(str), return_counts=True)
+    by_status = np.bincount(status, minlength=len(STATUS_NAMES))
+    heuristic = settings.waiting_days is not None and settings.waiting_days < settings.horizon_days
+    return Summary(
+        # optimal over a shortened waiting window is only a feasible plan for the full problem
+        status=Status.FEASIBLE if heuristic and solution.status == Status.OPTIMAL else solution.status,
+        objective=objective, lower_bound=lower, gap=gap, lp_bound=solution.lp_objective,
+        unassigned_penalty=model.unassigned_penalty,
+        counts={name: int(c) for name, c in zip(STATUS_NAMES, by_status.tolist(), strict=True)},
+        seconds=dict(seconds), markets=markets, lanes=tuple(lanes), nodes=tuple(nodes), stock=tuple(stock),
+        reasons={str(k): int(c) for k, c in zip(labels, label_counts, strict=True)},
+        epoch=str(cand.epoch), horizon_days=settings.horizon_days, waiting_days=settings.waiting_days,
+        max_legs=settings.max_legs, heuristic=heuristic,
+        bound_scope="waiting window" if heuristic else "full horizon",
+        strategy=solution.strategy, bound_method=solution.bound_method, solver=options.solver, warm=warm,
+        model=ModelSize(columns=model.n_cols, rows=model.n_rows, nonzeros=int(model.A.nnz), options=n_x,
+                        routes=cand.stats.get("routes", 0), dominated_options=cand.stats.get("pruned_options", 0)))

@@ -1,0 +1,222 @@
+"""Strategy ``aggregate``: classes → class LP → disaggregation → repair MIP → Lagrangian bound.
+
+For very large instances. Shipments whose only useful option uses no capacity are settled at
+once. The others are grouped into *classes*: same order group, channel, promise, duty status,
+kept options and chargeable kg within ``options.aggregate.bucket`` (relative). One LP over classes (a column per
+class and option, costs and kg averaged) prices every capacity and target row. Each class's
+integral LP counts are handed to its members (heavier parcels to the options with the flattest
+kg cost), over-full rows shed parcels, and the parcels left over are re-planned with the cheapest
+holders to move on the rows they need (restricted LP from the plan's basis, then a small MIP;
+:mod:`routing.strategies.repair`). The lower bound is the Lagrangian bound of the full
+per-shipment model at the class LP's prices: valid whatever the aggregation, and close to the
+LP bound when the classes are tight.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..arrays import by_group_then, factorize, index_in
+from ..backends.component_lp import LPBasis, solve_components
+from ..candidates.candidates import Candidates
+from ..candidates.keys import factorize_keys
+from ..data.network import Network
+from ..data.shipments import Inventory, Shipments
+from ..model import Model, resource_capacity
+from ..progress import Progress
+from ..settings import SolveOptions, Status, Strategy
+from .neighbourhood import left_out, neighbours, ship_columns
+from .pricing import lagrangian_bound, priced_costs
+from .repair import fill_unassigned, place_left_out, reoptimise, shed_overload
+from .solution import ClassLPDetails, Solution, empty_solution
+
+
+@dataclass(frozen=True, eq=False)
+class Classes:
+    """Contested shipments grouped: ``of_ship`` (-1 for settled shipments), size per class."""
+
+    of_ship: np.ndarray
+    size: np.ndarray
+    settled_var: np.ndarray  # per shipment: its only variable when settled, else -1
+
+
+def make_classes(cand: Candidates, shipments: Shipments, bucket: float, with_sku: bool,
+                 duty_step: float = 1.0) -> Classes:
+    """Settle the shipments whose only option uses no capacity; group the others (the contested ones)
+    into classes of the same order group, channel, promise, duty step (``duty_step``, currency, for
+    duty-free JIT parcels), chargeable kg within a factor ``1 + bucket`` and, ``with_sku``, sku and
+    quantity."""
+    n = len(shipments)
+    start, count = cand.ship_first[:-1], cand.ship_vars
+    uses = np.bincount(cand.inc_var, minlength=cand.n_vars) > 0
+    single = count == 1
+    settled_var = np.where(single & ~uses[np.minimum(start, max(cand.n_vars - 1, 0))], start, -1)
+    contested = (count > 1) | (single & (settled_var < 0))
+    log_b = math.log1p(bucket)
+    kg = np.floor(np.log(np.maximum(cand.chargeable, 1e-6)) / log_b).astype(np.int64)
+    # value only changes the choice where a JIT parcel is duty-free (bonded pays duty on it)
+    exempt = cand.data.duty_exempt_jit
+    duty = cand.data.duty_rate * shipments.value
+    value_b = np.where(exempt, np.floor(duty / duty_step), -1).astype(np.int64)
+    cols = [shipments.channel.astype(np.int64), cand.data.promise.astype(np.int64), value_b,
+            cand.order_day.astype(np.int64), shipments.destination.astype(np.int64),
+            shipments.origin.astype(np.int64)] + [kg[:, d] for d in range(kg.shape[1])]
+    if with_sku:
+        cols += [shipments.sku.astype(np.int64), shipments.quantity.astype(np.int64)]
+    inv = factorize([c[contested] for c in cols])
+    of_ship = np.full(n, -1, dtype=np.int64)
+    of_ship[contested] = inv
+    size = np.bincount(inv)
+    return Classes(of_ship=of_ship, size=size, settled_var=settled_var)
+
+
+def _slot_rank(cand: Candidates) -> np.ndarray:
+    """A per-variable rank of how fast cost grows with kg (route's kg cost), for handing out parcels."""
+    return cand.var_cost / np.maximum(cand.chargeable[cand.var_ship, 0], 1e-6)
+
+
+def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory | None, cand: Candidates,
+                    model: Model, options: SolveOptions, progress: Progress, start: LPBasis | None = None) -> Solution:
+    """Plan ``model`` by classes (see the module's description) within ``options.time_limit``; ``start``:
+    a class-LP basis of a previous solve (used if the class LP has the same pattern). The solution
+    keeps the class LP's final basis."""
+    if model.n_cols == 0:
+        return empty_solution(model.n_rows, Strategy.AGGREGATE)
+    params = options.aggregate
+    unassigned_penalty = model.unassigned_penalty
+    deadline = time.perf_counter() + options.time_limit
+    cls = make_classes(cand, shipments, params.bucket, with_sku=inventory is not None, duty_step=params.duty_step)
+    n_cls = len(cls.size)
+    in_cls = cls.of_ship[cand.var_ship] >= 0
+    cvar = np.flatnonzero(in_cls)
+    # one LP column per (class, route, schedule); members share their kept options by construction
+    var_class = cls.of_ship[cand.var_ship[cvar]]
+    col_of = factorize([var_class, cand.var_route[cvar], cand.var_sched[cvar]])
+    n_col = int(col_of.max(initial=-1)) + 1
+    col_class = np.zeros(n_col, dtype=np.int64)
+    col_class[col_of] = var_class
+    size = cls.size[col_class].astype(np.float64)
+    # members may differ in which options survived pruning: average over those that have the column
+    col_count = np.bincount(col_of, minlength=n_col).astype(np.float64)
+    col_cost = np.bincount(col_of, weights=cand.var_cost[cvar], minlength=n_col) / col_count
+    col_ontime = np.zeros(n_col, dtype=bool)
+    col_ontime[col_of] = cand.var_ontime[cvar]
+    # resource rows: mean coefficient over the class's members
+    var_col = np.full(cand.n_vars, -1, dtype=np.int64)
+    var_col[cvar] = col_of
+    inc_mask = var_col[cand.inc_var] >= 0
+    row_keys, row_of = factorize_keys(cand.inc_key[inc_mask])
+    n_res = len(row_keys)
+    A_res = sp.csr_matrix((cand.inc_coef[inc_mask], (row_of.ravel(), var_col[cand.inc_var[inc_mask]])),
+                          shape=(n_res, n_col))
+    A_res = sp.csr_matrix(A_res.multiply(1.0 / col_count[None, :]))
+    sku_names = shipments.sku_names.to_pylist() if inventory is not None else None
+    res_cap = resource_capacity(network, inventory, sku_names, row_keys)
+    # targets: need net of settled on-time shipments
+    t_markets, t_need = model.target_markets, model.target_need.astype(np.float64)
+    settled = cls.settled_var >= 0
+    settled_on = np.bincount(shipments.destination[settled], weights=cand.var_ontime[cls.settled_var[settled]],
+                             minlength=len(network.nodes))
+    resid_need = np.maximum(0.0, t_need - settled_on[t_markets])
+    market_row = np.full(len(network.nodes), -1, dtype=np.int64)
+    market_row[t_markets] = np.arange(len(t_markets))
+    col_market = shipments.destination[np.maximum(cand.var_ship[cvar[np.unique(col_of, return_index=True)[1]]], 0)]
+    on_cols = np.flatnonzero(col_ontime & (market_row[col_market] >= 0))
+    n_t = len(t_markets)
+    # [assignment rows per class | capacity rows | target rows]; columns [z | u per class | s per target]
+    A = sp.vstack([
+        sp.hstack([sp.csr_matrix((np.ones(n_col), (col_class, np.arange(n_col))), shape=(n_cls, n_col)),
+                   sp.identity(n_cls, format="csr"), sp.csr_matrix((n_cls, n_t))]),
+        sp.hstack([A_res, sp.csr_matrix((n_res, n_cls + n_t))]),
+        sp.hstack([sp.csr_matrix((np.ones(len(on_cols)), (market_row[col_market[on_cols]], on_cols)),
+                                 shape=(n_t, n_col)), sp.csr_matrix((n_t, n_cls)), sp.identity(n_t, format="csr")]),
+    ]).tocsr()
+    cost = np.concatenate([col_cost, np.full(n_cls, unassigned_penalty), np.full(n_t, model.shortfall_penalty)])
+    col_ub = np.concatenate([size, cls.size.astype(float), resid_need])
+    row_lb = np.concatenate([cls.size.astype(float), np.full(n_res, -np.inf), resid_need])
+    row_ub = np.concatenate([cls.size.astype(float), res_cap, np.full(n_t, np.inf)])
+    with progress.phase("solve", f"class LP: {n_cls:,} classes of {int(cls.size.sum()):,} contested shipments, "
+                                 f"{n_col:,} columns x {A.shape[0]:,} rows") as info:
+        lp = solve_components(cost, col_ub, A, row_lb, row_ub, max(1.0, deadline - time.perf_counter()),
+                              workers=max(1, options.threads) + 1, start=start)
+        info["done"] = (f"class LP {lp.objective:,.2f}, {lp.iterations:,} simplex iterations"
+                        + (" from the base's basis" if lp.warm else ""))
+    price = np.maximum(0.0, -lp.duals[n_cls:n_cls + n_res])  # per capacity row, currency per kg/parcel/unit
+    mu = np.maximum(0.0, lp.duals[n_cls + n_res:])  # per target row, currency per on-time parcel
+
+    # prices on the model's rows: Lagrangian reduced costs of every shipment option
+    model_price = np.zeros(len(model.res_keys))
+    pos = np.searchsorted(row_keys, model.res_keys)
+    found = (pos < n_res) & (row_keys[np.minimum(pos, n_res - 1)] == model.res_keys)
+    model_price[found] = price[pos[found]]
+    priced = priced_costs(model, cand, model_price, mu)
+    with progress.phase("solve", "disaggregating classes, repairing capacities") as info:
+        values = _disaggregate(model, cand, cls, lp.values[:n_col], col_of, cvar, n_col)
+        values = shed_overload(model, values)
+        taken = model.options_taken(values) > 0.5
+        open_ships = np.zeros(len(cand.unroutable_reason), dtype=bool)
+        open_ships[model.u_ship[~taken]] = True  # without an option yet
+        free = ship_columns(model, cand, open_ships)
+        free |= neighbours(model, cand, priced, values, free, per_row=params.neighbours)
+        info["done"] = f"{int(free[:model.n_x + model.n_u].sum()):,} columns left to re-plan"
+    with progress.phase("solve", "repair MIP on the parcels left over") as info:
+        values = fill_unassigned(model, values, taken)
+        repaired = reoptimise(model, values, free, options, max(1.0, deadline - time.perf_counter()))
+        values = repaired if repaired is not None else values
+        # parcels the rounding left out although an option costs less than the penalty: re-planned with
+        # the holders of the rows they need, 5 per row as a MIP, then ever wider
+        if deadline - time.perf_counter() >= 1.0:
+            values = place_left_out(model, cand, values, priced, options, max(1.0, deadline - time.perf_counter()),
+                                    per_rows=params.left_out_widths)
+        out = int(left_out(model, cand, values).sum())
+        info["done"] = f"{out:,} parcel(s) left out" if repaired is not None else \
+            "time limit: left-over parcels unassigned"
+    # Lagrangian bound of the per-shipment model at the class-LP prices
+    bound = lagrangian_bound(model, cand, model_price, mu, priced)
+    duals = np.zeros(model.n_rows)
+    duals[model.res_row0:model.target_row0] = -model_price
+    duals[model.target_row0:] = mu
+    obj = float(model.cost @ values)
+    details = ClassLPDetails(classes=int(n_cls), contested=int(cls.size.sum()), columns=int(n_col),
+                             objective=float(lp.objective), warm=lp.warm)
+    return Solution(values=values, status=Status.FEASIBLE, model_objective=obj, model_bound=min(bound, obj),
+                    lp_objective=bound, duals=duals, strategy=Strategy.AGGREGATE,
+                    bound_method="lagrangian at class-LP prices", lp_basis=lp.basis, class_lp=details)
+
+
+def _disaggregate(model: Model, cand: Candidates, cls: Classes, z: np.ndarray, col_of: np.ndarray,
+                  cvar: np.ndarray, n_col: int) -> np.ndarray:
+    """Hand each class's integral LP counts to its members; settled shipments take their variable."""
+    values = np.zeros(model.n_cols)
+    values[cls.settled_var[cls.settled_var >= 0]] = 1.0
+    whole = np.floor(z + 1e-6).astype(np.int64)
+    # per class: columns ordered by kg cost growth (flattest first), members heaviest first
+    rank = np.zeros(n_col)
+    rank[col_of] = _slot_rank(cand)[cvar]
+    col_class = np.zeros(n_col, dtype=np.int64)
+    col_class[col_of] = cls.of_ship[cand.var_ship[cvar]]
+    order = by_group_then(col_class, rank)
+    seq_col = np.repeat(order, whole[order])
+    seq_class = col_class[seq_col]
+    first = np.r_[0, np.flatnonzero(np.diff(seq_class)) + 1]
+    pos = np.arange(len(seq_col)) - np.repeat(first, np.diff(np.r_[first, len(seq_col)]))
+    members = np.flatnonzero(cls.of_ship >= 0)
+    weight = cand.chargeable[members, 0]
+    m_order = by_group_then(cls.of_ship[members], -weight)
+    members = members[m_order]
+    m_class = cls.of_ship[members]
+    m_first = np.r_[0, np.flatnonzero(np.diff(m_class)) + 1]
+    class_start = np.zeros(len(cls.size), dtype=np.int64)
+    class_start[m_class[m_first]] = m_first
+    ship = members[class_start[seq_class] + pos]
+    # the variable of (ship, column)
+    at = index_in(cand.var_ship[cvar] * (n_col + 1) + col_of, ship * (n_col + 1) + seq_col)
+    values[cvar[at[at >= 0]]] = 1.0  # a member whose pruning dropped this option stays open for the repair
+    return values
+
+

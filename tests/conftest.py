@@ -1,8 +1,0 @@
-"""Test configuration: the tests folder is importable (``helpers``, ``validator``)."""
-
-from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
