@@ -53,8 +53,9 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
         else:
             cand, reuse = warm_candidates(warm, network, shipments, inventory, settings)
             report = reuse.report
-        info["done"] = (f"{cand.stats['routes']:,} routes, {cand.stats['schedules']:,} schedules, "
-                        f"{cand.n_vars:,} options kept ({cand.stats['pruned_options']:,} dominated)")
+        stats = cand.stats
+        info["done"] = (f"{stats.routes:,} routes, {stats.schedules:,} schedules, "
+                        f"{cand.n_vars:,} options kept ({stats.pruned_options:,} dominated)")
         if warm is not None:
             info["done"] += f"; warm: table {report.table}, {report.repriced:,} shipments re-priced"
     with progress.phase("build") as info:

@@ -10,7 +10,7 @@ dropped option can never be needed in an optimal plan.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -25,6 +25,18 @@ from .pricing import PricedOptions, price_options, stocked_skus
 from .routes import Route
 from .schedules import Schedule
 from .shipment_data import ShipmentData, shipment_data
+
+
+@dataclass(frozen=True)
+class CandidateStats:
+    """How the candidates came about: routes and schedules enumerated, options dropped as dominated,
+    order groups and the option table's slots per group."""
+
+    routes: int
+    schedules: int
+    pruned_options: int
+    groups: int
+    slots: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,8 +58,8 @@ class Candidates:
     inc_var: np.ndarray
     inc_key: np.ndarray
     inc_coef: np.ndarray
+    stats: CandidateStats
     stock: dict[int, np.ndarray] | None = None  # stocked skus per bonded node (None: unlimited stock)
-    stats: dict = field(default_factory=dict)
 
     @property
     def n_vars(self) -> int:
@@ -131,8 +143,8 @@ def make_candidates(table: OptionTable, data: ShipmentData, inventory: Inventory
         var_ship=ship, var_slot=slot, var_route=table.route.ravel()[slot], var_sched=table.sched.ravel()[slot],
         var_cost=priced.cost, var_ontime=priced.ontime,
         inc_var=inc_var, inc_key=inc_key, inc_coef=inc_coef, stock=stock,
-        stats={"routes": len(table.routes), "schedules": len(table.schedules), "pruned_options": pruned,
-               "groups": len(table.group_day), "slots": table.K},
+        stats=CandidateStats(routes=len(table.routes), schedules=len(table.schedules), pruned_options=pruned,
+                             groups=len(table.group_day), slots=table.K),
     )
 
 

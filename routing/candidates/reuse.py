@@ -354,7 +354,7 @@ def warm_candidates(base: PlanBase, network: Network, shipments: Shipments, inve
         reason = np.full(len(shipments), "", dtype=object)
         reason[kept_new] = bc.unroutable_reason[base_of[kept_new]]
     reason[touched] = priced.reason
-    pruned = bc.stats.get("pruned_options", 0) + priced.pruned  # kept shipments' pruning is the base's
+    pruned = bc.stats.pruned_options + priced.pruned  # kept shipments' pruning is the base's
     at = np.empty(len(order), dtype=np.int64)
     at[order] = np.arange(len(order))
     var_map = np.full(bc.n_vars, -1, dtype=np.int64)

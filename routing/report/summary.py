@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any
 
@@ -122,9 +122,9 @@ class Summary:
         out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
         out.update(status=str(self.status), strategy=str(self.strategy), solver=str(self.solver),
                    counts=dict(self.counts), seconds=dict(self.seconds), reasons=dict(self.reasons),
-                   markets={m: asdict(v) for m, v in self.markets.items()},
-                   lanes=[asdict(e) for e in self.lanes], nodes=[asdict(e) for e in self.nodes],
-                   stock=[asdict(e) for e in self.stock], model=asdict(self.model))
+                   markets={m: dict(vars(v)) for m, v in self.markets.items()},
+                   lanes=[dict(vars(e)) for e in self.lanes], nodes=[dict(vars(e)) for e in self.nodes],
+                   stock=[dict(vars(e)) for e in self.stock], model=dict(vars(self.model)))
         if self.warm is None:
             del out["warm"]
         else:
@@ -287,4 +287,4 @@ def build_summary(network: Network, shipments: Shipments, inventory: Inventory |
         bound_scope="waiting window" if heuristic else "full horizon",
         strategy=solution.strategy, bound_method=solution.bound_method, solver=options.solver, warm=warm,
         model=ModelSize(columns=model.n_cols, rows=model.n_rows, nonzeros=int(model.A.nnz), options=n_x,
-                        routes=cand.stats.get("routes", 0), dominated_options=cand.stats.get("pruned_options", 0)))
+                        routes=cand.stats.routes, dominated_options=cand.stats.pruned_options))
