@@ -10,7 +10,6 @@ carried over and improved (:mod:`routing.strategies.warm`).
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 from .candidates.candidates import build_candidates
 from .candidates.reuse import warm_candidates
@@ -23,7 +22,7 @@ from .report.result import Result, assemble_result
 from .settings import PlanSettings, SolveOptions, Strategy
 from .strategies.aggregate import solve_aggregate
 from .strategies.exact import solve_exact
-from .strategies.warm import carry_plan, improve_locally, local_focus
+from .strategies.warm import solve_warm
 
 
 def solve(network: Network, shipments: Shipments, inventory: Inventory | None = None, *,
@@ -52,12 +51,11 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
             cand = build_candidates(network, shipments, inventory, settings)
         else:
             cand, reuse = warm_candidates(warm, network, shipments, inventory, settings)
-            report = reuse.report
         stats = cand.stats
         info["done"] = (f"{stats.routes:,} routes, {stats.schedules:,} schedules, "
                         f"{cand.n_vars:,} options kept ({stats.pruned_options:,} dominated)")
         if warm is not None:
-            info["done"] += f"; warm: table {report.table}, {report.repriced:,} shipments re-priced"
+            info["done"] += f"; warm: table {reuse.report.table}, {reuse.report.repriced:,} shipments re-priced"
     with progress.phase("build") as info:
         model = None
         if warm is not None and cand is warm.candidates and \
@@ -69,31 +67,14 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
     strategy = options.strategy
     if strategy == Strategy.AUTO:
         strategy = Strategy.EXACT if model.n_cols <= options.exact.max_columns else Strategy.AGGREGATE
-    # the base plan carried over: the exact strategy's first incumbent, the local re-plan's start
-    # (an edit adding more than warm.new_max_share new shipments is planned broadly, without it)
-    params = options.warm
-    carry = warm is not None and (strategy == Strategy.EXACT or
-                                  (reuse.base_of < 0).sum() <= params.new_max_share * len(shipments))
-    start, moved = carry_plan(warm, cand, model, reuse) if carry else (None, None)
-    if strategy == Strategy.EXACT:
-        solution = solve_exact(model, cand, options, progress, start=start)
-    elif start is not None and \
-            (local := local_focus(warm, model, cand, start, reuse.base_of, moved, params))[0].sum() <= \
-            params.local_max_share * max(1, len(shipments)):
-        solution = improve_locally(model, cand, start, local[0], local[1], options, progress)
-        # a local answer far weaker than the base plan was (a target the neighbourhood could not meet,
-        # an edit that reached further than it looked): plan the reused options from scratch as well
-        local_gap = solution.gap
-        if local_gap > max(params.fallback_gap, params.fallback_factor * base.figures.gap):
-            wide = solve_aggregate(network, shipments, inventory, cand, model, options, progress,
-                                   start=warm.solution.lp_basis)
-            if wide.model_objective < solution.model_objective:
-                solution = wide
-            report = replace(report, local_gap=local_gap, fallback=str(Strategy.AGGREGATE))
+    report = None
+    if warm is not None:
+        solution, report = solve_warm(warm, base.figures.gap, network, shipments, inventory, cand, model, reuse,
+                                      strategy, options, progress)
+    elif strategy == Strategy.EXACT:
+        solution = solve_exact(model, cand, options, progress)
     else:
-        solution = solve_aggregate(network, shipments, inventory, cand, model, options, progress,
-                                   start=warm.solution.lp_basis if warm is not None else None)
+        solution = solve_aggregate(network, shipments, inventory, cand, model, options, progress)
     seconds = {"load": load_seconds, **{k: progress.seconds.get(k, 0.0) for k in ("routes", "build", "solve")}}
     seconds["plan"] = time.perf_counter() - t0
-    return assemble_result(network, shipments, inventory, settings, options, cand, model, solution, seconds,
-                           report if warm is not None else None)
+    return assemble_result(network, shipments, inventory, settings, options, cand, model, solution, seconds, report)

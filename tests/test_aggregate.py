@@ -83,7 +83,6 @@ def test_generated_large_network_is_valid_and_binding(instance, exact):
 
 def test_strategy_auto_is_exact_on_small_instances(tmp_path):
     from .helpers import write_instance
-
     from .test_rules import network, ship
 
     inst = write_instance(tmp_path, network(), [ship("a"), ship("b")])

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ..errors import InputError
+from ..errors import InputError, InternalError
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 
@@ -127,10 +127,15 @@ class Column:
         if missing.size:
             self.fail(int(missing[0]) + 1, "is empty")
 
+    def _present(self) -> pa.ChunkedArray:
+        """The column's data (reading a column the table lacks is a bug of the caller)."""
+        if self.col is None:
+            raise InternalError(f"{self.source}: column '{self.name}' read, but the table has none")
+        return self.col
+
     def text(self) -> pa.ChunkedArray:
         """The column as trimmed strings (nulls kept)."""
-        assert self.col is not None
-        col = self.col
+        col = self._present()
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
             col = col.cast(pa.string()) if pa.types.is_dictionary(col.type) else pc.cast(col, pa.string())
         return pc.utf8_trim_whitespace(col)
@@ -174,8 +179,7 @@ class Column:
 
     def dates(self) -> np.ndarray:
         """Days since 1970-01-01 (int32)."""
-        assert self.col is not None
-        col = self.col
+        col = self._present()
         if pa.types.is_date(col.type):
             return pc.cast(col, pa.date32()).cast(pa.int32()).to_numpy(zero_copy_only=False)
         if pa.types.is_timestamp(col.type):

@@ -1,6 +1,6 @@
 """Warm re-plan, the solve side: a previous plan (:class:`WarmStart`) carried onto the model of edited
 inputs and improved locally. The candidates of the edited inputs come from
-:mod:`routing.candidates.reuse`; :func:`routing.solve.solve` chooses between the ways below.
+:mod:`routing.candidates.reuse`; :func:`solve_warm` chooses between the ways below.
 
 1. **Start.** The base plan's choices carried onto the new model (by shipment id, route and
    departures), overfilled capacity rows shed, shipments left without an option parked on their
@@ -24,19 +24,21 @@ inputs and improved locally. The candidates of the edited inputs come from
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..arrays import index_in
 from ..backends.restricted_lp import RestrictedLP, RestrictedSolution
 from ..candidates.candidates import Candidates
-from ..candidates.reuse import Reuse, index_by_content, new_of_base
+from ..candidates.reuse import Reuse, WarmReport, index_by_content, new_of_base
 from ..data.network import Network
 from ..data.shipments import Inventory, Shipments
 from ..model import Model
 from ..progress import Progress
 from ..settings import PlanSettings, SolveOptions, Status, Strategy, WarmParams
+from .aggregate import solve_aggregate
+from .exact import solve_exact
 from .neighbourhood import neighbours, ship_columns
 from .pricing import lagrangian_bound, priced_best, priced_choice, priced_costs
 from .repair import fill_unassigned, place_left_out, restricted_lp_round, shed_overload
@@ -70,6 +72,42 @@ class Prices:
     priced: np.ndarray
     best: np.ndarray
     bound: float | None = None
+
+
+def solve_warm(base: WarmStart, base_gap: float, network: Network, shipments: Shipments,
+               inventory: Inventory | None, cand: Candidates, model: Model, reuse: Reuse, strategy: Strategy,
+               options: SolveOptions, progress: Progress) -> tuple[Solution, WarmReport]:
+    """Re-plan edited inputs (``cand``, ``model``: built from the base's, :mod:`routing.candidates.reuse`)
+    from the base plan; ``strategy`` is ``exact`` or ``aggregate``, ``base_gap`` the base plan's gap.
+
+    The exact strategy takes the carried plan as its first incumbent. Otherwise the shipments the
+    edit touches are re-optimised locally while they are at most ``options.warm.local_max_share`` of
+    all (and the edit adds at most ``new_max_share`` new ones); a local answer whose gap exceeds
+    max(``fallback_gap``, ``fallback_factor`` × ``base_gap``) is planned by the aggregate strategy
+    too, and the cheaper kept. Broader edits run the aggregate strategy, its class LP started from the
+    base's basis. Returns the solution and what was reused."""
+    params = options.warm
+    report = reuse.report
+    carry = strategy == Strategy.EXACT or (reuse.base_of < 0).sum() <= params.new_max_share * len(shipments)
+    start, moved = carry_plan(base, cand, model, reuse) if carry else (None, None)
+    if strategy == Strategy.EXACT:
+        return solve_exact(model, cand, options, progress, start=start), report
+    if start is not None:
+        focus, carried = local_focus(base, model, cand, start, reuse.base_of, moved, params)
+        if focus.sum() <= params.local_max_share * max(1, len(shipments)):
+            solution = improve_locally(model, cand, start, focus, carried, options, progress)
+            # a local answer far weaker than the base plan was (a target the neighbourhood could not
+            # meet, an edit that reached further than it looked): plan the reused options broadly too
+            local_gap = solution.gap
+            if local_gap > max(params.fallback_gap, params.fallback_factor * base_gap):
+                wide = solve_aggregate(network, shipments, inventory, cand, model, options, progress,
+                                       start=base.solution.lp_basis)
+                if wide.model_objective < solution.model_objective:
+                    solution = wide
+                report = replace(report, local_gap=local_gap, fallback=str(Strategy.AGGREGATE))
+            return solution, report
+    return solve_aggregate(network, shipments, inventory, cand, model, options, progress,
+                           start=base.solution.lp_basis), report
 
 
 def carry_plan(base: WarmStart, cand: Candidates, model: Model, reuse: Reuse) -> tuple[np.ndarray, np.ndarray]:
