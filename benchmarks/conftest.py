@@ -1,18 +1,24 @@
-"""Benchmark options: ``--bench-sizes`` (default: the smoke size only, so CI stays short), e.g.
-``pytest benchmarks --bench-sizes 10k,100k`` or ``--bench-sizes 1m``; ``--bench-baseline``."""
+"""Benchmark options (README.md here): ``--bench-sizes`` (default: the smoke size only, so CI stays
+short), ``--bench-strategies``, ``--bench-solver``, ``--bench-lp`` (defaults: those of
+``routing.SolveOptions``), ``--bench-rounds`` and ``--bench-baseline``."""
 
 from __future__ import annotations
 
 import pytest
 
+from routing import SolveOptions
+
 from .instances import SIZES
+
+DEFAULTS = SolveOptions()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--bench-sizes", default="smoke", help="comma-separated sizes: " + ", ".join(SIZES))
     parser.addoption("--bench-baseline", action="store_true", help="also run the one-binary-per-option baseline")
-    parser.addoption("--bench-solver", default="scip", help="MIP backend for ours: highs, scip or cp-sat")
-    parser.addoption("--bench-lp", default="highs", help="LP solver of the exact strategy: highs, glop or pdlp")
+    parser.addoption("--bench-solver", default=str(DEFAULTS.solver), help="MIP backend for ours: highs, scip or cp-sat")
+    parser.addoption("--bench-lp", default=str(DEFAULTS.lp_solver),
+                     help="LP solver of the exact strategy: highs, glop or pdlp")
     parser.addoption("--bench-strategies", default="auto,aggregate", help="strategies for the end-to-end cases")
     parser.addoption("--bench-rounds", type=int, default=1,
                      help="what-if cases: solves per case (cold and warm alike); times are the fastest round")
@@ -21,9 +27,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def solve_options(request: pytest.FixtureRequest):
     """SolveOptions from the command line, so a backend change is one flag."""
-    from routing import SolveOptions
 
-    def make(strategy: str = "auto", time_limit: float = 60.0) -> SolveOptions:
+    def make(strategy: str = "auto", time_limit: float = DEFAULTS.time_limit) -> SolveOptions:
         return SolveOptions(strategy=strategy, solver=request.config.getoption("--bench-solver"),
                             lp_solver=request.config.getoption("--bench-lp"), time_limit=time_limit)
     return make

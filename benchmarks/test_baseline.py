@@ -40,7 +40,7 @@ def test_baseline_vs_ours(benchmark, request, base_size, backend):
         cand = build_candidates(net, ships, None, settings)
         model = build_model(net, ships, None, cand, settings.unassigned_penalty)
         run = solve_mip(model.cost, model.col_ub, model.A, model.row_lb, model.row_ub, options, TIME_LIMIT)
-        return model, str(run.status), run.objective, run.bound
+        return model, str(run.status) if run.status != "not_solved" else run.solver_status, run.objective, run.bound
 
     t = time.perf_counter()
     model, status, obj, bound = benchmark.pedantic(baseline, rounds=1, iterations=1)

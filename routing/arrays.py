@@ -62,3 +62,21 @@ def by_group_then(group: np.ndarray, key: np.ndarray) -> np.ndarray:
     if len(groups) and groups.max() < 2**15:
         groups = groups.astype(np.int16)
     return by_key[np.argsort(groups, kind="stable")]
+
+
+def new_of_base(base_of: np.ndarray, n_base: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """The inverse of a row map: ``base_of`` gives each new row's base row (-1: none); returns each of
+    the ``n_base`` base rows' new row (-1 if gone), from ``rows`` of the new table only if given."""
+    rows = np.flatnonzero(base_of >= 0) if rows is None else rows
+    out = np.full(n_base, -1, dtype=np.int64)
+    out[base_of[rows]] = rows
+    return out
+
+
+def index_by_content(old: list, new: list) -> np.ndarray:
+    """Index in ``new`` of each of ``old`` (equal, hashable content; the first if repeated), -1 where
+    absent, and a trailing -1 (so that index -1 maps to -1)."""
+    first: dict = {}
+    for i, s in enumerate(new):
+        first.setdefault(s, i)
+    return np.array([first.get(s, -1) for s in old] + [-1], dtype=np.int64)

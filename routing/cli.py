@@ -23,6 +23,7 @@ from .progress import Progress
 from .report.result import write_result
 from .settings import STRATEGY_CHOICES, MipSolver, PlanSettings, SolveOptions
 from .solve import solve
+from .sweep import WORKERS, load_scenarios, run_sweep, write_sweep
 
 EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 1, 2, 130
 PLAN = PlanSettings()  # the defaults the options show
@@ -115,7 +116,8 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--scenarios", required=True, type=Path, help="scenario file (YAML)")
     sw.add_argument("--out", required=True, type=Path, help="output directory")
     sw.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a LocalCluster here)")
-    sw.add_argument("--workers", type=_positive_int, default=2, help="LocalCluster worker processes (default 2)")
+    sw.add_argument("--workers", type=_positive_int, default=WORKERS,
+                    help=f"LocalCluster worker processes (default {WORKERS})")
     sw.add_argument("--format", choices=("csv", "parquet"), default="csv", help="comparison table format")
     sw.add_argument("--time-limit", type=_positive_float, default=SOLVE.time_limit, metavar="S",
                     help=f"per plan (default {SOLVE.time_limit:g})")
@@ -169,8 +171,6 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .sweep import load_scenarios, run_sweep, write_sweep
-
     progress = Progress(quiet=args.quiet)
     with progress.phase("load", announce=False) as info:
         network, shipments, inventory = _load_inputs(args)

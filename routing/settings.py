@@ -124,7 +124,8 @@ class RepairParams:
 class AggregateParams:
     """The ``aggregate`` strategy (class LP, disaggregation, repair).
 
-    bucket: shipments share a class when their chargeable kg is within a factor ``1 + bucket``.
+    bucket: chargeable kg is bucketed on a log scale with steps of a factor ``1 + bucket``; shipments of a
+    class share their bucket (so they are within that factor of each other).
     duty_step: duty-free JIT parcels share a class when their duty (currency) falls in the same step.
     neighbours: on each capacity row a left-over parcel needs, the holders with the cheapest moves
     elsewhere that join its repair. left_out_first: holders per row in the first round of placing

@@ -55,7 +55,7 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
         info["done"] = (f"{stats.routes:,} routes, {stats.schedules:,} schedules, "
                         f"{cand.n_vars:,} options kept ({stats.pruned_options:,} dominated)")
         if warm is not None:
-            info["done"] += f"; warm: table {reuse.report.table}, {reuse.report.repriced:,} shipments re-priced"
+            info["done"] += f"; warm: table {reuse.table}, {reuse.repriced:,} shipments re-priced"
     with progress.phase("build") as info:
         model = None
         if warm is not None and cand is warm.candidates and \
@@ -69,8 +69,8 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
         strategy = Strategy.EXACT if model.n_cols <= options.exact.max_columns else Strategy.AGGREGATE
     report = None
     if warm is not None:
-        solution, report = solve_warm(warm, base.figures.gap, network, shipments, inventory, cand, model, reuse,
-                                      strategy, options, progress)
+        solution, report = solve_warm(warm, network, shipments, inventory, cand, model, reuse, strategy, options,
+                                      progress)
     elif strategy == Strategy.EXACT:
         solution = solve_exact(model, cand, options, progress)
     else:

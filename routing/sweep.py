@@ -31,33 +31,34 @@ from typing import Any
 import pyarrow as pa
 import yaml
 
-from .data import edits as sc
+from .data import edits as scenario_edits
 from .data.network import Network
 from .data.shipments import Inventory, Shipments
 from .data.tables import atomic_write_bytes, write_table
 from .errors import InputError, RoutingError
 from .progress import Progress
 from .report.compare import compare
-from .report.result import Result
-from .report.summary import Summary, SummaryView
+from .report.result import PlanSummary, Result
 from .settings import PlanSettings, SolveOptions
 from .solve import solve
 
 NETWORK_EDITS: dict[str, Callable[..., Network]] = {
-    "close_node": lambda net, node: sc.close_node(net, node),
-    "reopen_node": lambda net, node: sc.reopen_node(net, node),
-    "close_lane": lambda net, lane: sc.close_lane(net, lane),
-    "reopen_lane": lambda net, lane: sc.reopen_lane(net, lane),
-    "scale_capacity": sc.scale_capacity,
-    "scale_cost": sc.scale_cost,
-    "fuel_surcharge": sc.fuel_surcharge,
-    "scale_all_costs": sc.scale_all_costs,
-    "set_market": lambda net, market, **kw: sc.set_market(net, market, **kw),
-    "add_lane": lambda net, **kw: sc.add_lane(net, **kw),
+    "close_node": lambda net, node: scenario_edits.close_node(net, node),
+    "reopen_node": lambda net, node: scenario_edits.reopen_node(net, node),
+    "close_lane": lambda net, lane: scenario_edits.close_lane(net, lane),
+    "reopen_lane": lambda net, lane: scenario_edits.reopen_lane(net, lane),
+    "scale_capacity": scenario_edits.scale_capacity,
+    "scale_cost": scenario_edits.scale_cost,
+    "fuel_surcharge": scenario_edits.fuel_surcharge,
+    "scale_all_costs": scenario_edits.scale_all_costs,
+    "set_market": lambda net, market, **kw: scenario_edits.set_market(net, market, **kw),
+    "add_lane": lambda net, **kw: scenario_edits.add_lane(net, **kw),
 }
-_EDIT_FUNCTIONS: dict[str, Callable[..., Any]] = {**NETWORK_EDITS, "scale_demand": sc.scale_demand,
-                                                  "set_stock": sc.set_stock, "scale_stock": sc.scale_stock}
+_EDIT_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    **NETWORK_EDITS, "scale_demand": scenario_edits.scale_demand, "set_stock": scenario_edits.set_stock,
+    "scale_stock": scenario_edits.scale_stock}
 EDITS = sorted(_EDIT_FUNCTIONS)
+WORKERS = 2  # LocalCluster worker processes of a sweep, one thread each
 
 
 def _edit_problem(kind: str, args: dict[str, Any]) -> str | None:
@@ -138,12 +139,12 @@ def apply_edits(network: Network, shipments: Shipments, inventory: Inventory | N
             if kind in NETWORK_EDITS:
                 network = NETWORK_EDITS[kind](network, **args)
             elif kind == "scale_demand":
-                shipments = sc.scale_demand(shipments, network, **args)
+                shipments = scenario_edits.scale_demand(shipments, network, **args)
             elif kind in ("set_stock", "scale_stock"):
                 if inventory is None:
                     raise InputError("scenario", kind, "needs an inventory table (--inventory)")
-                inventory = (sc.set_stock(inventory, network, **args) if kind == "set_stock"
-                             else sc.scale_stock(inventory, net=network, **args))
+                inventory = (scenario_edits.set_stock(inventory, network, **args) if kind == "set_stock"
+                             else scenario_edits.scale_stock(inventory, net=network, **args))
         except TypeError as exc:
             raise InputError("scenario", kind, f"bad arguments: {exc}") from None
     return network, shipments, inventory
@@ -173,7 +174,7 @@ def failure(exc: BaseException) -> Failed:
 
 
 def plan_task(network: Network, shipments: Shipments, inventory: Inventory | None, scenario: Scenario,
-               settings: PlanSettings, options: SolveOptions, base: Result | Failed | None = None) -> Result | Failed:
+              settings: PlanSettings, options: SolveOptions, base: Result | Failed | None = None) -> Result | Failed:
     """One task of a sweep: :func:`plan_scenario`, a failure returned as :class:`Failed`."""
     if isinstance(base, Failed):
         return Failed(f"the base plan failed: {base.error}")
@@ -181,15 +182,6 @@ def plan_task(network: Network, shipments: Shipments, inventory: Inventory | Non
         return plan_scenario(network, shipments, inventory, scenario, settings, options, base)
     except Exception as exc:  # any failure is this scenario's row, never the sweep's end
         return failure(exc)
-
-
-@dataclass(frozen=True)
-class PlanSummary(SummaryView):
-    """What a sweep keeps of a plan when it does not keep the :class:`Result`: the plan table and the
-    summary (enough for :func:`~routing.compare.compare` and the comparison row)."""
-
-    plan: pa.Table
-    figures: Summary
 
 
 def _summary_of(result: Result | Failed) -> PlanSummary | Failed:
@@ -228,7 +220,7 @@ def _outcome(name: str, base: PlanSummary | Failed, result: Result | Failed
 
 def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | None, scenarios: list[Scenario],
               *, settings: PlanSettings | None = None, options: SolveOptions | None = None,
-              scheduler: str | None = None, workers: int = 2, progress: Progress | None = None,
+              scheduler: str | None = None, workers: int = WORKERS, progress: Progress | None = None,
               warm: bool = False, keep_results: bool = True,
               ) -> tuple[Result | PlanSummary, dict[str, Result | PlanSummary], pa.Table]:
     """Plan the base and every scenario on Dask; returns (base result, scenario results, comparison table).

@@ -64,7 +64,7 @@ def test_aggregate_gap_at_scale(tmp_path):
     net = routing.load_network(tmp_path / "network.yaml")
     ships = routing.load_shipments(tmp_path / "shipments.csv", net)
     cand = build_candidates(net, ships, None, PlanSettings())
-    lp = solve_lp(build_model(net, ships, None, cand, 1000.0))
+    lp = solve_lp(build_model(net, ships, None, cand, 1000.0), "highs", 60.0)
     s = agg.summary_data
     assert sum(m["shortfall"] for m in s["markets"].values()) == 0
     assert s["lower_bound"] <= lp.objective + 1e-6 * lp.objective

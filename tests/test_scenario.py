@@ -93,6 +93,10 @@ def test_demand_and_stock_edits(base):
     assert more.stocked(net.node_index["B"], "X") == 5 and inv.stocked(net.node_index["B"], "X") == 1
     with pytest.raises(routing.InputError, match="must be a bonded node"):
         sc.set_stock(inv, net, "H", "X", 5)
+    halved = sc.scale_stock(inv, 0.5, node="B", net=net)
+    assert halved.stocked(net.node_index["B"], "X") == 0 and inv.stocked(net.node_index["B"], "X") == 1
+    with pytest.raises(routing.InputError, match=r"scenario: stock: give the network \(net=...\) to name a node"):
+        sc.scale_stock(inv, 0.5, node="B")
 
 
 def _solve(net, ships, inv, penalty=60.0) -> routing.Result:

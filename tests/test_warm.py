@@ -291,7 +291,7 @@ def test_a_tightened_promise_flips_parcels_of_the_market_it_leaves_short(medium)
     that an on-time option could serve."""
     from routing.candidates.reuse import warm_candidates
     from routing.model import build_model
-    from routing.strategies.pricing import priced_costs
+    from routing.strategies.lagrangian import priced_costs
     from routing.strategies.warm import carried_prices, carry_plan, target_flips
 
     _, net, ships, _, base = medium
@@ -381,7 +381,7 @@ def test_lp_prices_keep_the_carried_price_on_rows_held_at_their_limit(tmp_path, 
     prices so far; the same for target rows at / above their need. The bound returned is the
     Lagrangian bound at the prices returned."""
     from routing.backends.restricted_lp import RestrictedSolution
-    from routing.strategies.pricing import lagrangian_bound
+    from routing.strategies.lagrangian import lagrangian_bound
     from routing.strategies.warm import lp_prices
 
     net, ships, inv = _load(tmp_path, seed)

@@ -17,12 +17,14 @@ from .ortools import fill_model
 
 @dataclass(frozen=True, eq=False)
 class MipResult:
-    """One MIP run: column values (None without a solution), outcome, objective and best bound (currency)."""
+    """One MIP run: column values (None without a solution), outcome, objective and best bound (currency),
+    and the backend's own name for how it ended (``abnormal``, ``unbounded``, ...: for messages)."""
 
     values: np.ndarray | None
     status: Status
     objective: float
     bound: float
+    solver_status: str = ""
 
 
 class MipBackend:
@@ -87,7 +89,7 @@ def solve_mip(cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_lb: np.n
             helper.add_hint(j, float(round(hint[j])))
     solver = mbh.ModelSolverHelper(backend.ortools_name)
     if not solver.solver_is_supported():
-        raise SolverError(f"solver {options.solver!r} is not available in this OR-Tools build")
+        raise SolverError(f"solver '{options.solver}' is not available in this OR-Tools build")
     solver.set_solver_specific_parameters(backend.parameters(
         options.threads, options.seed, options.mip.rel_gap, options.mip.abs_gap if abs_gap is None else abs_gap,
         node_limit))
@@ -103,7 +105,8 @@ def solve_mip(cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_lb: np.n
         values = np.round(np.asarray(solver.variable_values()))
         outcome = Status.OPTIMAL if status == mbh.SolveStatus.OPTIMAL else (
             Status.TIME_LIMIT if timed_out else Status.FEASIBLE)
-        return MipResult(values, outcome, solver.objective_value(), solver.best_objective_bound())
+        return MipResult(values, outcome, solver.objective_value(), solver.best_objective_bound(), status.name.lower())
     outcome = Status.TIME_LIMIT if timed_out else (
         Status.INFEASIBLE if status == mbh.SolveStatus.INFEASIBLE else Status.NOT_SOLVED)
-    return MipResult(None, outcome, float("nan"), solver.best_objective_bound() if solver.has_response() else -np.inf)
+    return MipResult(None, outcome, float("nan"), solver.best_objective_bound() if solver.has_response() else -np.inf,
+                     status.name.lower())

@@ -13,13 +13,13 @@ are priced and pruned again. The result is the candidate set a cold build gives.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Protocol
 
 import networkx as nx
 import numpy as np
 import pyarrow.compute as pc
 
-from ..arrays import index_in
+from ..arrays import index_by_content, index_in, new_of_base
 from ..data.network import Network
 from ..data.shipments import Inventory, Shipments
 from ..settings import PlanSettings
@@ -35,6 +35,11 @@ from .option_table import (
 )
 from .pricing import PricedOptions, price_options, stocked_skus
 from .shipment_data import ShipmentData, lane_divclasses, shipment_data, shipment_data_inputs
+
+_SHIP_COLUMNS = ("origin", "destination", "order_date", "weight_kg", "volume_cm3", "value", "sku", "quantity",
+                 "channel", "promise_days")  # a shipment row is unchanged when all of these are
+LANES_ADDED = "lanes added"  # table_blocker's answer when the base table can be extended
+Renumbering = tuple[np.ndarray, np.ndarray]  # per base route / schedule (and a trailing -1): its new index or -1
 
 
 class PlanBase(Protocol):
@@ -54,26 +59,6 @@ class PlanBase(Protocol):
     def candidates(self) -> Candidates: ...
 
 
-@dataclass(frozen=True)
-class WarmReport:
-    """What a warm re-plan reused (summary key ``warm``): how the option table was got (``table``:
-    reused, re-priced, extended or rebuilt and why), how many shipments were priced again and how many
-    kept their base options; ``local_gap`` and ``fallback`` when a weak local answer was re-planned
-    broadly too."""
-
-    table: str
-    repriced: int
-    kept: int
-    local_gap: float | None = None
-    fallback: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"table": self.table, "repriced": self.repriced, "kept": self.kept}
-        if self.fallback is not None:
-            out.update(local_gap=self.local_gap, fallback=self.fallback)
-        return out
-
-
 @dataclass(frozen=True, eq=False)
 class ExtendedTable:
     """The option table of a network with lanes added (:func:`_extended_table`)."""
@@ -84,22 +69,14 @@ class ExtendedTable:
     renumber: Renumbering  # the base routes' and schedules' indices in the new table
 
 
-_SHIP_COLUMNS = ("origin", "destination", "order_date", "weight_kg", "volume_cm3", "value", "sku", "quantity",
-                 "channel", "promise_days")
-
-
-LANES_ADDED = "lanes added"  # table_blocker's answer when the base table can be extended
-
-
-Renumbering = tuple[np.ndarray, np.ndarray]  # per base route / schedule (and a trailing -1): its new index or -1
-
-
 @dataclass(frozen=True, eq=False)
 class Reuse:
     """What a warm build took over from the base (:func:`warm_candidates`), for carrying its plan over."""
 
     base_of: np.ndarray  # per shipment, its base row or -1
-    report: WarmReport  # what was reused, for the result's summary
+    table: str  # how the option table was got: reused, re-priced, extended or rebuilt (and why)
+    repriced: int  # shipments priced again
+    kept: int  # shipments that kept their base options
     renumber: Renumbering | None = None  # an extended table's indices of the base routes and schedules
     var_map: np.ndarray | None = None  # per base option, the same option's variable now; -1 if re-priced or gone
 
@@ -155,14 +132,6 @@ def _changed_markets_data(old, new, base_of: np.ndarray) -> np.ndarray:
     if new.chargeable.shape[1] != old.chargeable.shape[1]:  # a lane with a new volumetric divisor
         return np.ones(len(base_of), dtype=bool)
     out |= (new.chargeable != old.chargeable[b]).any(axis=1)
-    return out
-
-
-def new_of_base(base_of: np.ndarray, n_base: int, rows: np.ndarray | None = None) -> np.ndarray:
-    """Per base shipment: its row in the new table (-1 if gone); only ``rows`` of the new table if given."""
-    rows = np.flatnonzero(base_of >= 0) if rows is None else rows
-    out = np.full(n_base, -1, dtype=np.int64)
-    out[base_of[rows]] = rows
     return out
 
 
@@ -320,7 +289,7 @@ def warm_candidates(base: PlanBase, network: Network, shipments: Shipments, inve
         how = "reused, re-priced" if regrouped.any() else "reused"
     else:
         cand = build_candidates(network, shipments, inventory, settings, epoch=epoch)
-        return cand, Reuse(base_of, WarmReport(f"rebuilt ({blocker})", repriced=len(shipments), kept=0))
+        return cand, Reuse(base_of, f"rebuilt ({blocker})", repriced=len(shipments), kept=0)
 
     stock = stocked_skus(inventory, shipments.sku_names.to_pylist()) if inventory is not None else None
     touched = ~same_row | data_changed
@@ -333,7 +302,7 @@ def warm_candidates(base: PlanBase, network: Network, shipments: Shipments, inve
         touched |= sku_changed[shipments.sku]
     if not touched.any() and not regrouped.any() and blocker is None and shipments is base.shipments:
         # no option changed (a capacity, stock or target edit): the base candidates are this edit's
-        return bc, Reuse(base_of, WarmReport("reused", repriced=0, kept=len(shipments)),
+        return bc, Reuse(base_of, "reused", repriced=0, kept=len(shipments),
                          var_map=np.arange(bc.n_vars))
     kept_new = np.flatnonzero(~touched)
     kept_row = new_of_base(base_of, len(base.shipments), kept_new)
@@ -361,8 +330,7 @@ def warm_candidates(base: PlanBase, network: Network, shipments: Shipments, inve
     var_map[kv] = at[:len(kv)]
     incidence = _merged_incidence(bc, var_map, priced, at[len(kv):], table, data, inventory)
     cand = make_candidates(table, data, inventory, stock, merged, reason, pruned, incidence)
-    report = WarmReport(how, repriced=int(touched.sum()), kept=len(kept_new))
-    return cand, Reuse(base_of, report, renumber, var_map)
+    return cand, Reuse(base_of, how, int(touched.sum()), len(kept_new), renumber, var_map)
 
 
 def _merged_incidence(bc: Candidates, var_map: np.ndarray, priced: PricedOptions, priced_at: np.ndarray,
@@ -378,9 +346,3 @@ def _merged_incidence(bc: Candidates, var_map: np.ndarray, priced: PricedOptions
             np.concatenate([bc.inc_coef[keep], coef]))
 
 
-def index_by_content(old: list, new: list) -> np.ndarray:
-    """Index in ``new`` of each of ``old`` (equal content), -1 where absent."""
-    first: dict = {}
-    for i, s in enumerate(new):
-        first.setdefault(s, i)
-    return np.array([first.get(s, -1) for s in old] + [-1], dtype=np.int64)

@@ -20,8 +20,6 @@ import pyarrow.parquet as pq
 
 from ..errors import InputError, InternalError
 
-TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
-
 
 def table_format(path: Path) -> str:
     suffix = path.suffix.lower()

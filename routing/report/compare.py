@@ -48,8 +48,8 @@ class Comparison:
 
 
 class PlanLike(Protocol):
-    """What :func:`compare` reads of a plan: a :class:`~routing.report.result.Result` or a sweep's
-    :class:`~routing.sweep.PlanSummary`."""
+    """What :func:`compare` reads of a plan: a :class:`~routing.report.result.Result` or a
+    :class:`~routing.report.result.PlanSummary` (a sweep's)."""
 
     @property
     def plan(self) -> pa.Table: ...

@@ -17,18 +17,7 @@ from ..data.shipments import Shipments
 from ..errors import InternalError
 from ..model import Model
 
-PLAN_COLUMNS = ("shipment_id", "status", "channel", "route", "dispatch_date", "delivery_date", "on_time",
-                "cost_transport", "cost_handling", "cost_storage", "cost_duty", "cost_penalty", "cost_total",
-                "reason")
-
-
-LEG_COLUMNS = ("shipment_id", "seq", "lane_id", "from", "to", "departure_date", "arrival_date",
-               "chargeable_kg", "replenishment")
-
-
 _DAY0 = dt.date(1970, 1, 1)
-
-
 STATUS_NAMES = ("assigned", "unassigned", "unroutable")  # plan status by code
 ASSIGNED, UNASSIGNED, UNROUTABLE = range(3)
 CHANNEL_NAMES = ("jit", "bonded")
@@ -75,7 +64,7 @@ def unassigned_reasons(model: Model, cand: Candidates, values: np.ndarray, ships
 
 
 def legs_table(network: Network, shipments: Shipments, cand: Candidates, a_idx: np.ndarray,
-                v: np.ndarray) -> pa.Table:
+               v: np.ndarray) -> pa.Table:
     """One row per leg of every assigned shipment, built by gathering padded per-route arrays."""
     routes, schedules = cand.routes, cand.schedules
     r_lanes = cand.table.route_lanes

@@ -14,15 +14,14 @@ import numpy as np
 import pyarrow as pa
 
 from ..candidates.candidates import Candidates
-from ..candidates.reuse import WarmReport
 from ..data.network import Network
 from ..data.shipments import Inventory, Shipments
 from ..data.tables import atomic_write_bytes, write_table
-from ..errors import InputError
+from ..errors import InternalError
 from ..model import Model
 from ..settings import PlanSettings, SolveOptions
 from ..strategies.solution import Solution
-from ..strategies.warm import WarmStart
+from ..strategies.warm import WarmReport, WarmStart
 from .plan_tables import legs_table, plan_table
 from .summary import Summary, SummaryView, build_summary
 
@@ -46,8 +45,8 @@ class Result(SummaryView):
         if self.kept_legs is not None:
             return self.kept_legs
         w = self.warm_start
-        if w is None:
-            raise InputError("result", "legs", "this result keeps neither its legs nor its warm start")
+        if w is None:  # solve() always attaches a warm start, without_warm_start() keeps the legs
+            raise InternalError("this result keeps neither its legs nor its warm start")
         chosen = np.flatnonzero(w.solution.values[:w.model.n_x] > 0.5)
         return legs_table(w.network, w.shipments, w.candidates, w.candidates.var_ship[chosen], chosen)
 
@@ -100,5 +99,14 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
     figures = build_summary(network, shipments, inventory, settings, options, cand, model, solution, arrays,
                             seconds, warm)
     warm_start = WarmStart(network=network, shipments=shipments, inventory=inventory, settings=settings,
-                           options=options, candidates=cand, model=model, solution=solution)
+                           options=options, candidates=cand, model=model, solution=solution, gap=figures.gap)
     return Result(plan=plan, figures=figures, warm_start=warm_start)
+
+
+@dataclass(frozen=True)
+class PlanSummary(SummaryView):
+    """A plan's table and summary only: what a sweep keeps of a plan when it does not keep the
+    :class:`Result` (enough for :func:`~routing.report.compare.compare` and a comparison row)."""
+
+    plan: pa.Table
+    figures: Summary

@@ -10,19 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, fields
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from ..candidates.candidates import Candidates
 from ..candidates.keys import RES_LANE, RES_NODE, RES_STOCK, unpack_key
-from ..candidates.reuse import WarmReport
 from ..data.network import Network
 from ..data.shipments import Inventory, Shipments
 from ..model import Model
 from ..settings import MipSolver, PlanSettings, SolveOptions, Status, Strategy
 from ..strategies.solution import Solution
+from ..strategies.warm import WarmReport
 from .plan_tables import ASSIGNED, JIT, STATUS_NAMES, UNROUTABLE, PlanArrays
 
 
@@ -177,9 +176,9 @@ class SummaryView:
     def status(self) -> Status:
         return self.figures.status
 
-    @cached_property
+    @property
     def summary_data(self) -> dict[str, Any]:
-        """The summary.json document as a dict."""
+        """The summary.json document as a dict (a new one each time: ~0.5 ms at 100,000 shipments)."""
         return self.figures.to_dict()
 
     def summary(self) -> str:

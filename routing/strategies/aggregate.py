@@ -2,7 +2,7 @@
 
 For very large instances. Shipments whose only useful option uses no capacity are settled at
 once. The others are grouped into *classes*: same order group, channel, promise, duty status,
-kept options and chargeable kg within ``options.aggregate.bucket`` (relative). One LP over classes (a column per
+kept options and chargeable kg in the same ``options.aggregate.bucket`` log bucket. One LP over classes (a column per
 class and option, costs and kg averaged) prices every capacity and target row. Each class's
 integral LP counts are handed to its members (heavier parcels to the options with the flattest
 kg cost), over-full rows shed parcels, and the parcels left over are re-planned with the cheapest
@@ -30,8 +30,8 @@ from ..data.shipments import Inventory, Shipments
 from ..model import Model, resource_capacity
 from ..progress import Progress
 from ..settings import SolveOptions, Status, Strategy
+from .lagrangian import lagrangian_bound, priced_costs
 from .neighbourhood import left_out, neighbours, ship_columns
-from .pricing import lagrangian_bound, priced_costs
 from .repair import fill_unassigned, place_left_out, reoptimise, shed_overload
 from .solution import ClassLPDetails, Solution, empty_solution
 
@@ -46,10 +46,11 @@ class Classes:
 
 
 def make_classes(cand: Candidates, shipments: Shipments, bucket: float, with_sku: bool,
-                 duty_step: float = 1.0) -> Classes:
+                 duty_step: float) -> Classes:
     """Settle the shipments whose only option uses no capacity; group the others (the contested ones)
     into classes of the same order group, channel, promise, duty step (``duty_step``, currency, for
-    duty-free JIT parcels), chargeable kg within a factor ``1 + bucket`` and, ``with_sku``, sku and
+    duty-free JIT parcels), chargeable kg in one log bucket of width a factor ``1 + bucket`` and,
+    ``with_sku``, sku and
     quantity."""
     n = len(shipments)
     start, count = cand.ship_first[:-1], cand.ship_vars

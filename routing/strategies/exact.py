@@ -199,7 +199,8 @@ def _core_mip(model: Model, options: SolveOptions, lp: LPSolution, hint: np.ndar
         with progress.phase("solve", f"MIP ({options.solver}, {model.n_cols - int(fixed.sum()):,} of "
                                      f"{model.n_cols:,} columns in the core, {remaining:.0f}s left)") as info:
             run = _core_run(model, options, values, remaining, fixed)
-            info["done"] = f"{run.status}, {run.objective:,.2f}" if run.values is not None else str(run.status)
+            info["done"] = f"{run.status}, {run.objective:,.2f}" if run.values is not None else \
+                (str(run.status) if run.status != Status.NOT_SOLVED else run.solver_status)
         if run.values is not None and run.objective < obj:
             values, obj = run.values, run.objective
         if run.status not in (Status.OPTIMAL, Status.INFEASIBLE):

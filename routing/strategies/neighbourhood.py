@@ -11,7 +11,7 @@ from ..model import Model
 
 
 def neighbours(model: Model, cand: Candidates, priced: np.ndarray, values: np.ndarray, free: np.ndarray,
-                per_row: int, tight_only: bool = False, deficit_factor: float = 0.0) -> np.ndarray:
+               per_row: int, tight_only: bool = False, deficit_factor: float = 0.0) -> np.ndarray:
     """Columns of the assigned shipments that could make room on the rows the open shipments need:
     on each such row, the ``per_row`` parcels with the cheapest move elsewhere (at current prices).
     ``tight_only``: only rows whose slack (held plan) is less than what the open options there need together.

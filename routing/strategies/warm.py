@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
-from ..arrays import index_in
+from ..arrays import index_by_content, index_in, new_of_base
 from ..backends.restricted_lp import RestrictedLP, RestrictedSolution
 from ..candidates.candidates import Candidates
-from ..candidates.reuse import Reuse, WarmReport, index_by_content, new_of_base
+from ..candidates.reuse import Reuse
 from ..data.network import Network
 from ..data.shipments import Inventory, Shipments
 from ..model import Model
@@ -39,17 +40,37 @@ from ..progress import Progress
 from ..settings import PlanSettings, SolveOptions, Status, Strategy, WarmParams
 from .aggregate import solve_aggregate
 from .exact import solve_exact
+from .lagrangian import lagrangian_bound, priced_best, priced_choice, priced_costs
 from .neighbourhood import neighbours, ship_columns
-from .pricing import lagrangian_bound, priced_best, priced_choice, priced_costs
 from .repair import fill_unassigned, place_left_out, restricted_lp_round, shed_overload
 from .solution import LocalDetails, Solution
+
+
+@dataclass(frozen=True)
+class WarmReport:
+    """What a warm re-plan reused (summary key ``warm``): how the option table was got (``table``:
+    reused, re-priced, extended or rebuilt and why), how many shipments were priced again and how many
+    kept their base options; ``local_gap`` and ``fallback`` when a weak local answer was re-planned
+    broadly too."""
+
+    table: str
+    repriced: int
+    kept: int
+    local_gap: float | None = None
+    fallback: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"table": self.table, "repriced": self.repriced, "kept": self.kept}
+        if self.fallback is not None:
+            out.update(local_gap=self.local_gap, fallback=self.fallback)
+        return out
 
 
 @dataclass(frozen=True, eq=False)
 class WarmStart:
     """What a what-if re-plan reuses of a plan: the inputs, settings and options it was made with, its
-    candidates, model and solution (a :class:`~routing.report.result.Result` carries it as
-    ``warm_start``)."""
+    candidates, model and solution, and the plan's gap as reported (a
+    :class:`~routing.report.result.Result` carries it as ``warm_start``)."""
 
     network: Network
     shipments: Shipments
@@ -59,6 +80,7 @@ class WarmStart:
     candidates: Candidates
     model: Model
     solution: Solution
+    gap: float  # (objective - lower bound) / max(1, |objective|) of the plan, shortfall penalties left out
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,20 +96,20 @@ class Prices:
     bound: float | None = None
 
 
-def solve_warm(base: WarmStart, base_gap: float, network: Network, shipments: Shipments,
-               inventory: Inventory | None, cand: Candidates, model: Model, reuse: Reuse, strategy: Strategy,
-               options: SolveOptions, progress: Progress) -> tuple[Solution, WarmReport]:
+def solve_warm(base: WarmStart, network: Network, shipments: Shipments, inventory: Inventory | None,
+               cand: Candidates, model: Model, reuse: Reuse, strategy: Strategy, options: SolveOptions,
+               progress: Progress) -> tuple[Solution, WarmReport]:
     """Re-plan edited inputs (``cand``, ``model``: built from the base's, :mod:`routing.candidates.reuse`)
-    from the base plan; ``strategy`` is ``exact`` or ``aggregate``, ``base_gap`` the base plan's gap.
+    from the base plan; ``strategy`` is ``exact`` or ``aggregate``.
 
     The exact strategy takes the carried plan as its first incumbent. Otherwise the shipments the
     edit touches are re-optimised locally while they are at most ``options.warm.local_max_share`` of
     all (and the edit adds at most ``new_max_share`` new ones); a local answer whose gap exceeds
-    max(``fallback_gap``, ``fallback_factor`` × ``base_gap``) is planned by the aggregate strategy
+    max(``fallback_gap``, ``fallback_factor`` × the base plan's gap) is planned by the aggregate strategy
     too, and the cheaper kept. Broader edits run the aggregate strategy, its class LP started from the
     base's basis. Returns the solution and what was reused."""
     params = options.warm
-    report = reuse.report
+    report = WarmReport(reuse.table, reuse.repriced, reuse.kept)
     carry = strategy == Strategy.EXACT or (reuse.base_of < 0).sum() <= params.new_max_share * len(shipments)
     start, moved = carry_plan(base, cand, model, reuse) if carry else (None, None)
     if strategy == Strategy.EXACT:
@@ -99,7 +121,7 @@ def solve_warm(base: WarmStart, base_gap: float, network: Network, shipments: Sh
             # a local answer far weaker than the base plan was (a target the neighbourhood could not
             # meet, an edit that reached further than it looked): plan the reused options broadly too
             local_gap = solution.gap
-            if local_gap > max(params.fallback_gap, params.fallback_factor * base_gap):
+            if local_gap > max(params.fallback_gap, params.fallback_factor * base.gap):
                 wide = solve_aggregate(network, shipments, inventory, cand, model, options, progress,
                                        start=base.solution.lp_basis)
                 if wide.model_objective < solution.model_objective:
@@ -369,3 +391,5 @@ def target_flips(base: WarmStart, model: Model, cand: Candidates, start: np.ndar
         ships, step = ships[able], best[able] - cur[ships[able]]
         out[ships[np.argsort(step, kind="stable")[: 2 * abs(d) + extra]]] = True
     return out
+
+
