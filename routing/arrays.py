@@ -80,3 +80,13 @@ def index_by_content(old: list, new: list) -> np.ndarray:
     for i, s in enumerate(new):
         first.setdefault(s, i)
     return np.array([first.get(s, -1) for s in old] + [-1], dtype=np.int64)
+
+
+def segment_min(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The least of each segment ``values[starts[i]:starts[i + 1]]`` (the last one to the end), inf for an
+    empty segment (``np.minimum.reduceat`` would give the next value there)."""
+    out = np.full(len(starts), np.inf)
+    has = np.r_[starts[1:], len(values)] > starts
+    if has.any():
+        out[has] = np.minimum.reduceat(values, starts[has])
+    return out

@@ -9,17 +9,21 @@ Options and their defaults come from :class:`~routing.settings.PlanSettings` and
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
-from .data.generate import write_generated
+from .data.generate import check_generate, write_generated
 from .data.network import load_network
 from .data.shipments import load_inventory, load_shipments
 from .errors import InputError, RoutingError
 from .progress import Progress
+from .report.output import OutputDir
 from .report.result import write_result
 from .settings import STRATEGY_CHOICES, MipSolver, PlanSettings, SolveOptions
 from .solve import solve
@@ -30,10 +34,18 @@ PLAN = PlanSettings()  # the defaults the options show
 SOLVE = SolveOptions()
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line and exit status 2, as every refusal is."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"routing: error: {self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(EXIT_INPUT)
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
     return value
 
 
@@ -66,7 +78,7 @@ def _load_inputs(args: argparse.Namespace) -> tuple:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="routing",
         description="Plan cross-border parcels (JIT vs bonded warehouse) at minimum landed cost with OR-Tools.",
     )
@@ -80,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
                     "and summary.json into --out.",
     )
     _add_inputs(plan)
-    plan.add_argument("--out", required=True, type=Path, help="output directory")
+    plan.add_argument("--out", required=True, help="output directory")
     plan.add_argument("--format", choices=("csv", "parquet"), help="plan/legs format (default csv)")
     plan.add_argument("--solver", choices=[str(s) for s in MipSolver], default=str(SOLVE.solver),
                       help=f"MIP backend (default {SOLVE.solver})")
@@ -114,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_inputs(sw)
     sw.add_argument("--scenarios", required=True, type=Path, help="scenario file (YAML)")
-    sw.add_argument("--out", required=True, type=Path, help="output directory")
+    sw.add_argument("--out", required=True, help="output directory")
     sw.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a LocalCluster here)")
     sw.add_argument("--workers", type=_positive_int, default=WORKERS,
                     help=f"LocalCluster worker processes (default {WORKERS})")
@@ -136,53 +148,47 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--shipments", required=True, type=int, metavar="N", help="number of shipments")
     gen.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     gen.add_argument("--days", type=int, default=7, help="order dates spread over this many days (default 7)")
-    gen.add_argument("--out", required=True, type=Path, help="output directory")
+    gen.add_argument("--out", required=True, help="output directory")
     gen.add_argument("--inventory", action="store_true", help="also write bonded stock (inventory.csv)")
     gen.add_argument("--format", choices=("csv", "parquet"), default="csv", help="table format (default csv)")
     gen.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     return p
 
 
-def _check_out(out: Path) -> None:
-    """Before any work: the output directory can be one."""
-    if out.exists() and not out.is_dir():
-        raise InputError(str(out), None, "exists and is not a directory")
-
-
 def _plan(args: argparse.Namespace) -> int:
-    progress = Progress(quiet=args.quiet)
     t = time.perf_counter()
-    with progress.phase("load", announce=False) as info:
-        network, shipments, inventory = _load_inputs(args)
-        info["done"] = f"{len(network.nodes)} nodes, {len(network.lanes)} lanes, {len(shipments):,} shipments"
-    _check_out(args.out)
-    settings = PlanSettings(horizon_days=args.horizon_days, waiting_days=args.waiting_days,
-                            max_legs=args.max_legs, unassigned_penalty=args.unassigned_penalty)
-    options = SolveOptions(strategy=args.strategy, solver=args.solver, time_limit=args.time_limit,
-                           seed=args.seed, threads=args.threads)
-    result = solve(network, shipments, inventory, settings=settings, options=options, progress=progress,
-                   load_seconds=time.perf_counter() - t)
-    fmt = args.format or "csv"
-    with progress.phase("write", str(args.out)):
-        written = write_result(result, args.out, fmt)
+    # cheap checks first: the output directory (claimed until the files are written) and the settings
+    with OutputDir.claim(args.out) as out:
+        settings = PlanSettings(horizon_days=args.horizon_days, waiting_days=args.waiting_days,
+                                max_legs=args.max_legs, unassigned_penalty=args.unassigned_penalty)
+        options = SolveOptions(strategy=args.strategy, solver=args.solver, time_limit=args.time_limit,
+                               seed=args.seed, threads=args.threads)
+        progress = Progress(quiet=args.quiet)
+        with progress.phase("load", announce=False) as info:
+            network, shipments, inventory = _load_inputs(args)
+            info["done"] = f"{len(network.nodes)} nodes, {len(network.lanes)} lanes, {len(shipments):,} shipments"
+        result = solve(network, shipments, inventory, settings=settings, options=options, progress=progress,
+                       load_seconds=time.perf_counter() - t)
+        with progress.phase("write", str(args.out)):
+            written = write_result(result, out, args.format or "csv")
     print(written.figures.text())
     print("wrote " + ", ".join(str(p) for p in written.paths.values()))
     return 0
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    progress = Progress(quiet=args.quiet)
-    with progress.phase("load", announce=False) as info:
-        network, shipments, inventory = _load_inputs(args)
-        scenarios = load_scenarios(args.scenarios)
-        info["done"] = f"{len(shipments):,} shipments, {len(scenarios)} scenarios"
-    _check_out(args.out)
-    with progress.phase("sweep", "on " + (args.scheduler or f"a LocalCluster of {args.workers} workers")):
-        base, results, table = run_sweep(network, shipments, inventory, scenarios,
-                                         options=SolveOptions(time_limit=args.time_limit),
-                                         scheduler=args.scheduler, workers=args.workers, progress=progress,
-                                         warm=args.warm, keep_results=False)
-    paths = write_sweep(args.out, base, results, table, args.format)
+    with OutputDir.claim(args.out) as out:
+        options = SolveOptions(time_limit=args.time_limit)
+        progress = Progress(quiet=args.quiet)
+        with progress.phase("load", announce=False) as info:
+            network, shipments, inventory = _load_inputs(args)
+            scenarios = load_scenarios(args.scenarios)
+            info["done"] = f"{len(shipments):,} shipments, {len(scenarios)} scenarios"
+        with progress.phase("sweep", "on " + (args.scheduler or f"a LocalCluster of {args.workers} workers")):
+            base, results, table = run_sweep(network, shipments, inventory, scenarios, options=options,
+                                             scheduler=args.scheduler, workers=args.workers, progress=progress,
+                                             warm=args.warm, keep_results=False)
+        paths = write_sweep(out, base, results, table, args.format)
     rows = table.to_pylist()
     for row in rows:
         delta = row.get("delta_cost_total")
@@ -199,18 +205,21 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    progress = Progress(quiet=args.quiet)
-    network = load_network(args.network)
-    _check_out(args.out)
-    with progress.phase("generate", f"{args.shipments:,} shipments, seed {args.seed}"):
-        paths = write_generated(network, args.shipments, args.seed, args.out, inventory=args.inventory,
-                                days=args.days, fmt=args.format)
+    check_generate(args.shipments, args.seed, args.days)
+    with OutputDir.claim(args.out):
+        progress = Progress(quiet=args.quiet)
+        network = load_network(args.network)
+        with progress.phase("generate", f"{args.shipments:,} shipments, seed {args.seed}"):
+            paths = write_generated(network, args.shipments, args.seed, args.out, inventory=args.inventory,
+                                    days=args.days, fmt=args.format)
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.quiet:  # nothing on stderr but a refusal or a failure
+        warnings.simplefilter("ignore")
     try:
         return {"plan": _plan, "sweep": _sweep, "generate": _generate}[args.command](args)
     except InputError as exc:

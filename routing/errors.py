@@ -15,7 +15,8 @@ class InputError(RoutingError, ValueError):
         self.where = where
         self.detail = message
         place = f"{self.source}: {where}: " if where else f"{self.source}: "
-        super().__init__(place + message)
+        # one line, whatever the input held (an id with a newline must not break it)
+        super().__init__((place + message).replace("\r", "\\r").replace("\n", "\\n"))
 
 
 class InfeasibleError(RoutingError):

@@ -8,10 +8,34 @@ here are the defaults everywhere: the command line reads them from these datacla
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
+from numbers import Integral, Real
 
 from .errors import InputError
+
+MAX_HORIZON_DAYS = 365  # the planning horizon, days after the order day
+MAX_LEGS = 20  # longest route considered
+MAX_PENALTY = 1e7  # unassigned penalty, currency per parcel
+MAX_TIME_LIMIT = 1e7  # seconds
+MAX_THREADS = 256
+MAX_SEED = 2**31 - 1
+
+
+def _whole(source: str, name: str, value: object, lo: int, hi: int) -> None:
+    """Refuse ``value`` unless it is a whole number in [lo, hi]."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or not lo <= value <= hi:
+        raise InputError(source, name, f"must be a whole number from {lo} to {hi}, got {value!r}")
+
+
+def _number(source: str, name: str, value: object, lo: float, hi: float, low_open: bool = False) -> None:
+    """Refuse ``value`` unless it is a finite number in [lo, hi] (``low_open``: (lo, hi])."""
+    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value) and \
+        (value > lo if low_open else value >= lo) and value <= hi
+    if not ok:
+        raise InputError(source, name, f"must be a finite number {'>' if low_open else '>='} {lo:g} and <= {hi:g}, "
+                                       f"got {value!r}")
 
 
 class Strategy(StrEnum):
@@ -65,6 +89,29 @@ class PricingParams:
 
 
 @dataclass(frozen=True)
+class EnumerationParams:
+    """Budgets of route and schedule enumeration, so that a network with a combinatorial number of paths
+    still gets a plan in time. Real networks stay far below them (the benchmark's 1M instance: at most 8
+    routes per pair and 11 schedules per route and weekday). When one binds, the candidates are cut — the
+    first routes in depth-first order, the earliest schedules — and the summary says so; the plan and
+    its bound then hold for the candidates enumerated, not the whole problem.
+
+    max_routes_per_pair, max_routes: routes per (origin, market) pair and in all.
+    max_schedules_per_route, max_schedules: schedules per (route, order weekday) and in all.
+    max_slots_per_group: options open to one order group (routes × their schedules).
+    time_share: share of the run's time limit enumeration may take; (pair, weekday)s not reached by
+    then get no candidates (their parcels are left unassigned, reason ``enumeration_cut``).
+    """
+
+    max_routes_per_pair: int = 500
+    max_routes: int = 100_000
+    max_schedules_per_route: int = 500
+    max_schedules: int = 1_000_000
+    max_slots_per_group: int = 2_000
+    time_share: float = 0.5
+
+
+@dataclass(frozen=True)
 class PlanSettings:
     """What is planned: the knobs of route and option enumeration.
 
@@ -73,6 +120,8 @@ class PlanSettings:
     horizon, which is exact; a number is a heuristic and is reported as such).
     max_legs: longest route considered. unassigned_penalty: cost per parcel left unassigned
     (currency). prune: drop options dominated by a capacity-free one (never changes the optimum).
+    pricing, enumeration: how candidates are priced (never changes the plan) and how far they are
+    enumerated (see :class:`EnumerationParams`).
     """
 
     horizon_days: int = 14
@@ -81,6 +130,14 @@ class PlanSettings:
     unassigned_penalty: float = 1000.0
     prune: bool = True
     pricing: PricingParams = field(default_factory=PricingParams)
+    enumeration: EnumerationParams = field(default_factory=EnumerationParams)
+
+    def __post_init__(self) -> None:
+        _whole("settings", "horizon_days", self.horizon_days, 0, MAX_HORIZON_DAYS)
+        if self.waiting_days is not None:
+            _whole("settings", "waiting_days", self.waiting_days, 0, self.horizon_days)
+        _whole("settings", "max_legs", self.max_legs, 0, MAX_LEGS)
+        _number("settings", "unassigned_penalty", self.unassigned_penalty, 0.0, MAX_PENALTY, low_open=True)
 
 
 @dataclass(frozen=True)
@@ -212,11 +269,15 @@ class SolveOptions:
         object.__setattr__(self, "strategy", Strategy(self.strategy))
         object.__setattr__(self, "solver", MipSolver(self.solver))
         object.__setattr__(self, "lp_solver", LpSolver(self.lp_solver))
-        if not self.time_limit > 0:
+        if not (isinstance(self.time_limit, Real) and self.time_limit > 0):
             raise InputError("options", "time_limit", f"must be > 0 seconds, got {self.time_limit!r}")
+        _number("options", "time_limit", self.time_limit, 0.0, MAX_TIME_LIMIT, low_open=True)
         if not isinstance(self.threads, int) or self.threads < 1:
             raise InputError("options", "threads", f"must be a whole number >= 1, got {self.threads!r}")
+        _whole("options", "threads", self.threads, 1, MAX_THREADS)
+        _whole("options", "seed", self.seed, 0, MAX_SEED)
 
 
-__all__ = ["STRATEGY_CHOICES", "AggregateParams", "ExactParams", "LpSolver", "MipParams", "MipSolver", "PlanSettings",
+__all__ = ["STRATEGY_CHOICES", "AggregateParams", "EnumerationParams", "ExactParams", "LpSolver", "MipParams",
+           "MipSolver", "PlanSettings",
            "PricingParams", "RepairParams", "SolveOptions", "Status", "Strategy", "WarmParams"]

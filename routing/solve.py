@@ -10,8 +10,10 @@ carried over and improved (:mod:`routing.strategies.warm`).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from .candidates.candidates import build_candidates
+from .candidates.option_table import EnumerationReport
 from .candidates.reuse import warm_candidates
 from .data.network import Network
 from .data.shipments import Inventory, Shipments
@@ -23,6 +25,19 @@ from .settings import PlanSettings, SolveOptions, Strategy
 from .strategies.aggregate import solve_aggregate
 from .strategies.exact import solve_exact
 from .strategies.warm import solve_warm
+
+RESERVE_SECONDS, RESERVE_PER_SHIPMENT = 0.1, 5e-6  # time kept for the result tables and the files (s)
+
+
+def _say_cut(progress: Progress, cut: EnumerationReport, settings: PlanSettings) -> None:
+    """A line on stderr when a leg limit or an enumeration budget narrowed the candidates."""
+    if cut.legs_capped:
+        progress.say(f"routes: {len(cut.legs_capped):,} (origin, market) pair(s) have routes longer than "
+                     f"--max-legs {settings.max_legs}: the plan and its bound hold for shorter routes only")
+    if not cut.complete:
+        progress.say("routes: enumeration cut by its budgets (" + ", ".join(
+            f"{k.replace('_', ' ')} {v:,}" for k, v in cut.to_dict().items() if v and k != "legs_capped_pairs")
+            + "): the plan and its bound hold for the candidates enumerated")
 
 
 def solve(network: Network, shipments: Shipments, inventory: Inventory | None = None, *,
@@ -46,16 +61,19 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
     options = options or SolveOptions()
     progress = progress or Progress(quiet=True)
     t0 = time.perf_counter()
+    started = t0 - load_seconds  # the time limit counts from the start of loading to the files written
+    enumeration_deadline = started + settings.enumeration.time_share * options.time_limit
     with progress.phase("routes", f"{len(shipments):,} shipments") as info:
         if warm is None:
-            cand = build_candidates(network, shipments, inventory, settings)
+            cand = build_candidates(network, shipments, inventory, settings, deadline=enumeration_deadline)
         else:
-            cand, reuse = warm_candidates(warm, network, shipments, inventory, settings)
+            cand, reuse = warm_candidates(warm, network, shipments, inventory, settings, enumeration_deadline)
         stats = cand.stats
         info["done"] = (f"{stats.routes:,} routes, {stats.schedules:,} schedules, "
                         f"{cand.n_vars:,} options kept ({stats.pruned_options:,} dominated)")
         if warm is not None:
             info["done"] += f"; warm: table {reuse.table}, {reuse.repriced:,} shipments re-priced"
+    _say_cut(progress, cand.table.enumeration, settings)
     with progress.phase("build") as info:
         model = None
         if warm is not None and cand is warm.candidates and \
@@ -67,14 +85,17 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
     strategy = options.strategy
     if strategy == Strategy.AUTO:
         strategy = Strategy.EXACT if model.n_cols <= options.exact.max_columns else Strategy.AGGREGATE
+    # the solve gets what is left of the time limit but a reserve for the result tables and the files
+    reserve = min(0.3 * options.time_limit, RESERVE_SECONDS + RESERVE_PER_SHIPMENT * len(shipments))
+    timed = replace(options, time_limit=max(0.01, started + options.time_limit - reserve - time.perf_counter()))
     report = None
     if warm is not None:
-        solution, report = solve_warm(warm, network, shipments, inventory, cand, model, reuse, strategy, options,
+        solution, report = solve_warm(warm, network, shipments, inventory, cand, model, reuse, strategy, timed,
                                       progress)
     elif strategy == Strategy.EXACT:
-        solution = solve_exact(model, cand, options, progress)
+        solution = solve_exact(model, cand, timed, progress)
     else:
-        solution = solve_aggregate(network, shipments, inventory, cand, model, options, progress)
+        solution = solve_aggregate(network, shipments, inventory, cand, model, timed, progress)
     seconds = {"load": load_seconds, **{k: progress.seconds.get(k, 0.0) for k in ("routes", "build", "solve")}}
     seconds["plan"] = time.perf_counter() - t0
     return assemble_result(network, shipments, inventory, settings, options, cand, model, solution, seconds, report)

@@ -34,10 +34,11 @@ import yaml
 from .data import edits as scenario_edits
 from .data.network import Network
 from .data.shipments import Inventory, Shipments
-from .data.tables import atomic_write_bytes, write_table
+from .data.tables import table_writer
 from .errors import InputError, RoutingError
 from .progress import Progress
 from .report.compare import compare
+from .report.output import OutputDir, claimed
 from .report.result import PlanSummary, Result
 from .settings import PlanSettings, SolveOptions
 from .solve import solve
@@ -295,15 +296,18 @@ def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | Non
     return base, results, table
 
 
-def write_sweep(out_dir: str | Path, base: Result | PlanSummary, results: dict[str, Result | PlanSummary],
+def write_sweep(out_dir: str | Path | OutputDir, base: Result | PlanSummary, results: dict[str, Result | PlanSummary],
                 table: pa.Table, fmt: str = "csv") -> dict[str, Path]:
-    """The comparison table and each plan's summary JSON (base and scenarios), written atomically."""
-    out = Path(out_dir)
-    paths = {"comparison": out / f"comparison.{fmt}"}
-    write_table(table, paths["comparison"], fmt)
+    """Publish each plan's summary JSON (``summaries/<name>.json``, base and scenarios) and then the
+    comparison table as one set: summaries of scenarios no longer in the sweep and the other format's
+    table are removed, the comparison is written last."""
+    files = {}
     for name, result in [("base", base), *results.items()]:
-        path = out / "summaries" / f"{name}.json"
-        text = json.dumps(result.summary_data, indent=2, allow_nan=False)
-        atomic_write_bytes(path, lambda tmp, text=text: tmp.write_text(text + "\n", encoding="utf-8"))
-        paths[name] = path
-    return paths
+        text = json.dumps(result.summary_data, indent=2, allow_nan=False) + "\n"
+        files[f"summaries/{name}.json"] = lambda path, text=text: path.write_text(text, encoding="utf-8")
+    comparison = f"comparison.{fmt}"
+    with claimed(out_dir) as out:
+        paths = out.publish(files, (comparison, lambda _hashes: table_writer(table, fmt)),
+                            stale=("comparison.csv", "comparison.parquet", "summaries/*.json"))
+    return {"comparison": paths[comparison], **{Path(name).stem: path for name, path in paths.items()
+                                                 if name != comparison}}

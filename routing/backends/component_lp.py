@@ -14,13 +14,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ..errors import SolverError
+from ..settings import Status
 from .highs import basis_codes, new_highs, pass_lp, set_basis
+from .status import NotSolved, highs_status
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,7 +78,8 @@ def _components(A: sp.csr_matrix) -> tuple[list[np.ndarray], list[np.ndarray]]:
 def solve_components(cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_lb: np.ndarray, row_ub: np.ndarray,
                      time_limit: float, workers: int = 2, start: LPBasis | None = None) -> ComponentLP:
     """min cost·x, 0 ≤ x ≤ col_ub, row_lb ≤ A x ≤ row_ub, per component; ``start`` is used when its
-    structure matches ``A``'s pattern. Raises :class:`SolverError` unless every piece is optimal."""
+    structure matches ``A``'s pattern. Raises :class:`~routing.backends.status.NotSolved` unless every piece
+    is optimal."""
     A = sp.csr_matrix(A)
     if not A.has_canonical_format:  # on a copy: the caller's matrix stays as it was
         A = A.copy()
@@ -108,8 +109,8 @@ def solve_components(cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_l
         h.setOptionValue("time_limit", float(max(1.0, deadline - time.perf_counter())))
         h.run()
         status = h.getModelStatus()
-        if status != highspy.HighsModelStatus.kOptimal:
-            raise SolverError(f"LP relaxation not solved: {h.modelStatusToString(status)}")
+        if highs_status(status) != Status.OPTIMAL:
+            raise NotSolved(highs_status(status), f"class LP not solved: {h.modelStatusToString(status)}")
         sol = h.getSolution()
         x, act = np.asarray(sol.col_value), np.asarray(sol.row_value)
         codes = basis_codes(h, x, act, col_ub[cols], row_lb[rows], row_ub[rows])

@@ -13,10 +13,10 @@ import numpy as np
 import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder_helper as mbh
 
-from ..errors import SolverError
 from ..model import Model
-from ..settings import LpSolver
+from ..settings import LpSolver, Status
 from .ortools import fill_model
+from .status import NotSolved, linprog_status, ortools_status
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,8 +57,8 @@ class ScipyHighsLp(LpBackend):
         res = linprog(cost, A_ub=A_ub, b_ub=b_ub, A_eq=A[:n_eq], b_eq=row_lb[:n_eq],
                       bounds=np.column_stack([np.zeros(len(cost)), col_ub]), method="highs",
                       options={"time_limit": float(time_limit), "presolve": True})
-        if res.status != 0:
-            raise SolverError(f"LP relaxation not solved: {res.message}")
+        if linprog_status(res.status) != Status.OPTIMAL:
+            raise NotSolved(linprog_status(res.status), f"LP relaxation not solved: {res.message.splitlines()[0]}")
         ineq = res.ineqlin.marginals
         duals = np.concatenate([res.eqlin.marginals, ineq[:ge_row0 - n_eq], -ineq[ge_row0 - n_eq:]])
         return LPSolution(objective=float(res.fun), values=np.asarray(res.x), duals=duals,
@@ -76,8 +76,9 @@ class OrtoolsLp(LpBackend):
         solver = mbh.ModelSolverHelper(str(self.name))
         solver.set_time_limit_in_seconds(time_limit)
         solver.solve(helper)
-        if solver.status() != mbh.SolveStatus.OPTIMAL:
-            raise SolverError(f"LP relaxation not solved: {solver.status().name} {solver.status_string()}")
+        outcome = ortools_status(solver.status(), solver.has_solution(), timed_out=False)
+        if outcome != Status.OPTIMAL:
+            raise NotSolved(outcome, f"LP relaxation not solved: {solver.status().name} {solver.status_string()}")
         return LPSolution(objective=solver.objective_value(), values=np.asarray(solver.variable_values()),
                           duals=np.asarray(solver.dual_values()), reduced_costs=np.asarray(solver.reduced_costs()))
 

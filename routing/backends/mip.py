@@ -13,6 +13,7 @@ from ortools.linear_solver.python import model_builder_helper as mbh
 from ..errors import SolverError
 from ..settings import MipSolver, SolveOptions, Status
 from .ortools import fill_model
+from .status import ortools_status
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,13 +101,9 @@ def solve_mip(cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_lb: np.n
     status = solver.status()
     if status == mbh.SolveStatus.INVALID_SOLVER_PARAMETERS:
         raise SolverError(f"{options.solver}: {solver.status_string()}")
-    timed_out = took >= 0.95 * time_limit
+    outcome = ortools_status(status, solver.has_solution(), timed_out=took >= 0.95 * time_limit)
     if status in (mbh.SolveStatus.OPTIMAL, mbh.SolveStatus.FEASIBLE) and solver.has_solution():
         values = np.round(np.asarray(solver.variable_values()))
-        outcome = Status.OPTIMAL if status == mbh.SolveStatus.OPTIMAL else (
-            Status.TIME_LIMIT if timed_out else Status.FEASIBLE)
         return MipResult(values, outcome, solver.objective_value(), solver.best_objective_bound(), status.name.lower())
-    outcome = Status.TIME_LIMIT if timed_out else (
-        Status.INFEASIBLE if status == mbh.SolveStatus.INFEASIBLE else Status.NOT_SOLVED)
     return MipResult(None, outcome, float("nan"), solver.best_objective_bound() if solver.has_response() else -np.inf,
                      status.name.lower())

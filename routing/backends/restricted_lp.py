@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 
-from ..errors import SolverError
 from ..model import Model
+from ..settings import Status
 from .highs import basis_codes, new_highs, set_basis
+from .status import NotSolved, highs_status
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,12 +100,15 @@ class RestrictedLP:
 
     def solve(self) -> RestrictedSolution:
         """The optimum over the free columns, started from the basis the last run ended on."""
+        if not len(self.cols):  # nothing free: the held plan is the answer
+            return RestrictedSolution(self.start.copy(), np.full(self.model.n_rows, np.nan),
+                                      float(self.model.cost @ self.start))
         self._read_basis()  # solved again without changes: continue from where it stopped
         set_basis(self.h, self.col_code, self.row_code)
         self.h.run()
         status = self.h.getModelStatus()
-        if status != highspy.HighsModelStatus.kOptimal:
-            raise SolverError(f"warm LP not solved: {self.h.modelStatusToString(status)}")
+        if highs_status(status) != Status.OPTIMAL:
+            raise NotSolved(highs_status(status), f"restricted LP not solved: {self.h.modelStatusToString(status)}")
         sol = self.h.getSolution()
         col_value, row_value = np.asarray(sol.col_value), np.asarray(sol.row_value)
         self.ended = (col_value, row_value)

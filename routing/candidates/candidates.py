@@ -118,14 +118,16 @@ class Candidates:
 
 def build_candidates(network: Network, shipments: Shipments, inventory: Inventory | None,
                      settings: PlanSettings, epoch: dt.date | None = None,
-                     table: OptionTable | None = None) -> Candidates:
+                     table: OptionTable | None = None, deadline: float | None = None) -> Candidates:
     """Emit one variable per useful (shipment, option): the option table's slots, priced per shipment
-    and pruned by dominance (``table``: one already built for these shipments on ``network``)."""
+    and pruned by dominance (``table``: one already built for these shipments on ``network``; ``deadline``:
+    when enumeration stops, a ``time.perf_counter()`` value)."""
     epoch = epoch or network.epoch or shipments.first_order_date()
     data = shipment_data(network, shipments, epoch)
     if table is None:
         table = build_option_table(network, shipments, data.order_day, epoch, settings.horizon_days,
-                                   settings.waiting_days, settings.max_legs)
+                                   settings.waiting_days, settings.max_legs,
+                                   limits=settings.enumeration, deadline=deadline)
     stock = stocked_skus(inventory, shipments.sku_names.to_pylist()) if inventory is not None else None
     priced = price_options(table, data, stock, inventory is not None, settings, np.arange(len(shipments)))
     return make_candidates(table, data, inventory, stock, priced, priced.reason, priced.pruned)

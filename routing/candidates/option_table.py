@@ -11,17 +11,50 @@ nothing loops over shipments in Python. A what-if edit reuses a table: re-priced
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+import time
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..arrays import concat_ranges, index_in
 from ..data.network import Network
 from ..data.shipments import Shipments
+from ..settings import EnumerationParams
 from .keys import RES_LANE, resource_key
 from .routes import Route, RouteCosts, enumerate_routes, padded_lanes, route_costs
 from .schedules import Schedule, ScheduleArrays, enumerate_schedules
 from .shipment_data import lane_divclasses
+
+
+@dataclass(frozen=True)
+class EnumerationReport:
+    """What the enumeration budgets (:class:`~routing.settings.EnumerationParams`) and the leg limit cut:
+    pairs (origin × nodes + market) with a longer route beyond ``max_legs`` or more routes than kept,
+    (route, weekday)s with more schedules than kept, (pair, weekday)s with more options than kept, and
+    order groups given no candidates at all (out of time, or past the total budgets)."""
+
+    legs_capped: frozenset[int] = frozenset()
+    routes_capped: frozenset[int] = frozenset()
+    schedules_capped: int = 0
+    slots_capped: int = 0
+    groups_cut: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """Every route up to the leg limit and every schedule was enumerated."""
+        return not (self.routes_capped or self.schedules_capped or self.slots_capped or self.groups_cut)
+
+    def merged(self, other: EnumerationReport) -> EnumerationReport:
+        """Both reports together (a table spliced from two)."""
+        return EnumerationReport(self.legs_capped | other.legs_capped, self.routes_capped | other.routes_capped,
+                                 self.schedules_capped + other.schedules_capped,
+                                 self.slots_capped + other.slots_capped, self.groups_cut + other.groups_cut)
+
+    def to_dict(self) -> dict[str, int]:
+        """The summary's ``enumeration`` entry (counts)."""
+        return {"legs_capped_pairs": len(self.legs_capped), "routes_capped_pairs": len(self.routes_capped),
+                "schedules_capped": self.schedules_capped, "slots_capped": self.slots_capped,
+                "groups_cut": self.groups_cut}
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +96,8 @@ class OptionTable:
     schedule_ids: dict[tuple, tuple[int, int]]  # ((timed lanes, timed nodes), order weekday) -> its schedules' range
     schedule_arrays: ScheduleArrays  # ``schedules`` as flat arrays
     schedule_from: np.ndarray  # per schedule, its index in the table this one reused (-1: enumerated here)
+    group_cut: np.ndarray | None = None  # per group: enumeration gave it no candidates (None: no group)
+    enumeration: EnumerationReport = field(default_factory=lambda: EnumerationReport())
 
     @property
     def K(self) -> int:
@@ -77,8 +112,11 @@ class OptionTable:
 def build_option_table(network: Network, shipments: Shipments, order_day: np.ndarray, epoch: dt.date,
                        horizon_days: int, waiting_days: int | None, max_legs: int,
                        reuse: OptionTable | None = None,
-                       known_routes: dict[int, list[Route]] | None = None) -> OptionTable:
-    """Enumerate routes per (origin, destination) and schedules per (route, weekday) once each.
+                       known_routes: dict[int, list[Route]] | None = None,
+                       limits: EnumerationParams | None = None, deadline: float | None = None) -> OptionTable:
+    """Enumerate routes per (origin, destination) and schedules per (route, weekday) once each, within
+    ``limits`` and until ``deadline`` (a ``time.perf_counter()`` value): what they cut is in the table's
+    ``enumeration`` report, and the groups left without candidates in ``group_cut``.
 
     ``reuse``: a table built on a network that differs only by lanes added after its own (same
     nodes, same timing, capacitated flags, epoch and horizon settings); the schedules of the timed
@@ -111,16 +149,28 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
     slot_route: list[int] = []  # slots of each (pair, weekday), one after the other
     slot_sched: list[int] = []
     pw_start = np.zeros(len(pw_key), dtype=np.int64)
+    limits = limits or EnumerationParams()
+    pw_cut = np.zeros(len(pw_key), dtype=bool)  # (pair, weekday)s left without candidates: out of budget
+    legs_capped, routes_capped, schedules_capped, slots_capped = set(), set(), 0, 0
     for i in np.argsort(pw_first, kind="stable").tolist():
         p, wd = divmod(int(pw_key[i]), 7)
+        pw_start[i] = len(slot_route)
+        if (deadline is not None and time.perf_counter() > deadline) or len(routes) >= limits.max_routes or \
+                len(schedules) >= limits.max_schedules:
+            pw_cut[i] = True
+            continue
         if p not in pair_routes:
             found = known_routes.get(p) if known_routes is not None else None
             if found is None:
-                found = enumerate_routes(network, p // n_nodes, p % n_nodes, max_legs)
+                search = enumerate_routes(network, p // n_nodes, p % n_nodes, max_legs, limits.max_routes_per_pair)
+                found = search.routes
+                if search.legs_capped:
+                    legs_capped.add(p)
+                if search.truncated:
+                    routes_capped.add(p)
             pair_routes[p] = (len(routes), len(routes) + len(found))
             routes.extend(found)
             timed.extend((r.lanes[r.first_timed:], r.nodes[r.first_timed:]) for r in found)
-        pw_start[i] = len(slot_route)
         for rid in range(*pair_routes[p]):
             key = (timed[rid], wd)
             ids = sched_cache.get(key)
@@ -130,15 +180,25 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
                     found_s = reuse.schedules[known[0]:known[1]]
                     source += range(*known)
                 else:
-                    found_s = enumerate_schedules(network, *timed[rid], wd, horizon_days, waiting_days, lane_cap,
-                                                  node_cap)
+                    found_s, cut = enumerate_schedules(network, *timed[rid], wd, horizon_days, waiting_days,
+                                                       lane_cap, node_cap, limits.max_schedules_per_route)
+                    schedules_capped += cut
                     source += range(-1 - len(enumerated), -1 - len(enumerated) - len(found_s), -1)
                     enumerated += found_s
                 ids = sched_cache[key] = (len(schedules), len(schedules) + len(found_s))
                 schedules.extend(found_s)
-            slot_route += [rid] * (ids[1] - ids[0])
-            slot_sched += range(*ids)
+            room = limits.max_slots_per_group - (len(slot_route) - int(pw_start[i]))
+            take = min(ids[1] - ids[0], room)
+            slot_route += [rid] * take
+            slot_sched += range(ids[0], ids[0] + take)
+            if take < ids[1] - ids[0]:  # the group's options are full: the other routes' schedules are cut
+                slots_capped += 1
+                break
     G = len(uniq)
+    group_cut = pw_cut[group_pw]
+    report = EnumerationReport(legs_capped=frozenset(legs_capped), routes_capped=frozenset(routes_capped),
+                               schedules_capped=schedules_capped, slots_capped=slots_capped,
+                               groups_cut=int(group_cut.sum()))
     pw_count = np.zeros(len(pw_key), dtype=np.int64)
     filled = np.argsort(pw_start, kind="stable")  # the order the (pair, weekday) lists were filled in
     pw_count[filled] = np.diff(np.r_[pw_start[filled], len(slot_route)])
@@ -162,7 +222,7 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
     rc = route_costs(network, routes, lane_cls, route_lanes, r_first, r_bonded)
     s_nres = np.diff(sa.res_ptr)
 
-    group_routes = np.array([pair_routes[p] for p in g_pair.tolist()], dtype=np.int64).reshape(-1, 2)
+    group_routes = np.array([pair_routes.get(p, (0, 0)) for p in g_pair.tolist()], dtype=np.int64).reshape(-1, 2)
     has_jit, has_bonded = pair_kinds(r_bonded, np.ones(len(routes), dtype=bool), group_routes)
 
     def grid(fill, dtype, values) -> np.ndarray:
@@ -195,7 +255,7 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
         route_open=np.ones(len(routes), dtype=bool),  # routes through anything closed are not enumerated
         route_names=[">".join(network.nodes[k].id for k in r.nodes) for r in routes], schedule_ids=sched_cache,
         schedule_arrays=sa, schedule_from=np.maximum(from_reuse, -1),
-        group_routes=group_routes,
+        group_routes=group_routes, group_cut=group_cut if group_cut.any() else None, enumeration=report,
     )
 
 
@@ -267,7 +327,17 @@ def splice_tables(old: OptionTable, small: OptionTable, network: Network,
         group_pair=old.group_pair, route_lanes=route_lanes, rc=rc, route_first=r_first, route_bonded=r_bonded,
         route_open=is_open, route_names=old.route_names + small.route_names, schedule_ids=schedule_ids,
         schedule_arrays=arrays, schedule_from=np.r_[np.arange(n_s), np.full(len(fresh), -1)],
-        group_routes=group_routes), redo
+        group_routes=group_routes, group_cut=_spliced_cut(old, small, gs),
+        enumeration=old.enumeration.merged(small.enumeration)), redo
+
+
+def _spliced_cut(old: OptionTable, small: OptionTable, gs: np.ndarray) -> np.ndarray | None:
+    """``group_cut`` of ``old`` with its groups ``gs`` replaced by ``small``'s."""
+    if old.group_cut is None and small.group_cut is None:
+        return None
+    cut = np.zeros(len(old.group_day), dtype=bool) if old.group_cut is None else old.group_cut.copy()
+    cut[gs] = False if small.group_cut is None else small.group_cut
+    return cut if cut.any() else None
 
 
 _DAY_BITS = 21  # group keys: pair × 2^21 + (order day + 2^20)

@@ -94,6 +94,8 @@ def unroutable_reasons(table: OptionTable, data: ShipmentData, idx: np.ndarray, 
         ok = valid & kind_ok
         unstocked = ok.any(axis=1) & ~(ok & stocked[none]).any(axis=1)
         reason = np.where(unstocked, SKU_NOT_STOCKED, reason)
+    if table.group_cut is not None:  # not enumerated: not known to be unroutable (left unassigned instead)
+        reason = np.where(table.group_cut[g], "", reason)
     out[none] = reason
     return out
 

@@ -195,7 +195,8 @@ def _spliced_table(base: PlanBase, network: Network, shipments: Shipments, data:
         table, repriced = reprice_table(old, network, data.lane_divclass, old.group_of)
         return replace(table, schedule_from=np.arange(len(old.schedules))), route_map, repriced
     small = build_option_table(network, shipments.take(sub_ships), data.order_day[sub_ships], old.epoch,
-                               settings.horizon_days, settings.waiting_days, settings.max_legs, reuse=old)
+                               settings.horizon_days, settings.waiting_days, settings.max_legs, reuse=old,
+                               limits=settings.enumeration)
     table, redone = splice_tables(old, small, network, data.lane_divclass)
     # base routes of the rebuilt pairs: their copy among small's routes (where the pair still has it)
     gone = np.zeros(n_old_r, dtype=bool)
@@ -219,7 +220,8 @@ def _extended_table(base: PlanBase, network: Network, shipments: Shipments, data
         go = np.flatnonzero(redone)
     else:
         table = build_option_table(network, shipments, data.order_day, old.epoch, settings.horizon_days,
-                                   settings.waiting_days, settings.max_legs, reuse=old, known_routes=known)
+                                   settings.waiting_days, settings.max_legs, reuse=old, known_routes=known,
+                                   limits=settings.enumeration)
         route_map = index_by_content(old.routes, table.routes)
         new_of_old = index_in(group_keys(table.group_pair, table.group_day),
                               group_keys(old.group_pair, old.group_day))
@@ -254,8 +256,9 @@ def _extended_table(base: PlanBase, network: Network, shipments: Shipments, data
 
 
 def warm_candidates(base: PlanBase, network: Network, shipments: Shipments, inventory: Inventory | None,
-                    settings: PlanSettings) -> tuple[Candidates, Reuse]:
-    """Candidates of the edited inputs, equal to a cold build, reusing the base where valid; and what was reused."""
+                    settings: PlanSettings, deadline: float | None = None) -> tuple[Candidates, Reuse]:
+    """Candidates of the edited inputs, equal to a cold build, reusing the base where valid; and what was
+    reused (``deadline``: when a rebuild's enumeration stops)."""
     bc = base.candidates
     base_of, same_row = match_shipments(base.shipments, shipments)
     epoch = network.epoch or shipments.first_order_date()
@@ -288,7 +291,7 @@ def warm_candidates(base: PlanBase, network: Network, shipments: Shipments, inve
         new_group = np.arange(len(bc.table.group_day))
         how = "reused, re-priced" if regrouped.any() else "reused"
     else:
-        cand = build_candidates(network, shipments, inventory, settings, epoch=epoch)
+        cand = build_candidates(network, shipments, inventory, settings, epoch=epoch, deadline=deadline)
         return cand, Reuse(base_of, f"rebuilt ({blocker})", repriced=len(shipments), kept=0)
 
     stock = stocked_skus(inventory, shipments.sku_names.to_pylist()) if inventory is not None else None

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import networkx as nx
 import numpy as np
 
 from ..data.network import Network
 
 _PASSABLE = {"hub", "gateway"}
+_VIA = _PASSABLE | {"bonded"}  # kinds a route may pass
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,20 @@ class Route:
         return self.nodes[self.bonded_pos] if self.bonded else -1
 
 
-def enumerate_routes(network: Network, origin: int, destination: int, max_legs: int) -> list[Route]:
-    """All JIT and bonded routes from ``origin`` to ``destination`` with at most ``max_legs`` legs.
+@dataclass(frozen=True, eq=False)
+class RouteSearch:
+    """The routes of one (origin, market) pair, and whether the search was cut: ``legs_capped``, a
+    longer route may exist beyond the leg limit; ``truncated``, more routes exist than the cap kept."""
+
+    routes: list[Route]
+    legs_capped: bool = False
+    truncated: bool = False
+
+
+def enumerate_routes(network: Network, origin: int, destination: int, max_legs: int,
+                     cap: int | None = None) -> RouteSearch:
+    """All JIT and bonded routes from ``origin`` to ``destination`` with at most ``max_legs`` legs (the
+    first ``cap`` of them, if given).
 
     Deterministic order: depth-first in the order lanes appear in the network file.
     """
@@ -49,15 +63,30 @@ def enumerate_routes(network: Network, origin: int, destination: int, max_legs: 
     target = nodes[destination].id
     out: list[Route] = []
     successors = network.adjacency.__getitem__
+    reaches: set[str] | None = None  # nodes the target can be reached from (worked out if the leg cap is met)
+    capped = [False, False]  # legs capped, truncated
 
     path_nodes = [origin]
     path_lanes: list[int] = []
     on_path = {origin}
 
+    def leads_on(node_id: str) -> bool:
+        """From here (at the leg limit) a longer route could go on: to the target or towards it."""
+        nonlocal reaches
+        if reaches is None:
+            reaches = nx.ancestors(network.graph(), target) if target in network.graph() else set()
+        return any(index[nxt] not in on_path and (nxt == target or (nodes[index[nxt]].kind in _VIA and nxt in reaches))
+                   for _, nxt in successors(node_id))
+
     def dfs(node_id: str, bonded_pos: int) -> None:
         if len(path_lanes) >= max_legs:
+            if not capped[0] and leads_on(node_id):
+                capped[0] = True
             return
         for lane_idx, nxt in successors(node_id):
+            if cap is not None and len(out) >= cap:
+                capped[1] = True
+                return
             j = index[nxt]
             if j in on_path:
                 continue
@@ -82,7 +111,7 @@ def enumerate_routes(network: Network, origin: int, destination: int, max_legs: 
             path_nodes.pop()
 
     dfs(nodes[origin].id, -1)
-    return out
+    return RouteSearch(out, legs_capped=capped[0], truncated=capped[1])
 
 
 @dataclass(frozen=True, eq=False)

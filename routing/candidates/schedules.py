@@ -37,8 +37,10 @@ def _departs(departures: tuple[bool, ...], weekday: int) -> bool:
 
 def enumerate_schedules(network: Network, timed_lanes: tuple[int, ...], timed_nodes: tuple[int, ...],
                         weekday: int, horizon_days: int, waiting_days: int | None,
-                        lane_cap: np.ndarray, node_cap: np.ndarray) -> list[Schedule]:
-    """Non-dominated schedules for an order placed on ``weekday`` (0 = Monday).
+                        lane_cap: np.ndarray, node_cap: np.ndarray,
+                        cap: int | None = None) -> tuple[list[Schedule], bool]:
+    """Non-dominated schedules for an order placed on ``weekday`` (0 = Monday), and whether ``cap`` cut
+    them: at most ``cap`` schedules are enumerated (before pruning), earliest departures first.
 
     Every departure must be at most ``horizon_days`` after the order day; at each leg the parcel
     may wait up to ``waiting_days`` after the first feasible departure (None: up to the horizon).
@@ -49,9 +51,10 @@ def enumerate_schedules(network: Network, timed_lanes: tuple[int, ...], timed_no
     out: list[Schedule] = []
     deps: list[int] = []
     res: list[tuple[int, int, int]] = list(start_res)
+    cut = [False]
 
     def leg(k: int, ready: int) -> None:
-        if k == len(timed_lanes):
+        if k == len(timed_lanes) or cut[0]:
             return
         lane_idx = timed_lanes[k]
         lane = lanes[lane_idx]
@@ -65,6 +68,9 @@ def enumerate_schedules(network: Network, timed_lanes: tuple[int, ...], timed_no
         if waiting_days is not None:
             last = min(last, first_dep + waiting_days)
         for d in range(first_dep, last + 1):
+            if cap is not None and len(out) >= cap:
+                cut[0] = True
+                return
             if not _departs(lane.departures, weekday + d):
                 continue
             arrival = d + lane.transit_days
@@ -84,7 +90,7 @@ def enumerate_schedules(network: Network, timed_lanes: tuple[int, ...], timed_no
             del res[len(res) - added:]
 
     leg(0, nodes[first].handling_days)
-    return prune_dominated(out)
+    return prune_dominated(out), cut[0]
 
 
 def prune_dominated(schedules: list[Schedule]) -> list[Schedule]:

@@ -24,12 +24,20 @@ def _zipf_weights(n: int, exponent: float) -> np.ndarray:
     return w / w.sum()
 
 
+MAX_SHIPMENTS, MAX_DAYS, MAX_SEED = 10_000_000, 366, 2**32 - 1
+
+
+def check_generate(n: int, seed: int, days: int) -> None:
+    """Refuse a generator call outside its limits (before any work)."""
+    for name, value, hi in (("shipments", n, MAX_SHIPMENTS), ("days", days, MAX_DAYS), ("seed", seed, MAX_SEED)):
+        lo = 0 if name == "seed" else 1
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise InputError("generate", name, f"must be a whole number from {lo} to {hi:,}, got {value!r}")
+
+
 def generate_shipments(network: Network, n: int, seed: int = 0, days: int = 7) -> pa.Table:
     """``n`` shipments with order dates over ``days`` days from the network's epoch (the columns of docs/inputs.md)."""
-    if n < 1:
-        raise InputError("generate", "shipments", f"must be >= 1, got {n}")
-    if days < 1:
-        raise InputError("generate", "days", f"must be >= 1, got {days}")
+    check_generate(n, seed, days)
     factories = network.ids_of_kind("factory")
     markets = network.ids_of_kind("market")
     if not factories or not markets:

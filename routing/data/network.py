@@ -19,6 +19,7 @@ import yaml
 
 from ..errors import InputError
 from .documents import Fields, parse_date, read_document
+from .limits import NETWORK_RANGES, date_problem, id_problem, show
 from .tables import atomic_write_bytes
 
 NODE_KINDS = ("factory", "hub", "gateway", "bonded", "market")
@@ -140,77 +141,91 @@ def _parse_departures(f: Fields) -> tuple[bool, ...]:
     if isinstance(value, str):
         value = [v.strip() for v in value.replace(";", ",").split(",")]
     if not isinstance(value, list) or not value:
-        f.fail("departures", f"must be 'daily' or a non-empty list of weekdays, got {value!r}")
+        f.fail("departures", f"must be 'daily' or a non-empty list of weekdays, got {show(value)}")
     days = [False] * 7
     for v in value:
         name = str(v).strip().lower()
         key = name[:3]
         if key not in WEEKDAYS or len(name) < 3 or not _DAY_NAMES[WEEKDAYS.index(key)].startswith(name):
-            f.fail("departures", f"unknown weekday {v!r} (use mon, tue, wed, thu, fri, sat, sun)")
+            f.fail("departures", f"unknown weekday {show(v)} (use mon, tue, wed, thu, fri, sat, sun)")
         days[WEEKDAYS.index(key)] = True
     return tuple(days)
 
 
+def _ranged(f: Fields, name: str, default: Any, **kw: Any) -> Any:
+    """A number field within its range (docs/inputs.md#limits)."""
+    lo, hi = NETWORK_RANGES[name]
+    return f.number(name, default, minimum=lo, maximum=hi, **kw)
+
+
+def _ident(f: Fields, name: str, default: str | None = None, node: bool = False) -> str:
+    """An id field, checked against the id rules."""
+    value = f.string(name, default)
+    if (problem := id_problem(value, node=node)) is not None:
+        f.fail(name, problem)
+    return value
+
+
 def _parse_node(source: str, k: int, raw: Any) -> Node:
     if not isinstance(raw, Mapping):
-        raise InputError(source, f"nodes[{k + 1}]", f"must be a mapping, got {raw!r}")
+        raise InputError(source, f"nodes[{k + 1}]", f"must be a mapping, got {show(raw)}")
     ident = raw.get("id")
-    where = f"node '{ident}'" if isinstance(ident, str) and ident.strip() else f"nodes[{k + 1}]"
+    where = f"node {show(ident)}" if isinstance(ident, str) and ident.strip() else f"nodes[{k + 1}]"
     f = Fields(source, where, raw, _NODE_FIELDS)
-    node_id = f.string("id")
+    node_id = _ident(f, "id", node=True)
     kind = f.string("kind")
     if kind not in NODE_KINDS:
-        f.fail("kind", f"must be one of {', '.join(NODE_KINDS)}, got {kind!r}")
+        f.fail("kind", f"must be one of {', '.join(NODE_KINDS)}, got {show(kind)}")
     country = str(raw.get("country") or "").strip()
     if country and (len(country) != 2 or not country.isalpha()):
-        f.fail("country", f"must be an ISO 3166 alpha-2 code, got {country!r}")
-    cap = f.number("capacity_parcels_per_day", None, integer=True, nullable=True)
-    target = f.number("on_time_target", None, maximum=1.0, nullable=True)
+        f.fail("country", f"must be an ISO 3166 alpha-2 code, got {show(country)}")
+    cap = _ranged(f, "capacity_parcels_per_day", None, integer=True, nullable=True)
+    target = _ranged(f, "on_time_target", None, nullable=True)
     return Node(
         id=node_id,
         kind=kind,
         country=country.upper(),
         lat=f.number("lat", None, minimum=-90, maximum=90),
         lon=f.number("lon", None, minimum=-180, maximum=180),
-        handling_days=f.number("handling_days", 0, integer=True),
-        handling_cost=f.number("handling_cost", 0.0),
+        handling_days=_ranged(f, "handling_days", 0, integer=True),
+        handling_cost=_ranged(f, "handling_cost", 0.0),
         capacity_parcels_per_day=cap,
-        storage_cost_per_kg_day=f.number("storage_cost_per_kg_day", 0.0),
-        dwell_days=f.number("dwell_days", 0.0),
-        promise_days=f.number("promise_days", 5, integer=True),
+        storage_cost_per_kg_day=_ranged(f, "storage_cost_per_kg_day", 0.0),
+        dwell_days=_ranged(f, "dwell_days", 0.0),
+        promise_days=_ranged(f, "promise_days", 5, integer=True),
         on_time_target=target,
-        late_penalty_per_day=f.number("late_penalty_per_day", 0.0),
-        duty_rate=f.number("duty_rate", 0.0),
-        de_minimis=f.number("de_minimis", None, nullable=True),
+        late_penalty_per_day=_ranged(f, "late_penalty_per_day", 0.0),
+        duty_rate=_ranged(f, "duty_rate", 0.0),
+        de_minimis=_ranged(f, "de_minimis", None, nullable=True),
     )
 
 
 def _parse_lane(source: str, k: int, raw: Any, nodes: Mapping[str, Node]) -> Lane:
     if not isinstance(raw, Mapping):
-        raise InputError(source, f"lanes[{k + 1}]", f"must be a mapping, got {raw!r}")
+        raise InputError(source, f"lanes[{k + 1}]", f"must be a mapping, got {show(raw)}")
     ident = raw.get("id")
     default_id = f"{raw.get('from')}>{raw.get('to')}:{raw.get('mode')}"
-    where = f"lane '{ident if ident not in (None, '') else default_id}'"
+    where = f"lane {show(str(ident if ident not in (None, '') else default_id))}"
     f = Fields(source, where, raw, _LANE_FIELDS)
     origin, dest, mode = f.string("from"), f.string("to"), f.string("mode")
     for name, node_id in (("from", origin), ("to", dest)):
         if node_id not in nodes:
-            f.fail(name, f"unknown node {node_id!r}")
+            f.fail(name, f"unknown node {show(node_id)}")
     if origin == dest:
         f.fail("to", "a lane must join two different nodes")
     if mode not in LANE_MODES:
-        f.fail("mode", f"must be one of {', '.join(LANE_MODES)}, got {mode!r}")
+        f.fail("mode", f"must be one of {', '.join(LANE_MODES)}, got {show(mode)}")
     return Lane(
-        id=f.string("id", f"{origin}>{dest}:{mode}"),
+        id=_ident(f, "id", f"{origin}>{dest}:{mode}"),
         origin=origin,
         dest=dest,
         mode=mode,
-        transit_days=f.number("transit_days", 0, integer=True),
+        transit_days=_ranged(f, "transit_days", 0, integer=True),
         departures=_parse_departures(f),
-        cost_per_kg=f.number("cost_per_kg", 0.0),
-        cost_per_parcel=f.number("cost_per_parcel", 0.0),
-        volumetric_divisor=f.number("volumetric_divisor", None, positive=True, nullable=True),
-        capacity_kg_per_departure=f.number("capacity_kg_per_departure", None, nullable=True),
+        cost_per_kg=_ranged(f, "cost_per_kg", 0.0),
+        cost_per_parcel=_ranged(f, "cost_per_parcel", 0.0),
+        volumetric_divisor=_ranged(f, "volumetric_divisor", None, nullable=True),
+        capacity_kg_per_departure=_ranged(f, "capacity_kg_per_departure", None, nullable=True),
     )
 
 
@@ -225,8 +240,10 @@ def network_from_dict(data: Any, source: str = "<network>") -> Network:
     if data.get("epoch") is not None:
         try:
             epoch = parse_date(data["epoch"])
-        except ValueError:
-            raise InputError(source, "epoch", f"bad date {data['epoch']!r} (expected YYYY-MM-DD)") from None
+        except (ValueError, TypeError):
+            raise InputError(source, "epoch", f"bad date {show(data['epoch'])} (expected YYYY-MM-DD)") from None
+        if (problem := date_problem(epoch)) is not None:
+            raise InputError(source, "epoch", problem)
     raw_nodes, raw_lanes = data.get("nodes"), data.get("lanes")
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise InputError(source, "nodes", "must be a non-empty list")

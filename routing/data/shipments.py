@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import InputError
+from .limits import ID_RULE, INVENTORY_UNITS, SHIPMENT_RANGES, bad_ids, show
 from .network import Network
 from .tables import Column, read_table
 
@@ -105,6 +106,7 @@ def load_shipments(path: str | Path, network: Network) -> Shipments:
             col[name].require_filled()
 
     ids = col["shipment_id"].text().combine_chunks()
+    col["shipment_id"].check(bad_ids(ids).to_numpy(zero_copy_only=False), f"ids {ID_RULE}")
     unique = pc.unique(ids)
     if len(unique) != len(ids):
         counts = pc.value_counts(ids)
@@ -118,17 +120,14 @@ def load_shipments(path: str | Path, network: Network) -> Shipments:
     order_date = col["order_date"].dates()
 
     weight = col["weight_kg"].floats(np.nan)
-    col["weight_kg"].check(~(weight > 0) | ~np.isfinite(weight), "must be a finite number > 0")
+    col["weight_kg"].within(weight, *SHIPMENT_RANGES["weight_kg"], lo_open=True)
     volume = col["volume_cm3"].floats(0.0)
-    col["volume_cm3"].check(~(volume >= 0) | ~np.isfinite(volume), "must be a finite number >= 0")
+    col["volume_cm3"].within(volume, *SHIPMENT_RANGES["volume_cm3"])
     value = col["value"].floats(0.0)
-    col["value"].check(~(value >= 0) | ~np.isfinite(value), "must be a finite number >= 0")
-    quantity = col["quantity"].ints(1)
-    col["quantity"].check(quantity < 1, "must be an integer >= 1")
-    promise = col["promise_days"].ints(-1)
-    promise_blank = col["promise_days"].blank()
-    col["promise_days"].check((promise < 0) & ~promise_blank, "must be an integer >= 0")
-    promise[promise_blank] = -1
+    col["value"].within(value, *SHIPMENT_RANGES["value"])
+    quantity = col["quantity"].ints(1, *SHIPMENT_RANGES["quantity"])
+    promise = col["promise_days"].ints(-1, *SHIPMENT_RANGES["promise_days"])
+    promise[col["promise_days"].blank()] = -1
 
     if col["channel"].present:
         text = pc.utf8_lower(col["channel"].text()).fill_null("")
@@ -142,6 +141,7 @@ def load_shipments(path: str | Path, network: Network) -> Shipments:
 
     if col["sku"].present:
         sku_text = col["sku"].text()
+        col["sku"].check(bad_ids(sku_text).to_numpy(zero_copy_only=False), f"skus {ID_RULE}")
         sku_text = pc.if_else(pc.or_(pc.is_null(sku_text), pc.equal(sku_text, "")), ids, sku_text)
     else:
         sku_text = ids
@@ -163,16 +163,17 @@ def load_inventory(path: str | Path, network: Network) -> Inventory:
     col = {name: Column(source, table, name) for name in INVENTORY_COLUMNS}
     for c in col.values():
         c.require_filled()
-    units = col["units"].ints(0)
-    col["units"].check(units < 0, "must be an integer >= 0")
+    units = col["units"].ints(0, *INVENTORY_UNITS)
     if table.num_rows == 0:
         return Inventory(units={}, source=source)
     nodes = _node_lookup(col["node"], network, "bonded")
-    skus = col["sku"].text().to_pylist()
+    sku_text = col["sku"].text()
+    col["sku"].check(bad_ids(sku_text).to_numpy(zero_copy_only=False), f"skus {ID_RULE}")
+    skus = sku_text.to_pylist()
     stock: dict[tuple[int, str], int] = {}
     for row, (node, sku, n) in enumerate(zip(nodes.tolist(), skus, units.tolist(), strict=True)):
         key = (node, sku)
         if key in stock:
-            col["sku"].fail(row + 1, f"duplicate stock row for node {network.nodes[node].id!r}, sku {sku!r}")
+            col["sku"].fail(row + 1, f"duplicate stock row for node {network.nodes[node].id!r}, sku {show(sku)}")
         stock[key] = n
     return Inventory(units=stock, source=source)

@@ -7,6 +7,7 @@ and the column.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import os
 import tempfile
 from collections.abc import Callable
@@ -19,6 +20,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..errors import InputError, InternalError
+from .limits import FIRST_DATE, LAST_DATE, show
+
+_DAY0 = dt.date(1970, 1, 1)
 
 
 def table_format(path: Path) -> str:
@@ -56,6 +60,7 @@ def read_table(path: str | Path, columns: dict[str, bool]) -> pa.Table:
             )
         else:
             table = pq.read_table(path)
+            _check_types(path, table)
     except InputError:
         raise
     except (pa.ArrowInvalid, OSError) as exc:
@@ -77,14 +82,36 @@ def read_table(path: str | Path, columns: dict[str, bool]) -> pa.Table:
 
 
 def _ragged_row(path: Path, n_fields: int) -> tuple[int, int] | None:
-    """The first data row (1-based, blank lines skipped as pyarrow does) without ``n_fields`` fields, and its count."""
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
-        rows = (r for r in csv.reader(fh) if r)
-        next(rows, None)
-        for i, row in enumerate(rows, 1):
-            if len(row) != n_fields:
-                return i, len(row)
+    """The first data row (1-based, blank lines skipped as pyarrow does) without ``n_fields`` fields, and
+    its count; None if there is none, or if the file is not CSV the csv module can read (a field longer
+    than its limit)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
+            rows = (r for r in csv.reader(fh) if r)
+            next(rows, None)
+            for i, row in enumerate(rows, 1):
+                if len(row) != n_fields:
+                    return i, len(row)
+    except csv.Error:
+        return None
     return None
+
+
+def _type_ok(kind: pa.DataType) -> bool:
+    """A column type the loaders read: text, numbers, dates, booleans (refused by the field checks where no
+    boolean belongs) or all null; not lists, structs, maps or binary."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_integer(kind)
+            or pa.types.is_floating(kind) or pa.types.is_decimal(kind) or pa.types.is_date(kind)
+            or pa.types.is_timestamp(kind) or pa.types.is_boolean(kind) or pa.types.is_null(kind))
+
+
+def _check_types(path: Path, table: pa.Table) -> None:
+    """Refuse Parquet columns of a type no field can hold, before any value is read."""
+    for name, kind in zip(table.column_names, table.schema.types, strict=True):
+        if not _type_ok(kind):
+            raise InputError(str(path), None, f"column '{name}': unsupported Parquet type {kind}")
 
 
 def _blank_mask(col: pa.ChunkedArray) -> np.ndarray:
@@ -143,8 +170,9 @@ class Column:
             return np.full(self.n, default, dtype=np.float64)
         blank = self.blank()
         col = self.col
-        if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
-            out = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+        if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_decimal(col.type):
+            # unsafe: an integer beyond 2^53 becomes the nearest float (the range checks refuse it)
+            out = pc.cast(col, pa.float64(), safe=False).to_numpy(zero_copy_only=False).astype(np.float64)
         else:
             txt = self.text().fill_null("")
             txt = pc.if_else(pc.equal(txt, ""), "nan", txt)
@@ -152,18 +180,25 @@ class Column:
                 out = pc.cast(txt, pa.float64()).to_numpy(zero_copy_only=False)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 row, value = _first_bad_row(txt, _parses_float)
-                self.fail(row, f"not a number: {value!r}")
+                self.fail(row, f"not a number: {show(value)}")
             out = np.array(out, dtype=np.float64)
         out[blank] = default
         return out
 
-    def ints(self, default: int) -> np.ndarray:
+    def ints(self, default: int, lo: float, hi: float) -> np.ndarray:
+        """Whole numbers within [lo, hi] (blank cells: ``default``, not checked)."""
         values = self.floats(float(default))
         bad = ~np.isfinite(values) | (values != np.round(values))
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            self.fail(row + 1, f"must be a whole number, got {self._raw(row)!r}")
+            self.fail(row + 1, f"must be a whole number, got {show(self._raw(row))}")
+        self.within(np.where(self.blank(), lo, values), lo, hi)
         return values.astype(np.int64)
+
+    def within(self, values: np.ndarray, lo: float, hi: float, lo_open: bool = False) -> None:
+        """Fail on the first value outside [lo, hi] (``lo_open``: (lo, hi]); NaN is outside."""
+        low = values > lo if lo_open else values >= lo
+        self.check(~(low & (values <= hi)), f"must be a finite number {'>' if lo_open else '>='} {lo:g} and <= {hi:g}")
 
     def _raw(self, row: int) -> object:
         return None if self.col is None else self.col[row].as_py()
@@ -173,10 +208,19 @@ class Column:
         idx = np.flatnonzero(bad)
         if idx.size:
             row = int(idx[0])
-            self.fail(row + 1, f"{message}, got {self._raw(row)!r}")
+            self.fail(row + 1, f"{message}, got {show(self._raw(row))}")
 
     def dates(self) -> np.ndarray:
-        """Days since 1970-01-01 (int32)."""
+        """Days since 1970-01-01 (int32), each within the accepted date range (docs/inputs.md#limits)."""
+        days = self._days()
+        first, last = ((d - _DAY0).days for d in (FIRST_DATE, LAST_DATE))
+        bad = (days < first) | (days > last)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            self.fail(row + 1, f"must be between {FIRST_DATE} and {LAST_DATE}, got {show(self._raw(row))}")
+        return days
+
+    def _days(self) -> np.ndarray:
         col = self._present()
         if pa.types.is_date(col.type):
             return pc.cast(col, pa.date32()).cast(pa.int32()).to_numpy(zero_copy_only=False)
@@ -187,12 +231,12 @@ class Column:
         ok_np = ok.to_numpy(zero_copy_only=False)
         if not ok_np.all():
             row = int(np.flatnonzero(~ok_np)[0]) + 1
-            self.fail(row, f"bad date {txt[row - 1].as_py()!r} (expected YYYY-MM-DD)")
+            self.fail(row, f"bad date {show(txt[row - 1].as_py())} (expected YYYY-MM-DD)")
         try:
             days = pc.cast(txt, pa.date32())  # rejects 2026-02-30, which strptime rolls over to March 2
         except pa.ArrowInvalid:
             row, value = _first_bad_row(txt, _parses_date)
-            self.fail(row, f"bad date {value!r} (expected YYYY-MM-DD)")
+            self.fail(row, f"bad date {show(value)} (expected YYYY-MM-DD)")
         return days.cast(pa.int32()).to_numpy(zero_copy_only=False)
 
 
@@ -205,8 +249,6 @@ def _parses_float(v: object) -> bool:
 
 
 def _parses_date(v: object) -> bool:
-    import datetime as dt
-
     try:
         dt.date.fromisoformat(str(v))
         return True
@@ -217,26 +259,43 @@ def _parses_date(v: object) -> bool:
 # --------------------------------------------------------------------------- writing
 
 
+def umask() -> int:
+    """The process's umask, read without changing it (Linux); 0o022 where it cannot be read."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022
+
+
 def atomic_write_bytes(path: Path, writer: Callable[[Path], None]) -> None:
-    """Call ``writer(tmp)`` on a temp file beside ``path`` and rename it into place."""
+    """Call ``writer(tmp)`` on a temp file beside ``path`` and rename it into place, with the mode the
+    umask allows (as any file the user creates)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         writer(tmp)
+        os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
-def write_table(table: pa.Table, path: Path, fmt: str) -> None:
-    """Write ``table`` as CSV (booleans ``true``/``false``, empty for null) or Parquet, atomically."""
+def table_writer(table: pa.Table, fmt: str) -> Callable[[Path], None]:
+    """A function writing ``table`` to a path as CSV (booleans ``true``/``false``, empty for null) or Parquet."""
     if fmt == "csv":
-        atomic_write_bytes(path, lambda tmp: pacsv.write_csv(
-            table, tmp, write_options=pacsv.WriteOptions(quoting_style="needed")))
-    elif fmt == "parquet":
-        atomic_write_bytes(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
-    else:
-        raise ValueError(f"unknown format {fmt!r}")
+        return lambda path: pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(quoting_style="needed"))
+    if fmt == "parquet":
+        return lambda path: pq.write_table(table, path, compression="zstd")
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def write_table(table: pa.Table, path: Path, fmt: str) -> None:
+    """Write ``table`` as CSV or Parquet (:func:`table_writer`), atomically."""
+    atomic_write_bytes(path, table_writer(table, fmt))

@@ -22,6 +22,7 @@ STATUS_NAMES = ("assigned", "unassigned", "unroutable")  # plan status by code
 ASSIGNED, UNASSIGNED, UNROUTABLE = range(3)
 CHANNEL_NAMES = ("jit", "bonded")
 JIT, BONDED = range(2)
+ENUMERATION_CUT = "enumeration_cut"  # reason of a parcel whose group enumeration did not reach
 
 
 def coded(codes: np.ndarray, names: list[str], mask: np.ndarray | None = None) -> pa.Array:
@@ -40,6 +41,9 @@ def unassigned_reasons(model: Model, cand: Candidates, values: np.ndarray, ships
     out = np.full(len(ships), "penalty_cheaper", dtype=object)
     if len(ships) == 0:
         return out
+    cut = cand.table.group_cut
+    if cut is not None:  # enumeration gave them no candidates (out of time or budget)
+        out[cut[cand.table.group_of[ships]]] = ENUMERATION_CUT
     n_x = model.n_x
     load = model.A_res @ values[:n_x]
     A_res = model.A_res.tocsc()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -16,12 +17,13 @@ import pyarrow as pa
 from ..candidates.candidates import Candidates
 from ..data.network import Network
 from ..data.shipments import Inventory, Shipments
-from ..data.tables import atomic_write_bytes, write_table
-from ..errors import InternalError
+from ..data.tables import table_writer
+from ..errors import InputError, InternalError
 from ..model import Model
 from ..settings import PlanSettings, SolveOptions
 from ..strategies.solution import Solution
 from ..strategies.warm import WarmReport, WarmStart
+from .output import OutputDir, claimed
 from .plan_tables import legs_table, plan_table
 from .summary import Summary, SummaryView, build_summary
 
@@ -60,35 +62,47 @@ class Result(SummaryView):
         return self.plan.to_pandas(), self.legs.to_pandas()
 
     def write(self, out_dir: str | Path, fmt: str = "csv") -> dict[str, Path]:
-        """Write plan, legs (``fmt`` csv or parquet) and summary.json into ``out_dir``, each atomically;
-        the summary written carries the seconds of writing (the result itself is not changed)."""
+        """Publish plan, legs (``fmt`` csv or parquet) and summary.json in ``out_dir`` as one set
+        (:func:`write_result`); the result itself is not changed. Returns the paths by kind."""
         return write_result(self, out_dir, fmt).paths
 
 
 @dataclass(frozen=True)
 class WrittenPlan:
-    """The files :func:`write_result` wrote, and the summary as written (with the write seconds)."""
+    """The files :func:`write_result` wrote, and the summary as written (with the write seconds and the
+    files' SHA-256)."""
 
     paths: dict[str, Path]
     figures: Summary
 
 
-def write_result(result: Result, out_dir: str | Path, fmt: str = "csv") -> WrittenPlan:
-    """Write plan, legs (``fmt`` csv or parquet) and summary.json into ``out_dir``, each atomically. The
-    summary's seconds gain ``write`` (plan and legs) and ``total`` (load + plan + write)."""
-    out = Path(out_dir)
+PLAN_FILES = ("plan.csv", "plan.parquet", "legs.csv", "legs.parquet")  # a plan's files in either format
+
+
+def write_result(result: Result, out: str | Path | OutputDir, fmt: str = "csv") -> WrittenPlan:
+    """Publish plan, legs (``fmt`` csv or parquet) and summary.json in ``out`` as one set
+    (:class:`~routing.report.output.OutputDir`): the other format's plan and legs are removed, the
+    summary written last names the two files with their SHA-256, and its seconds gain ``write`` and
+    ``total`` (load + plan + write)."""
+    if fmt not in ("csv", "parquet"):
+        raise InputError("write", "fmt", f"must be csv or parquet, got {fmt!r}")
     t = time.perf_counter()
-    ext = {"csv": "csv", "parquet": "parquet"}[fmt]
-    paths = {"plan": out / f"plan.{ext}", "legs": out / f"legs.{ext}", "summary": out / "summary.json"}
-    write_table(result.plan, paths["plan"], fmt)
-    write_table(result.legs, paths["legs"], fmt)
-    secs = dict(result.figures.seconds)
-    secs["write"] = time.perf_counter() - t
-    secs["total"] = secs.get("load", 0.0) + secs.get("plan", 0.0) + secs["write"]
-    figures = replace(result.figures, seconds=secs)
-    text = json.dumps(figures.to_dict(), indent=2, allow_nan=False)
-    atomic_write_bytes(paths["summary"], lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
-    return WrittenPlan(paths, figures)
+    names = {"plan": f"plan.{fmt}", "legs": f"legs.{fmt}"}
+    files = {names["plan"]: table_writer(result.plan, fmt), names["legs"]: table_writer(result.legs, fmt)}
+    written: list[Summary] = []
+
+    def summary_file(hashes: dict[str, str]) -> Callable[[Path], None]:
+        secs = dict(result.figures.seconds)
+        secs["write"] = time.perf_counter() - t
+        secs["total"] = secs.get("load", 0.0) + secs.get("plan", 0.0) + secs["write"]
+        written.append(replace(result.figures, seconds=secs, files=hashes))
+        text = json.dumps(written[0].to_dict(), indent=2, allow_nan=False) + "\n"
+        return lambda path: path.write_text(text, encoding="utf-8")
+
+    with claimed(out) as target:
+        paths = target.publish(files, ("summary.json", summary_file), stale=PLAN_FILES)
+    return WrittenPlan({"plan": paths[names["plan"]], "legs": paths[names["legs"]],
+                        "summary": paths["summary.json"]}, written[0])
 
 
 def assemble_result(network: Network, shipments: Shipments, inventory: Inventory | None, settings: PlanSettings,

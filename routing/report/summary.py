@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -95,7 +95,7 @@ class Summary:
     objective: float  # Σ cost_total over all plan rows (currency)
     lower_bound: float  # proven lower bound on the objective (currency)
     gap: float  # (objective - lower_bound) / max(1, |objective|)
-    lp_bound: float | None  # the LP or Lagrangian bound of the model the plan came from
+    lp_bound: float | None  # the LP or Lagrangian bound it came from, on the objective's basis (currency)
     unassigned_penalty: float  # currency per parcel
     counts: dict[str, int]  # shipments per plan status
     seconds: dict[str, float]  # per phase
@@ -108,13 +108,15 @@ class Summary:
     horizon_days: int
     waiting_days: int | None
     max_legs: int
-    heuristic: bool  # planned over a shortened waiting window
-    bound_scope: str  # "full horizon" or "waiting window"
+    heuristic: bool  # the plan and bound hold for fewer options than the rules allow (see bound_scope)
+    bound_scope: str  # "full horizon", or what narrowed it: a waiting window, a leg limit, enumeration budgets
+    enumeration: dict[str, int]  # what the enumeration budgets and the leg limit cut (all 0: nothing)
     strategy: Strategy
     bound_method: str
     solver: MipSolver
     warm: WarmReport | None  # what a what-if re-plan reused (None: a cold plan)
     model: ModelSize
+    files: dict[str, str] = field(default_factory=dict)  # written: each file of the plan and its SHA-256
 
     def to_dict(self) -> dict[str, Any]:
         """The summary.json document (``warm`` only for a warm re-plan)."""
@@ -128,13 +130,17 @@ class Summary:
             del out["warm"]
         else:
             out["warm"] = self.warm.to_dict()
+        if self.files:
+            out["files"] = dict(self.files)
+        else:
+            del out["files"]
         return out
 
     def text(self) -> str:
         """A short human-readable report of the plan."""
         c = self.counts
         lines = [
-            f"status {self.status} ({self.strategy}/{self.solver}{', heuristic window' if self.heuristic else ''})",
+            f"status {self.status} ({self.strategy}/{self.solver}{', ' + self.bound_scope if self.heuristic else ''})",
             f"objective {self.objective:,.2f}   lower bound {self.lower_bound:,.2f}   gap {self.gap:.2e}",
             f"shipments {sum(c.values()):,}: assigned {c['assigned']:,}, unassigned {c['unassigned']:,}, "
             f"unroutable {c['unroutable']:,}",
@@ -218,8 +224,9 @@ def build_summary(network: Network, shipments: Shipments, inventory: Inventory |
     values = solution.values
     objective = float(cost_total.sum())
     shortfall_cols = values[n_x + model.n_u:]
-    lower = solution.model_bound - model.shortfall_penalty * float(shortfall_cols.sum())
-    lower = min(lower, objective)
+    shortfall_cost = model.shortfall_penalty * float(shortfall_cols.sum())  # in the model's objective, not the plan's
+    lower = min(solution.model_bound - shortfall_cost, objective)
+    lp_bound = None if solution.lp_objective is None else min(solution.lp_objective - shortfall_cost, objective)
     gap = (objective - lower) / max(1.0, abs(objective))
     assigned = status == ASSIGNED
     routable = status != UNROUTABLE
@@ -272,18 +279,24 @@ def build_summary(network: Network, shipments: Shipments, inventory: Inventory |
     stock.sort(key=lambda e: (e.node, e.sku))
     labels, label_counts = np.unique(arrays.reason.astype(str), return_counts=True)
     by_status = np.bincount(status, minlength=len(STATUS_NAMES))
-    heuristic = settings.waiting_days is not None and settings.waiting_days < settings.horizon_days
+    cut = cand.table.enumeration
+    narrowed = ["candidates within the enumeration budgets" if not cut.complete else "",
+                f"routes up to {settings.max_legs} legs" if cut.legs_capped else "",
+                "waiting window" if settings.waiting_days is not None and settings.waiting_days < settings.horizon_days
+                else ""]
+    scope = ", ".join(n for n in narrowed if n)
+    heuristic = bool(scope)
     return Summary(
         # optimal over a shortened waiting window is only a feasible plan for the full problem
         status=Status.FEASIBLE if heuristic and solution.status == Status.OPTIMAL else solution.status,
-        objective=objective, lower_bound=lower, gap=gap, lp_bound=solution.lp_objective,
+        objective=objective, lower_bound=lower, gap=gap, lp_bound=lp_bound,
         unassigned_penalty=model.unassigned_penalty,
         counts={name: int(c) for name, c in zip(STATUS_NAMES, by_status.tolist(), strict=True)},
         seconds=dict(seconds), markets=markets, lanes=tuple(lanes), nodes=tuple(nodes), stock=tuple(stock),
         reasons={str(k): int(c) for k, c in zip(labels, label_counts, strict=True)},
         epoch=str(cand.epoch), horizon_days=settings.horizon_days, waiting_days=settings.waiting_days,
-        max_legs=settings.max_legs, heuristic=heuristic,
-        bound_scope="waiting window" if heuristic else "full horizon",
+        max_legs=settings.max_legs, heuristic=heuristic, bound_scope=scope or "full horizon",
+        enumeration=cut.to_dict(),
         strategy=solution.strategy, bound_method=solution.bound_method, solver=options.solver, warm=warm,
         model=ModelSize(columns=model.n_cols, rows=model.n_rows, nonzeros=int(model.A.nnz), options=n_x,
                         routes=cand.stats.routes, dominated_options=cand.stats.pruned_options))

@@ -23,6 +23,7 @@ import scipy.sparse as sp
 
 from ..arrays import by_group_then, factorize, index_in
 from ..backends.component_lp import LPBasis, solve_components
+from ..backends.status import NotSolved
 from ..candidates.candidates import Candidates
 from ..candidates.keys import factorize_keys
 from ..data.network import Network
@@ -32,7 +33,7 @@ from ..progress import Progress
 from ..settings import SolveOptions, Status, Strategy
 from .lagrangian import lagrangian_bound, priced_costs
 from .neighbourhood import left_out, neighbours, ship_columns
-from .repair import fill_unassigned, place_left_out, reoptimise, shed_overload
+from .repair import degraded, fill_unassigned, parked_plan, place_left_out, reoptimise, shed_overload
 from .solution import ClassLPDetails, Solution, empty_solution
 
 
@@ -54,7 +55,7 @@ def make_classes(cand: Candidates, shipments: Shipments, bucket: float, with_sku
     quantity."""
     n = len(shipments)
     start, count = cand.ship_first[:-1], cand.ship_vars
-    uses = np.bincount(cand.inc_var, minlength=cand.n_vars) > 0
+    uses = np.bincount(cand.inc_var, minlength=max(cand.n_vars, 1)) > 0  # (one entry at least: indexed below)
     single = count == 1
     settled_var = np.where(single & ~uses[np.minimum(start, max(cand.n_vars - 1, 0))], start, -1)
     contested = (count > 1) | (single & (settled_var < 0))
@@ -143,8 +144,14 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
     row_ub = np.concatenate([cls.size.astype(float), res_cap, np.full(n_t, np.inf)])
     with progress.phase("solve", f"class LP: {n_cls:,} classes of {int(cls.size.sum()):,} contested shipments, "
                                  f"{n_col:,} columns x {A.shape[0]:,} rows") as info:
-        lp = solve_components(cost, col_ub, A, row_lb, row_ub, max(1.0, deadline - time.perf_counter()),
-                              workers=max(1, options.threads) + 1, start=start)
+        try:
+            lp = solve_components(cost, col_ub, A, row_lb, row_ub, max(0.01, deadline - time.perf_counter()),
+                                  workers=max(1, options.threads) + 1, start=start)
+        except NotSolved as exc:  # no class LP in time: each parcel on its cheapest capacity-free option
+            info["done"] = f"{exc}; parcels on their cheapest capacity-free options"
+            return degraded(model, cand, parked_plan(model, cand), Strategy.AGGREGATE,
+                            Status.TIME_LIMIT if exc.status == Status.TIME_LIMIT else Status.HEURISTIC,
+                            "no class LP solved")
         info["done"] = (f"class LP {lp.objective:,.2f}, {lp.iterations:,} simplex iterations"
                         + (" from the base's basis" if lp.warm else ""))
     price = np.maximum(0.0, -lp.duals[n_cls:n_cls + n_res])  # per capacity row, currency per kg/parcel/unit
@@ -167,11 +174,12 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
         info["done"] = f"{int(free[:model.n_x + model.n_u].sum()):,} columns left to re-plan"
     with progress.phase("solve", "repair MIP on the parcels left over") as info:
         values = fill_unassigned(model, values, taken)
-        repaired = reoptimise(model, values, free, options, max(1.0, deadline - time.perf_counter()))
+        repaired = reoptimise(model, values, free, options, max(0.05, deadline - time.perf_counter())) \
+            if time.perf_counter() < deadline else None
         values = repaired if repaired is not None else values
         # parcels the rounding left out although an option costs less than the penalty: re-planned with
         # the holders of the rows they need, 5 per row as a MIP, then ever wider
-        if deadline - time.perf_counter() >= 1.0:
+        if deadline - time.perf_counter() >= min(1.0, 0.1 * options.time_limit):
             values = place_left_out(model, cand, values, priced, options, max(1.0, deadline - time.perf_counter()),
                                     per_rows=params.left_out_widths)
         out = int(left_out(model, cand, values).sum())
@@ -185,7 +193,8 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
     obj = float(model.cost @ values)
     details = ClassLPDetails(classes=int(n_cls), contested=int(cls.size.sum()), columns=int(n_col),
                              objective=float(lp.objective), warm=lp.warm)
-    return Solution(values=values, status=Status.FEASIBLE, model_objective=obj, model_bound=min(bound, obj),
+    status = Status.TIME_LIMIT if time.perf_counter() >= deadline else Status.FEASIBLE
+    return Solution(values=values, status=status, model_objective=obj, model_bound=min(bound, obj),
                     lp_objective=bound, duals=duals, strategy=Strategy.AGGREGATE,
                     bound_method="lagrangian at class-LP prices", lp_basis=lp.basis, class_lp=details)
 
@@ -207,6 +216,8 @@ def _disaggregate(model: Model, cand: Candidates, cls: Classes, z: np.ndarray, c
     first = np.r_[0, np.flatnonzero(np.diff(seq_class)) + 1]
     pos = np.arange(len(seq_col)) - np.repeat(first, np.diff(np.r_[first, len(seq_col)]))
     members = np.flatnonzero(cls.of_ship >= 0)
+    if not len(members):  # every shipment settled: nothing contested
+        return values
     weight = cand.chargeable[members, 0]
     m_order = by_group_then(cls.of_ship[members], -weight)
     members = members[m_order]

@@ -18,11 +18,12 @@ import numpy as np
 
 from ..backends.lp import LPSolution, solve_lp
 from ..backends.mip import MipResult, solve_mip
+from ..backends.status import NotSolved
 from ..candidates.candidates import Candidates
 from ..model import Model
 from ..progress import Progress
 from ..settings import SolveOptions, Status, Strategy
-from .repair import restricted_mip, settle_integral
+from .repair import degraded, restricted_mip, settle_integral
 from .solution import Solution, empty_solution
 
 
@@ -154,7 +155,16 @@ def solve_exact(model: Model, cand: Candidates, options: SolveOptions, progress:
     if model.n_cols == 0:
         return empty_solution(model.n_rows, Strategy.EXACT)
     with progress.phase("solve", f"LP relaxation ({options.lp_solver})") as info:
-        lp = solve_lp(model, options.lp_solver, options.time_limit)
+        try:
+            lp = solve_lp(model, options.lp_solver, max(0.01, deadline - time.perf_counter()))
+        except NotSolved as exc:  # no LP in time: the greedy plan (or the carried start) is the answer
+            info["done"] = f"{exc}; planning greedily"
+            values = greedy_plan(model, cand)
+            if start is not None and float(model.cost @ start) < float(model.cost @ values):
+                values = start
+            return degraded(model, cand, values, Strategy.EXACT,
+                            Status.TIME_LIMIT if exc.status == Status.TIME_LIMIT else Status.HEURISTIC,
+                            "no LP relaxation solved")
         info["done"] = f"LP bound {lp.objective:,.2f}"
     with progress.phase("solve", "rounding the LP (fractional shipments re-optimised)") as info:
         hint = greedy_plan(model, cand, lp.values[:model.n_x])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..arrays import by_group_then
+from ..arrays import by_group_then, segment_min
 from ..candidates.candidates import Candidates
 from ..model import Model
 
@@ -76,7 +76,7 @@ def left_out(model: Model, cand: Candidates, values: np.ndarray) -> np.ndarray:
     ships = model.u_ship[values[n_x:n_x + n_u] > 0.5]
     if len(ships):
         idx, seg = cand.vars_of(ships)
-        out[ships] = np.minimum.reduceat(cand.var_cost[idx], seg) < model.unassigned_penalty
+        out[ships] = segment_min(cand.var_cost[idx], seg) < model.unassigned_penalty
     return out
 
 

@@ -8,12 +8,16 @@ import time
 
 import numpy as np
 
+from ..arrays import segment_min
 from ..backends.mip import solve_mip
 from ..backends.restricted_lp import RestrictedLP
+from ..backends.status import NotSolved
 from ..candidates.candidates import Candidates
 from ..model import Model
-from ..settings import SolveOptions
+from ..settings import SolveOptions, Status, Strategy
+from .lagrangian import lagrangian_bound
 from .neighbourhood import left_out, neighbours, ship_columns
+from .solution import Solution
 
 
 def restricted_mip(model: Model, base: np.ndarray, free: np.ndarray, options: SolveOptions,
@@ -48,12 +52,15 @@ def reoptimise(model: Model, plan: np.ndarray, free: np.ndarray, options: SolveO
                time_limit: float) -> np.ndarray | None:
     """Re-optimise the ``free`` columns around ``plan`` (a feasible plan; every other column held): the
     LP in HiGHS started from the plan's basis (:class:`RestrictedLP`), then rounded
-    (:func:`restricted_lp_round`). None if the rounding MIP finds nothing in time."""
+    (:func:`restricted_lp_round`). None if the LP or the rounding MIP finds nothing in time."""
     t = time.perf_counter()
     lp = RestrictedLP(model, plan, time_limit)
     lp.add(free)
-    values = lp.solve().values
-    return restricted_lp_round(model, values, free, options, max(0.5, time_limit - (time.perf_counter() - t)))
+    try:
+        values = lp.solve().values
+    except NotSolved:
+        return None
+    return restricted_lp_round(model, values, free, options, max(0.05, time_limit - (time.perf_counter() - t)))
 
 
 def repair_left_out(model: Model, plan: np.ndarray, free: np.ndarray, options: SolveOptions,
@@ -109,6 +116,46 @@ def place_left_out(model: Model, cand: Candidates, values: np.ndarray, priced: n
         if again is not None and model.cost @ again < model.cost @ values - 1e-9:
             values = again
     return values
+
+
+def park(model: Model, cand: Candidates, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The shipments of assignment ``rows`` (without an option in ``values``) take their cheapest
+    option that uses no capacity row, where one is cheaper than leaving them out (a feasible start
+    nearer the optimum); ``values`` is updated. Returns the rows so placed."""
+    ships = model.u_ship[rows]
+    if not len(ships):
+        return rows
+    idx, seg = cand.vars_of(ships)
+    if not len(idx):
+        return rows[:0]
+    cost = np.where(model.uses_capacity[idx] | (cand.var_cost[idx] >= model.unassigned_penalty), np.inf,
+                    cand.var_cost[idx])
+    best = segment_min(cost, seg)
+    # the first of each shipment's options at its minimum
+    hit = np.flatnonzero(np.isfinite(cost) & (cost == np.repeat(best, np.diff(np.r_[seg, len(idx)]))))
+    first = hit[np.r_[True, cand.var_ship[idx[hit[1:]]] != cand.var_ship[idx[hit[:-1]]]]] if len(hit) else hit
+    values[idx[first]] = 1.0
+    return model.col_assign_row[idx[first]]
+
+
+def parked_plan(model: Model, cand: Candidates) -> np.ndarray:
+    """A feasible plan without any solver: every shipment on its cheapest option that uses no capacity
+    (where that beats the penalty), the others unassigned; shortfall follows."""
+    values = np.zeros(model.n_cols)
+    taken = np.zeros(model.n_u, dtype=bool)
+    taken[park(model, cand, values, np.arange(model.n_u))] = True
+    return fill_unassigned(model, values, taken)
+
+
+def degraded(model: Model, cand: Candidates, values: np.ndarray, strategy: Strategy, status: Status,
+             why: str) -> Solution:
+    """The solution of a strategy whose solver gave no answer (``why``): ``values``, a feasible plan, with
+    the Lagrangian bound at zero prices — valid whatever the capacities and targets."""
+    bound = lagrangian_bound(model, cand, np.zeros(len(model.res_keys)), np.zeros(len(model.target_markets)))
+    objective = float(model.cost @ values)
+    return Solution(values=values, status=status, model_objective=objective, model_bound=min(bound, objective),
+                    lp_objective=bound, duals=None, strategy=strategy,
+                    bound_method=f"lagrangian at zero prices ({why})")
 
 
 def shed_overload(model: Model, values: np.ndarray) -> np.ndarray:

@@ -29,8 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from ..arrays import index_by_content, index_in, new_of_base
+from ..arrays import index_by_content, index_in, new_of_base, segment_min
 from ..backends.restricted_lp import RestrictedLP, RestrictedSolution
+from ..backends.status import NotSolved
 from ..candidates.candidates import Candidates
 from ..candidates.reuse import Reuse
 from ..data.network import Network
@@ -42,7 +43,7 @@ from .aggregate import solve_aggregate
 from .exact import solve_exact
 from .lagrangian import lagrangian_bound, priced_best, priced_choice, priced_costs
 from .neighbourhood import neighbours, ship_columns
-from .repair import fill_unassigned, place_left_out, restricted_lp_round, shed_overload
+from .repair import fill_unassigned, park, place_left_out, restricted_lp_round, shed_overload
 from .solution import LocalDetails, Solution
 
 
@@ -170,26 +171,8 @@ def carry_plan(base: WarmStart, cand: Candidates, model: Model, reuse: Reuse) ->
     values = shed_overload(model, values)
     taken = model.options_taken(values) > 0.5
     moved[model.u_ship[~taken]] = True
-    taken[_park(model, cand, values, np.flatnonzero(~taken))] = True
+    taken[park(model, cand, values, np.flatnonzero(~taken))] = True
     return fill_unassigned(model, values, taken), moved
-
-
-def _park(model: Model, cand: Candidates, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """The shipments of assignment ``rows`` (without an option in ``values``) take their cheapest
-    option that uses no capacity row, where one is cheaper than leaving them out (a feasible start
-    nearer the optimum); ``values`` is updated. Returns the rows so placed."""
-    ships = model.u_ship[rows]
-    if not len(ships):
-        return rows
-    idx, seg = cand.vars_of(ships)
-    cost = np.where(model.uses_capacity[idx] | (cand.var_cost[idx] >= model.unassigned_penalty), np.inf,
-                    cand.var_cost[idx])
-    best = np.minimum.reduceat(cost, seg)
-    # the first of each shipment's options at its minimum
-    hit = np.flatnonzero(np.isfinite(cost) & (cost == np.repeat(best, np.diff(np.r_[seg, len(idx)]))))
-    first = hit[np.r_[True, cand.var_ship[idx[hit[1:]]] != cand.var_ship[idx[hit[:-1]]]]] if len(hit) else hit
-    values[idx[first]] = 1.0
-    return model.col_assign_row[idx[first]]
 
 
 def _base_rows(base: WarmStart, model: Model) -> tuple[np.ndarray, np.ndarray]:
@@ -268,7 +251,10 @@ def improve_locally(model: Model, cand: Candidates, start: np.ndarray, focus: np
         restricted = RestrictedLP(model, start, max(0.5, deadline - time.perf_counter()))
         restricted.add(free)
         while rounds < params.max_rounds and time.perf_counter() < deadline:
-            lp = restricted.solve()
+            try:
+                lp = restricted.solve()
+            except NotSolved:  # out of time (or numerically stuck): the last LP, or the carried plan, stands
+                break
             rounds += 1
             lp_obj = float(model.cost @ lp.values)
             now = lp_prices(model, cand, lp, price, mu, price0, mu0)
@@ -302,7 +288,8 @@ def improve_locally(model: Model, cand: Candidates, start: np.ndarray, focus: np
     out_duals = np.zeros(model.n_rows)
     out_duals[model.res_row0:model.target_row0] = -p_best
     out_duals[model.target_row0:] = mu_best
-    return Solution(values=values, status=Status.FEASIBLE, model_objective=obj, model_bound=min(bound, obj),
+    status = Status.TIME_LIMIT if time.perf_counter() >= deadline else Status.FEASIBLE
+    return Solution(values=values, status=status, model_objective=obj, model_bound=min(bound, obj),
                     lp_objective=bound, duals=out_duals, strategy=Strategy.WARM_LOCAL,
                     bound_method="lagrangian at carried / re-optimised prices",
                     local=LocalDetails(reoptimised_columns=n_free, pricing_rounds=rounds))
@@ -386,7 +373,7 @@ def target_flips(base: WarmStart, model: Model, cand: Candidates, start: np.ndar
         ships = np.flatnonzero((cand.destination == m) & (~on_now if d > 0 else on_now) & has)
         idx, seg = cand.vars_of(ships)
         turn = cand.var_ontime[idx] if d > 0 else ~cand.var_ontime[idx]
-        best = np.minimum.reduceat(np.where(turn, priced[idx], np.inf), seg) if len(idx) else np.zeros(0)
+        best = segment_min(np.where(turn, priced[idx], np.inf), seg)
         able = np.isfinite(best)
         ships, step = ships[able], best[able] - cur[ships[able]]
         out[ships[np.argsort(step, kind="stable")[: 2 * abs(d) + extra]]] = True

@@ -1,0 +1,187 @@
+"""An output directory claimed for one run, its files published as one consistent set.
+
+``OutputDir.claim(path)`` checks the directory before any work (a file in the way, a dangling link, a
+name too long, no permission to write: one :class:`~routing.errors.InputError`) and, when it exists,
+locks it (``flock`` on the directory itself, so nothing is left behind) against a concurrent run.
+:meth:`OutputDir.publish` then writes every file under a temporary name, removes the old marker file
+(``summary.json`` for a plan, ``comparison.csv`` for a sweep: a reader who finds no marker knows a
+write is under way), removes stale files (the other format's, summaries of scenarios no longer in the
+sweep) and leftovers of a killed run, renames the new files into place and writes the marker last.
+A marker on disk therefore always belongs to the files beside it; a plan's summary also names them
+with their SHA-256. Files get the mode the umask allows, as any file the user creates would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from ..data.tables import umask
+from ..errors import InputError
+
+TEMP_PREFIX = ".routing-"  # temporary files of a publish, removed when a later run finds them
+Writer = Callable[[Path], None]  # writes one file at the path it is given
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class OutputDir:
+    """A directory the outputs of one run go to (see the module's description)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    @classmethod
+    def claim(cls, path: str | Path) -> OutputDir:
+        """Check ``path`` as an output directory and lock it if it exists (it is created on publishing)."""
+        if str(path) == "":
+            raise InputError("--out", None, "must name a directory, got an empty path")
+        out = cls(Path(path))
+        out._check()
+        if out.path.is_dir():
+            out._lock()
+        return out
+
+    def _check(self) -> None:
+        p = self.path
+        if p.is_symlink() and not p.exists():
+            raise InputError(str(p), None, "is a symbolic link to nothing")
+        if p.exists() and not p.is_dir():
+            raise InputError(str(p), None, "exists and is not a directory")
+        absolute = Path(os.path.abspath(p))
+        parent = absolute
+        while not parent.exists():
+            parent = parent.parent
+        if not parent.is_dir():
+            raise InputError(str(p), None, f"cannot be created: {parent} is not a directory")
+        name_max = os.pathconf(parent, "PC_NAME_MAX")
+        if len(str(absolute)) + 64 > os.pathconf(parent, "PC_PATH_MAX") or \
+                any(len(part) > name_max - 40 for part in absolute.parts):  # room for temporary names
+            raise InputError(str(p), None, f"path too long (a name over {name_max - 40} characters, or the whole "
+                                           "path near the system's limit)")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise InputError(str(p), None, f"not writable: no permission to write in {parent}")
+
+    def _lock(self) -> None:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as exc:
+            raise InputError(str(self.path), None, f"cannot be opened: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise InputError(str(self.path), None, "in use by another routing run writing into it") from None
+            raise InputError(str(self.path), None, f"cannot be locked: {exc.strerror}") from None
+        self._fd = fd
+
+    def release(self) -> None:
+        """Unlock the directory (also when the process ends)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> OutputDir:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def publish(self, files: dict[str, Writer], marker: tuple[str, Callable[[dict[str, str]], Writer]],
+                stale: tuple[str, ...] = ()) -> dict[str, Path]:
+        """Write ``files`` (relative name -> writer) and then the marker file: ``marker`` is (name, a function
+        of the files' SHA-256 by name giving the marker's writer). ``stale``: relative names (globs) to
+        remove unless among the new files. Returns the paths written, the marker last."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(str(self.path), None, f"cannot be created: {exc.strerror}") from None
+        if self._fd is None:
+            self._lock()
+        self._remove_leftovers()
+        mode = 0o666 & ~umask()
+        temps: dict[str, Path] = {}
+        try:
+            for name, writer in files.items():
+                temps[name] = self._write_temp(name, writer, mode)
+            hashes = {name: sha256(tmp) for name, tmp in temps.items()}
+            marker_name, marker_writer = marker
+            marker_tmp = self._write_temp(marker_name, marker_writer(hashes), mode)
+            temps[marker_name] = marker_tmp
+            # from here on the set on disk is incomplete until the marker is back
+            (self.path / marker_name).unlink(missing_ok=True)
+            self._remove_stale(stale, set(files) | {marker_name})
+            for name, tmp in temps.items():
+                if name != marker_name:
+                    os.replace(tmp, self.path / name)
+            os.replace(marker_tmp, self.path / marker_name)
+            self._sync()
+        except BaseException:
+            for tmp in temps.values():
+                tmp.unlink(missing_ok=True)
+            raise
+        return {name: self.path / name for name in [*files, marker_name]}
+
+    def _write_temp(self, name: str, writer: Writer, mode: int) -> Path:
+        target = self.path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            writer(tmp)
+            os.chmod(tmp, mode)
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return tmp
+
+    def _remove_stale(self, patterns: tuple[str, ...], keep: set[str]) -> None:
+        """Remove files matching ``patterns`` (globs relative to the directory) that are not ``keep``."""
+        for pattern in patterns:
+            for path in self.path.glob(pattern):
+                if path.is_file() and str(path.relative_to(self.path)) not in keep:
+                    path.unlink(missing_ok=True)
+
+    def _remove_leftovers(self) -> None:
+        """Temporary files of a run that was killed while publishing (the lock is held: no other run's)."""
+        for path in self.path.rglob(f"{TEMP_PREFIX}*.tmp"):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    def _sync(self) -> None:
+        fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def claimed(path: str | Path | OutputDir) -> Iterator[OutputDir]:
+    """``path`` as a claimed :class:`OutputDir` for the block (released after it unless it was given claimed)."""
+    if isinstance(path, OutputDir):
+        yield path
+        return
+    out = OutputDir.claim(path)
+    try:
+        yield out
+    finally:
+        out.release()
