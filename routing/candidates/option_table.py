@@ -38,6 +38,7 @@ class EnumerationReport:
     schedules_capped: int = 0
     slots_capped: int = 0
     groups_cut: int = 0
+    timed_out: bool = False  # groups were cut because the enumeration's share of the time limit ran out
 
     @property
     def complete(self) -> bool:
@@ -48,7 +49,8 @@ class EnumerationReport:
         """Both reports together (a table spliced from two)."""
         return EnumerationReport(self.legs_capped | other.legs_capped, self.routes_capped | other.routes_capped,
                                  self.schedules_capped + other.schedules_capped,
-                                 self.slots_capped + other.slots_capped, self.groups_cut + other.groups_cut)
+                                 self.slots_capped + other.slots_capped, self.groups_cut + other.groups_cut,
+                                 self.timed_out or other.timed_out)
 
     def to_dict(self) -> dict[str, int]:
         """The summary's ``enumeration`` entry (counts)."""
@@ -151,13 +153,13 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
     pw_start = np.zeros(len(pw_key), dtype=np.int64)
     limits = limits or EnumerationParams()
     pw_cut = np.zeros(len(pw_key), dtype=bool)  # (pair, weekday)s left without candidates: out of budget
-    legs_capped, routes_capped, schedules_capped, slots_capped = set(), set(), 0, 0
+    legs_capped, routes_capped, schedules_capped, slots_capped, timed_out = set(), set(), 0, 0, False
     for i in np.argsort(pw_first, kind="stable").tolist():
         p, wd = divmod(int(pw_key[i]), 7)
         pw_start[i] = len(slot_route)
-        if (deadline is not None and time.perf_counter() > deadline) or len(routes) >= limits.max_routes or \
-                len(schedules) >= limits.max_schedules:
-            pw_cut[i] = True
+        late = deadline is not None and time.perf_counter() > deadline
+        if late or len(routes) >= limits.max_routes or len(schedules) >= limits.max_schedules:
+            pw_cut[i], timed_out = True, timed_out or late
             continue
         if p not in pair_routes:
             found = known_routes.get(p) if known_routes is not None else None
@@ -198,7 +200,7 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
     group_cut = pw_cut[group_pw]
     report = EnumerationReport(legs_capped=frozenset(legs_capped), routes_capped=frozenset(routes_capped),
                                schedules_capped=schedules_capped, slots_capped=slots_capped,
-                               groups_cut=int(group_cut.sum()))
+                               groups_cut=int(group_cut.sum()), timed_out=timed_out)
     pw_count = np.zeros(len(pw_key), dtype=np.int64)
     filled = np.argsort(pw_start, kind="stable")  # the order the (pair, weekday) lists were filled in
     pw_count[filled] = np.diff(np.r_[pw_start[filled], len(slot_route)])
@@ -242,7 +244,8 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
     kinds_a, idents_a = sa.res_kind[pos], sa.res_ident[pos]
     days_a = sa.res_off[pos] + np.repeat(g_day[sg], n_res)
     res_key = resource_key(kinds_a, idents_a, days_a)
-    res_div = np.where(kinds_a == RES_LANE, lane_cls[idents_a] if len(idents_a) else 0, -1)
+    lane_rows = kinds_a == RES_LANE  # (a node row's id is a node index: not a lane's)
+    res_div = np.where(lane_rows, np.append(lane_cls, 0)[np.where(lane_rows, idents_a, -1)], -1)
     return OptionTable(
         epoch=epoch, routes=routes, schedules=schedules, group_of=group_of.astype(np.int64), group_day=g_day,
         group_market=g_pair % n_nodes, route=route, sched=grid(0, np.int64, ss),

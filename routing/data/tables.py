@@ -85,6 +85,7 @@ def _ragged_row(path: Path, n_fields: int) -> tuple[int, int] | None:
     """The first data row (1-based, blank lines skipped as pyarrow does) without ``n_fields`` fields, and
     its count; None if there is none, or if the file is not CSV the csv module can read (a field longer
     than its limit)."""
+    limit = csv.field_size_limit(2**31 - 1)  # any field the file holds (the default stops at 131,072 chars)
     try:
         with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
             rows = (r for r in csv.reader(fh) if r)
@@ -94,6 +95,8 @@ def _ragged_row(path: Path, n_fields: int) -> tuple[int, int] | None:
                     return i, len(row)
     except csv.Error:
         return None
+    finally:
+        csv.field_size_limit(limit)
     return None
 
 

@@ -1,8 +1,9 @@
 """An output directory claimed for one run, its files published as one consistent set.
 
 ``OutputDir.claim(path)`` checks the directory before any work (a file in the way, a dangling link, a
-name too long, no permission to write: one :class:`~routing.errors.InputError`) and, when it exists,
-locks it (``flock`` on the directory itself, so nothing is left behind) against a concurrent run.
+name too long, no permission to write: one :class:`~routing.errors.InputError`), creates it if need be
+and locks it (``flock`` on the directory itself) against a concurrent run for as long as the run
+holds it; released without anything published, a directory the claim created is removed again.
 :meth:`OutputDir.publish` then writes every file under a temporary name, removes the old marker file
 (``summary.json`` for a plan, ``comparison.csv`` for a sweep: a reader who finds no marker knows a
 write is under way), removes stale files (the other format's, summaries of scenarios no longer in the
@@ -26,6 +27,8 @@ from ..data.tables import umask
 from ..errors import InputError
 
 TEMP_PREFIX = ".routing-"  # temporary files of a publish, removed when a later run finds them
+NAME_MAX, PATH_MAX = 255, 4096  # bytes in a file name and in a path (Linux)
+TEMP_ROOM = 40  # bytes a temporary name adds to a file's
 Writer = Callable[[Path], None]  # writes one file at the path it is given
 
 
@@ -44,57 +47,79 @@ class OutputDir:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
+        self._created: list[Path] = []  # directories the claim created, removed again if nothing was published
 
     @classmethod
     def claim(cls, path: str | Path) -> OutputDir:
-        """Check ``path`` as an output directory and lock it if it exists (it is created on publishing)."""
+        """Check ``path`` as an output directory, create it if need be and lock it against other runs."""
         if str(path) == "":
             raise InputError("--out", None, "must name a directory, got an empty path")
         out = cls(Path(path))
-        out._check()
-        if out.path.is_dir():
-            out._lock()
+        try:
+            out._check()
+            out._create()
+        except OSError as exc:  # a name the system refuses, a permission that changed under us
+            out.release()
+            raise InputError(str(path), None, f"cannot be used as the output directory: {exc.strerror}") from None
+        out._lock()
         return out
 
     def _check(self) -> None:
         p = self.path
+        absolute = Path(os.path.abspath(p))
+        # lengths first: with a name too long, every look at the path fails
+        if any(len(part.encode()) > NAME_MAX - TEMP_ROOM for part in absolute.parts) or \
+                len(str(absolute).encode()) > PATH_MAX - 2 * TEMP_ROOM:
+            raise InputError(str(p), None, f"path too long (a name over {NAME_MAX - TEMP_ROOM} bytes, or the whole "
+                                           f"path over {PATH_MAX - 2 * TEMP_ROOM})")
         if p.is_symlink() and not p.exists():
             raise InputError(str(p), None, "is a symbolic link to nothing")
         if p.exists() and not p.is_dir():
             raise InputError(str(p), None, "exists and is not a directory")
-        absolute = Path(os.path.abspath(p))
         parent = absolute
         while not parent.exists():
             parent = parent.parent
         if not parent.is_dir():
             raise InputError(str(p), None, f"cannot be created: {parent} is not a directory")
-        name_max = os.pathconf(parent, "PC_NAME_MAX")
-        if len(str(absolute)) + 64 > os.pathconf(parent, "PC_PATH_MAX") or \
-                any(len(part) > name_max - 40 for part in absolute.parts):  # room for temporary names
-            raise InputError(str(p), None, f"path too long (a name over {name_max - 40} characters, or the whole "
-                                           "path near the system's limit)")
         if not os.access(parent, os.W_OK | os.X_OK):
             raise InputError(str(p), None, f"not writable: no permission to write in {parent}")
+
+    def _create(self) -> None:
+        missing = []
+        at = Path(os.path.abspath(self.path))
+        while not at.exists():
+            missing.append(at)
+            at = at.parent
+        for directory in reversed(missing):
+            directory.mkdir()
+            self._created.append(directory)
 
     def _lock(self) -> None:
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
         except OSError as exc:
+            self.release()
             raise InputError(str(self.path), None, f"cannot be opened: {exc.strerror}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             os.close(fd)
+            self.release()
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
                 raise InputError(str(self.path), None, "in use by another routing run writing into it") from None
             raise InputError(str(self.path), None, f"cannot be locked: {exc.strerror}") from None
         self._fd = fd
 
     def release(self) -> None:
-        """Unlock the directory (also when the process ends)."""
+        """Unlock the directory (also when the process ends); if this claim created it and nothing was
+        published, remove it again: a refused run leaves nothing behind."""
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+        for directory in reversed(self._created):
+            with contextlib.suppress(OSError):  # not empty (something was written) or already gone
+                directory.rmdir()
+        self._created = []
 
     def __enter__(self) -> OutputDir:
         return self
@@ -107,12 +132,9 @@ class OutputDir:
         """Write ``files`` (relative name -> writer) and then the marker file: ``marker`` is (name, a function
         of the files' SHA-256 by name giving the marker's writer). ``stale``: relative names (globs) to
         remove unless among the new files. Returns the paths written, the marker last."""
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InputError(str(self.path), None, f"cannot be created: {exc.strerror}") from None
-        if self._fd is None:
-            self._lock()
+        if self._fd is None:  # claimed and released before: claim again
+            other = OutputDir.claim(self.path)
+            self._fd, other._fd = other._fd, None
         self._remove_leftovers()
         mode = 0o666 & ~umask()
         temps: dict[str, Path] = {}
@@ -131,6 +153,7 @@ class OutputDir:
                     os.replace(tmp, self.path / name)
             os.replace(marker_tmp, self.path / marker_name)
             self._sync()
+            self._created = []  # published: the directory stays
         except BaseException:
             for tmp in temps.values():
                 tmp.unlink(missing_ok=True)

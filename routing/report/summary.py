@@ -194,25 +194,35 @@ class SummaryView:
 
 def _idle_capacity(network: Network, cand: Candidates, settings: PlanSettings, lanes: list[LaneLoad],
                    nodes: list[NodeLoad]) -> None:
-    """Add every capacitated lane departure and node-day of the planning window that no option uses (load 0)."""
+    """Add every capacitated lane departure and node-day of the planning window that no option uses (load 0),
+    of the lanes and nodes that are open."""
     if len(cand.order_day) == 0:
         return
     first, last = int(cand.order_day.min()), int(cand.order_day.max()) + settings.horizon_days
     seen_lanes = {(e.lane_id, e.departure_date) for e in lanes}
     seen_nodes = {(e.node, e.date) for e in nodes}
     dates = {d: cand.epoch + dt.timedelta(days=d) for d in range(first, last + 1)}
+    closed = {n.id for n in network.nodes if n.closed}
     for lane in network.lanes:
-        if lane.capacity_kg_per_departure is None:
-            continue
+        if lane.capacity_kg_per_departure is None or lane.closed or lane.origin in closed or lane.dest in closed:
+            continue  # (a closed lane carries nothing: it has no departures to fill)
         for date in dates.values():
             if lane.departures[date.weekday()] and (lane.id, str(date)) not in seen_lanes:
                 lanes.append(LaneLoad(lane.id, str(date), 0.0, float(lane.capacity_kg_per_departure), 0.0))
     for node in network.nodes:
-        if node.capacity_parcels_per_day is None:
+        if node.capacity_parcels_per_day is None or node.closed:
             continue
         for date in dates.values():
             if (node.id, str(date)) not in seen_nodes:
                 nodes.append(NodeLoad(node.id, str(date), 0, int(node.capacity_parcels_per_day), 0.0))
+
+
+def _status(solved: Status, heuristic: bool, timed_out: bool) -> Status:
+    """The plan's status: the solver's, but ``time_limit`` when time cut the enumeration, and ``feasible``
+    for an optimum over fewer options than the rules allow (a waiting window, a leg limit, budgets)."""
+    if timed_out and solved in (Status.OPTIMAL, Status.FEASIBLE):
+        return Status.TIME_LIMIT
+    return Status.FEASIBLE if heuristic and solved == Status.OPTIMAL else solved
 
 
 def build_summary(network: Network, shipments: Shipments, inventory: Inventory | None, settings: PlanSettings,
@@ -287,8 +297,7 @@ def build_summary(network: Network, shipments: Shipments, inventory: Inventory |
     scope = ", ".join(n for n in narrowed if n)
     heuristic = bool(scope)
     return Summary(
-        # optimal over a shortened waiting window is only a feasible plan for the full problem
-        status=Status.FEASIBLE if heuristic and solution.status == Status.OPTIMAL else solution.status,
+        status=_status(solution.status, heuristic, cut.timed_out),
         objective=objective, lower_bound=lower, gap=gap, lp_bound=lp_bound,
         unassigned_penalty=model.unassigned_penalty,
         counts={name: int(c) for name, c in zip(STATUS_NAMES, by_status.tolist(), strict=True)},
