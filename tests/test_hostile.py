@@ -15,6 +15,7 @@ killed is a subprocess with a ``timeout=``, so a hang fails the test instead of 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import itertools
@@ -36,6 +37,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+import routing
 from routing import cli
 
 from .helpers import FIXTURES, Instance, read_plan, read_summary, write_instance
@@ -867,3 +869,22 @@ def test_quiet_prints_nothing_on_stderr(tmp_path: Path, generated: dict[str, Pat
     assert captured.err == "", captured.err
     assert [str(w.message) for w in caught] == []
     assert_planned(Run(code, captured.out, captured.err), inst, out)
+
+
+def test_summary_table_figures_never_run_together(tmp_path: Path) -> None:
+    """A market whose cost and shortfall have 13+ digits (1M parcels unassigned at a high penalty) still
+    reads as nine columns: every column is as wide as its widest figure."""
+    inst = write_instance(tmp_path, network(), [ship("a"), ship("b")])
+    net = routing.load_network(inst.network)
+    result = routing.solve(net, routing.load_shipments(inst.shipments, net))
+    huge = {m: dataclasses.replace(d, shipments=1_000_000, shortfall=900_000, cost=1.0e13, cost_per_kg=12345.67)
+            for m, d in result.figures.markets.items()}
+    text = dataclasses.replace(result.figures, markets=huge).text()
+    lines = text.splitlines()
+    table = lines[lines.index(next(ln for ln in lines if ln.startswith("market"))):][:1 + len(huge)]
+    assert table[0].split() == ["market", "ships", "on-time", "target", "met", "short", "cost", "/kg", "jit"]
+    for row in table[1:]:
+        cells = row.split()
+        assert len(cells) == 9, row
+        assert cells[1] == "1,000,000" and cells[5] == "900,000" and cells[6] == "10,000,000,000,000.00", row
+    assert len({len(row) for row in table}) == 1  # aligned

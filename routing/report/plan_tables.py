@@ -36,8 +36,18 @@ def dates(epoch: dt.date, days: np.ndarray, mask: np.ndarray) -> pa.Array:
     return pa.array((base + days).astype(np.int32), type=pa.int32(), mask=~mask).cast(pa.date32())
 
 
+_REASON_NAMES = np.array(["not_selected", "lane_capacity", "node_capacity", "stock_exhausted", "capacity"],
+                         dtype=object)  # by code: an option left out though free, or the kind of limit it meets
+_KIND_CODE = {RES_LANE: 1, RES_NODE: 2, RES_STOCK: 3}
+
+
 def unassigned_reasons(model: Model, cand: Candidates, values: np.ndarray, ships: np.ndarray) -> np.ndarray:
-    """Why each of ``ships`` (unassigned) was left out: what blocks its options cheaper than the penalty."""
+    """Why each of ``ships`` (unassigned) was left out: what blocks its options cheaper than the penalty.
+
+    Per option, the kinds of limit it would overrun (one kind names it, several make ``capacity``, none
+    ``not_selected``); per shipment, ``not_selected`` if any option was free, the one label its options
+    share, else ``capacity``; ``penalty_cheaper`` without such options, ``enumeration_cut`` without options
+    because enumeration stopped short."""
     out = np.full(len(ships), "penalty_cheaper", dtype=object)
     if len(ships) == 0:
         return out
@@ -45,25 +55,31 @@ def unassigned_reasons(model: Model, cand: Candidates, values: np.ndarray, ships
     if cut is not None:  # enumeration gave them no candidates (out of time or budget)
         out[cut[cand.table.group_of[ships]]] = ENUMERATION_CUT
     n_x = model.n_x
+    where = np.full(len(cand.order_day), -1, dtype=np.int64)  # shipment -> its place in ``ships``
+    where[ships] = np.arange(len(ships))
+    var_pos = where[cand.var_ship]
+    js = np.flatnonzero((var_pos >= 0) & (cand.var_cost < model.unassigned_penalty))
+    if len(js) == 0:
+        return out
     load = model.A_res @ values[:n_x]
-    A_res = model.A_res.tocsc()
-    kinds = unpack_key(model.res_keys)[0]
-    pos = {s: i for i, s in enumerate(ships.tolist())}
-    for j in np.flatnonzero(np.isin(cand.var_ship, ships)).tolist():
-        if cand.var_cost[j] >= model.unassigned_penalty:
-            continue
-        i = pos[int(cand.var_ship[j])]
-        lo, hi = A_res.indptr[j], A_res.indptr[j + 1]
-        rows = A_res.indices[lo:hi]
-        full = rows[load[rows] + A_res.data[lo:hi] > model.res_cap[rows] + 1e-9]
-        kind = {RES_LANE: "lane_capacity", RES_NODE: "node_capacity", RES_STOCK: "stock_exhausted"}
-        found = sorted({kind[int(k)] for k in kinds[full]})
-        label = found[0] if len(found) == 1 else ("capacity" if found else "not_selected")
-        prev = out[i]
-        if prev == "penalty_cheaper":
-            out[i] = label
-        elif prev != label:
-            out[i] = "not_selected" if "not_selected" in (prev, label) else "capacity"
+    cols = model.A_res.tocsc()[:, js]
+    rows, data = cols.indices, cols.data
+    col = np.repeat(np.arange(len(js)), np.diff(cols.indptr))
+    full = load[rows] + data > model.res_cap[rows] + 1e-9
+    kinds = unpack_key(model.res_keys)[0][rows]
+    hit = np.zeros((len(js), 3), dtype=bool)  # option x kind of limit it overruns
+    for kind, code in _KIND_CODE.items():
+        hit[:, code - 1] = np.bincount(col[full & (kinds == kind)], minlength=len(js)) > 0
+    n_hit = hit.sum(axis=1)
+    label = np.where(n_hit == 0, 0, np.where(n_hit == 1, hit.argmax(axis=1) + 1, 4))
+    pos = var_pos[js]
+    lo = np.full(len(ships), 5, dtype=np.int64)
+    hi = np.full(len(ships), -1, dtype=np.int64)
+    np.minimum.at(lo, pos, label)
+    np.maximum.at(hi, pos, label)
+    has = hi >= 0
+    code = np.where((lo == 0) | (lo == hi), lo, 4)
+    out[has] = _REASON_NAMES[code[has]]
     return out
 
 

@@ -144,14 +144,11 @@ class Summary:
             f"objective {self.objective:,.2f}   lower bound {self.lower_bound:,.2f}   gap {self.gap:.2e}",
             f"shipments {sum(c.values()):,}: assigned {c['assigned']:,}, unassigned {c['unassigned']:,}, "
             f"unroutable {c['unroutable']:,}",
-            f"{'market':<8}{'ships':>8}{'on-time':>9}{'target':>8}{'met':>5}{'short':>7}{'cost':>13}"
-            f"{'/kg':>8}{'jit':>6}",
         ]
-        for m, d in self.markets.items():
-            target = "-" if d.target is None else f"{d.target:.0%}"
-            lines.append(f"{m:<8}{d.shipments:>8,}{d.on_time_rate:>9.1%}{target:>8}"
-                         f"{'yes' if d.target_met else 'NO':>5}{d.shortfall:>7}{d.cost:>13,.2f}"
-                         f"{d.cost_per_kg:>8.2f}{d.jit_share:>6.0%}")
+        lines += _columns(["market", "ships", "on-time", "target", "met", "short", "cost", "/kg", "jit"], [
+            [m, f"{d.shipments:,}", f"{d.on_time_rate:.1%}", "-" if d.target is None else f"{d.target:.0%}",
+             "yes" if d.target_met else "NO", f"{d.shortfall:,}", f"{d.cost:,.2f}", f"{d.cost_per_kg:.2f}",
+             f"{d.jit_share:.0%}"] for m, d in self.markets.items()])
         binding = sum(e.shadow_price > 0 for e in self.lanes)
         lines.append(
             f"capacitated lane departures {len(self.lanes)} (binding {binding}), "
@@ -165,6 +162,14 @@ class Summary:
                          f"{w.kept:,} kept their options" + (f"; fell back to {w.fallback}" if w.fallback else ""))
         lines.append("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in self.seconds.items()))
         return "\n".join(lines)
+
+
+def _columns(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A text table: the first column left-aligned, the others right-aligned, each as wide as its widest
+    cell plus two spaces (so that no two figures ever run together)."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return [f"{r[0]:<{widths[0]}}" + "".join(f"{c:>{w + 2}}" for c, w in zip(r[1:], widths[1:], strict=True))
+            for r in [header, *rows]]
 
 
 class SummaryView:
@@ -235,8 +240,12 @@ def build_summary(network: Network, shipments: Shipments, inventory: Inventory |
     objective = float(cost_total.sum())
     shortfall_cols = values[n_x + model.n_u:]
     shortfall_cost = model.shortfall_penalty * float(shortfall_cols.sum())  # in the model's objective, not the plan's
-    lower = min(solution.model_bound - shortfall_cost, objective)
-    lp_bound = None if solution.lp_objective is None else min(solution.lp_objective - shortfall_cost, objective)
+    # a bound on the model's objective less this plan's shortfall penalties bounds the cost of any plan
+    # short by no more than this one; a bound over every plan (plan_bound) may be the stronger
+    floor = -np.inf if solution.plan_bound is None else solution.plan_bound
+    lower = min(max(solution.model_bound - shortfall_cost, floor), objective)
+    lp_bound = None if solution.lp_objective is None else \
+        min(max(solution.lp_objective - shortfall_cost, floor), objective)
     gap = (objective - lower) / max(1.0, abs(objective))
     assigned = status == ASSIGNED
     routable = status != UNROUTABLE
