@@ -106,7 +106,10 @@ def solve_components(cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_l
 
     def run(i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
         h, rows, cols = pieces[i], rows_of[i], cols_of[i]
-        h.setOptionValue("time_limit", float(max(1.0, deadline - time.perf_counter())))
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            raise NotSolved(Status.TIME_LIMIT, "class LP not solved: Time limit reached")
+        h.setOptionValue("time_limit", float(left))
         h.run()
         status = h.getModelStatus()
         if highs_status(status) != Status.OPTIMAL:
@@ -117,11 +120,14 @@ def solve_components(cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_l
         return x, np.asarray(sol.row_dual), *codes, int(h.getInfo().simplex_iteration_count)
 
     iterations = 0
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    try:
         for i, (x, y, c_code, r_code, iters) in enumerate(pool.map(run, range(len(pieces)))):
             values[cols_of[i]], duals[rows_of[i]] = x, y
             col_code[cols_of[i]], row_code[rows_of[i]] = c_code, r_code
             iterations += iters
+    finally:  # on a failed piece the others not started are dropped (those running stop by the deadline)
+        pool.shutdown(wait=True, cancel_futures=True)
     return ComponentLP(objective=float(cost @ values), values=values, duals=duals,
                        basis=LPBasis(structure=structure, col=col_code, row=row_code,
                                      parts=tuple(zip(rows_of, cols_of, strict=True))), warm=warm,

@@ -33,7 +33,17 @@ from ..progress import Progress
 from ..settings import SolveOptions, Status, Strategy
 from .lagrangian import lagrangian_bound, priced_costs
 from .neighbourhood import left_out, neighbours, ship_columns
-from .repair import degraded, fill_unassigned, parked_plan, place_left_out, reoptimise, shed_overload
+from .repair import (
+    MIN_SECONDS,
+    degraded,
+    fallback_seconds,
+    fill_capacity,
+    fill_unassigned,
+    parked_plan,
+    place_left_out,
+    reoptimise,
+    shed_overload,
+)
 from .solution import ClassLPDetails, Solution, empty_solution
 
 
@@ -92,6 +102,14 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
     params = options.aggregate
     unassigned_penalty = model.unassigned_penalty
     deadline = time.perf_counter() + options.time_limit
+    fallback = fallback_seconds(cand)  # kept for the solver-free plan, should the class LP not be solved
+
+    def out_of_time() -> Solution:
+        return degraded(model, cand, parked_plan(model, cand), Strategy.AGGREGATE, Status.TIME_LIMIT,
+                        "no time left for the class LP")
+
+    if options.time_limit < fallback + MIN_SECONDS:
+        return out_of_time()
     cls = make_classes(cand, shipments, params.bucket, with_sku=inventory is not None, duty_step=params.duty_step)
     n_cls = len(cls.size)
     in_cls = cls.of_ship[cand.var_ship] >= 0
@@ -142,10 +160,12 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
     col_ub = np.concatenate([size, cls.size.astype(float), resid_need])
     row_lb = np.concatenate([cls.size.astype(float), np.full(n_res, -np.inf), resid_need])
     row_ub = np.concatenate([cls.size.astype(float), res_cap, np.full(n_t, np.inf)])
+    if deadline - time.perf_counter() < fallback + MIN_SECONDS:
+        return out_of_time()
     with progress.phase("solve", f"class LP: {n_cls:,} classes of {int(cls.size.sum()):,} contested shipments, "
                                  f"{n_col:,} columns x {A.shape[0]:,} rows") as info:
         try:
-            lp = solve_components(cost, col_ub, A, row_lb, row_ub, max(0.01, deadline - time.perf_counter()),
+            lp = solve_components(cost, col_ub, A, row_lb, row_ub, max(0.01, deadline - fallback - time.perf_counter()),
                                   workers=max(1, options.threads) + 1, start=start)
         except NotSolved as exc:  # no class LP in time: each parcel on its cheapest capacity-free option
             info["done"] = f"{exc}; parcels on their cheapest capacity-free options"
@@ -176,7 +196,10 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
         values = fill_unassigned(model, values, taken)
         repaired = reoptimise(model, values, free, options, max(0.05, deadline - time.perf_counter())) \
             if time.perf_counter() < deadline else None
-        values = repaired if repaired is not None else values
+        if repaired is None:  # out of time: the parcels left over take what capacity is still free
+            values = fill_unassigned(model, fill_capacity(model, cand, values, model.options_taken(values) > 0.5))
+        else:
+            values = repaired
         # parcels the rounding left out although an option costs less than the penalty: re-planned with
         # the holders of the rows they need, 5 per row as a MIP, then ever wider
         if deadline - time.perf_counter() >= min(1.0, 0.1 * options.time_limit):

@@ -23,7 +23,7 @@ from ..candidates.candidates import Candidates
 from ..model import Model
 from ..progress import Progress
 from ..settings import SolveOptions, Status, Strategy
-from .repair import degraded, restricted_mip, settle_integral
+from .repair import MIN_SECONDS, degraded, restricted_mip, settle_integral
 from .solution import Solution, empty_solution
 
 
@@ -156,6 +156,8 @@ def solve_exact(model: Model, cand: Candidates, options: SolveOptions, progress:
         return empty_solution(model.n_rows, Strategy.EXACT)
     with progress.phase("solve", f"LP relaxation ({options.lp_solver})") as info:
         try:
+            if options.time_limit < MIN_SECONDS:
+                raise NotSolved(Status.TIME_LIMIT, "no time left for the LP relaxation")
             lp = solve_lp(model, options.lp_solver, max(0.01, deadline - time.perf_counter()))
         except NotSolved as exc:  # no LP in time: the greedy plan (or the carried start) is the answer
             info["done"] = f"{exc}; planning greedily"

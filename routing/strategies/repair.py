@@ -118,6 +118,15 @@ def place_left_out(model: Model, cand: Candidates, values: np.ndarray, priced: n
     return values
 
 
+MIN_SECONDS = 0.1  # with less time than this, a strategy attempts no LP: the plan is built without one
+PARK_SECONDS_PER_OPTION = 3e-7  # what :func:`parked_plan` takes (s per option; 0.5-0.8 s for 3.5M options)
+
+
+def fallback_seconds(cand: Candidates) -> float:
+    """Time to keep for building the solver-free plan (:func:`parked_plan`) should a solver fail, s."""
+    return MIN_SECONDS + PARK_SECONDS_PER_OPTION * cand.n_vars
+
+
 def park(model: Model, cand: Candidates, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """The shipments of assignment ``rows`` (without an option in ``values``) take their cheapest
     option that uses no capacity row, where one is cheaper than leaving them out (a feasible start
@@ -138,24 +147,75 @@ def park(model: Model, cand: Candidates, values: np.ndarray, rows: np.ndarray) -
     return model.col_assign_row[idx[first]]
 
 
-def parked_plan(model: Model, cand: Candidates) -> np.ndarray:
+def fill_capacity(model: Model, cand: Candidates, values: np.ndarray, taken: np.ndarray,
+                  deadline: float | None = None, rounds: int = 50) -> np.ndarray:
+    """Place the shipments still out (``taken`` False, per assignment row) on their cheapest option that
+    fits the capacity ``values`` leaves, in rounds: each shipment picks such an option, the picks are
+    granted in order of cost (lightest loads first) while every row they use still has room, and the
+    others pick again. ``values`` and ``taken`` are updated; stops at ``deadline`` (a
+    ``time.perf_counter()`` value) or when no pick is refused. Returns ``values``."""
+    n_x = model.n_x
+    A_csc = model.A_res.tocsc()
+    room = model.res_cap - model.A_res @ values[:n_x]
+    for _ in range(rounds):
+        if deadline is not None and time.perf_counter() >= deadline:
+            break
+        ships = model.u_ship[~taken]
+        idx, seg = cand.vars_of(ships)
+        if not len(idx):
+            break
+        sub = A_csc[:, idx]
+        over = sub.data > room[sub.indices] + 1e-9
+        fits = np.bincount(np.repeat(np.arange(len(idx)), np.diff(sub.indptr))[over], minlength=len(idx)) == 0
+        cost = np.where(fits & (cand.var_cost[idx] < model.unassigned_penalty), cand.var_cost[idx], np.inf)
+        best = segment_min(cost, seg)
+        hit = np.flatnonzero(np.isfinite(cost) & (cost == np.repeat(best, np.diff(np.r_[seg, len(idx)]))))
+        if not len(hit):
+            break
+        first = hit[np.r_[True, cand.var_ship[idx[hit[1:]]] != cand.var_ship[idx[hit[:-1]]]]]
+        picks = idx[first[np.argsort(cost[first], kind="stable")]]
+        # grant in pick order while each row's running load stays within its room (a refused pick's load
+        # still counts on its other rows: the grant is cautious, never over a capacity)
+        used = A_csc[:, picks]
+        pick_of = np.repeat(np.arange(len(picks)), np.diff(used.indptr))
+        order = np.lexsort((pick_of, used.indices))
+        rows, load = used.indices[order], used.data[order]
+        run = np.cumsum(load)
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        run -= np.repeat(run[starts] - load[starts], np.diff(np.r_[starts, len(rows)]))
+        refused = np.zeros(len(picks), dtype=bool)
+        refused[pick_of[order][run > room[rows] + 1e-9]] = True
+        granted = picks[~refused]
+        values[granted] = 1.0
+        taken[model.col_assign_row[granted]] = True
+        kept = ~refused[pick_of]
+        room -= np.bincount(used.indices[kept], weights=used.data[kept], minlength=len(room))
+        if not refused.any():
+            break
+    return values
+
+
+def parked_plan(model: Model, cand: Candidates, deadline: float | None = None) -> np.ndarray:
     """A feasible plan without any solver: every shipment on its cheapest option that uses no capacity
-    (where that beats the penalty), the others unassigned; shortfall follows."""
+    (where that beats the penalty), then the others on their cheapest option that still fits
+    (:func:`fill_capacity`, until ``deadline``), the rest unassigned; shortfall follows."""
     values = np.zeros(model.n_cols)
     taken = np.zeros(model.n_u, dtype=bool)
     taken[park(model, cand, values, np.arange(model.n_u))] = True
+    fill_capacity(model, cand, values, taken, deadline)
     return fill_unassigned(model, values, taken)
 
 
 def degraded(model: Model, cand: Candidates, values: np.ndarray, strategy: Strategy, status: Status,
              why: str) -> Solution:
     """The solution of a strategy whose solver gave no answer (``why``): ``values``, a feasible plan, with
-    the Lagrangian bound at zero prices — valid whatever the capacities and targets."""
+    the Lagrangian bound at zero prices — valid whatever the capacities and targets, and on the plan's
+    cost alone (no shortfall penalty in it) whatever the plan's shortfall."""
     bound = lagrangian_bound(model, cand, np.zeros(len(model.res_keys)), np.zeros(len(model.target_markets)))
     objective = float(model.cost @ values)
     return Solution(values=values, status=status, model_objective=objective, model_bound=min(bound, objective),
                     lp_objective=bound, duals=None, strategy=strategy,
-                    bound_method=f"lagrangian at zero prices ({why})")
+                    bound_method=f"lagrangian at zero prices ({why})", plan_bound=bound)
 
 
 def shed_overload(model: Model, values: np.ndarray) -> np.ndarray:

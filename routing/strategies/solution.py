@@ -38,7 +38,8 @@ class Solution:
     a proven lower bound on it; ``lp_objective`` is the LP or Lagrangian bound it came from. ``duals``
     are the row prices of that bound (d objective / d right-hand side: ≤ 0 on a binding capacity row,
     ≥ 0 on a binding target row). ``lp_basis`` is the aggregate strategy's class-LP basis, a start for
-    a warm re-plan.
+    a warm re-plan. ``plan_bound``, where known, bounds the plan's cost without shortfall penalties
+    over every plan whatever its shortfall (the Lagrangian at zero prices), currency.
     """
 
     values: np.ndarray
@@ -52,6 +53,7 @@ class Solution:
     lp_basis: LPBasis | None = None
     class_lp: ClassLPDetails | None = None
     local: LocalDetails | None = None
+    plan_bound: float | None = None
 
     @property
     def gap(self) -> float:
