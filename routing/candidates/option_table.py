@@ -285,7 +285,8 @@ def splice_tables(old: OptionTable, small: OptionTable, network: Network,
     sched = np.zeros((G, K), dtype=np.int64)
     route[~replaced, :old.K], sched[~replaced, :old.K] = old.route[~replaced], old.sched[~replaced]
     route[gs, :small.K] = np.where(small.route >= 0, small.route + n_r, -1)
-    sched[gs, :small.K] = np.where(small.route >= 0, sched_of[small.sched], 0)
+    slot = small.route >= 0  # (small's empty slots hold schedule 0, which it may not have)
+    sched[gs, :small.K] = np.where(slot, sched_of[np.where(slot, small.sched, 0)] if len(sched_of) else 0, 0)
     group_routes = old.group_routes.copy()
     group_routes[gs] = small.group_routes + n_r
     # slot resources, group after group (each in slot order): the kept groups' as they were, small's
@@ -308,8 +309,9 @@ def splice_tables(old: OptionTable, small: OptionTable, network: Network,
     has_jit, has_bonded = pair_kinds(r_bonded, is_open, group_routes)
     arrays = ScheduleArrays.concat([old.schedule_arrays, small.schedule_arrays.select(fresh)])
     schedule_ids = dict(old.schedule_ids)
-    for key, (a, b) in small.schedule_ids.items():
-        schedule_ids.setdefault(key, (int(sched_of[a]), int(sched_of[a]) + b - a))
+    for key, (a, b) in small.schedule_ids.items():  # (a route with no schedule has an empty range)
+        first = int(sched_of[a]) if b > a else 0
+        schedule_ids.setdefault(key, (first, first + b - a))
     valid = route >= 0
     n_div = old.kgcoef.shape[0]
     repriced = np.r_[repriced_routes(old.rc, rc, n_div),
@@ -320,11 +322,15 @@ def splice_tables(old: OptionTable, small: OptionTable, network: Network,
     fixed[~redo, :old.K], storage[~redo, :old.K] = old.fixed[~redo], old.storage[~redo]
     kgcoef[:, ~redo, :old.K] = old.kgcoef[:, ~redo]
     fixed[redo], storage[redo], kgcoef[:, redo] = cost_grids(route[redo], rc, n_div)
+    if len(arrays.delivery):
+        delivery, n_res = arrays.delivery[sched], np.diff(arrays.res_ptr)[sched]
+    else:  # no schedule at all (so no slot either)
+        delivery, n_res = np.zeros((G, K), dtype=np.int64), np.zeros((G, K), dtype=np.int64)
     return OptionTable(
         epoch=old.epoch, routes=routes, schedules=old.schedules + [small.schedules[i] for i in fresh.tolist()],
         group_of=old.group_of, group_day=old.group_day, group_market=old.group_market, route=route, sched=sched,
-        delivery=np.where(valid, arrays.delivery[sched], 0), bonded_node=np.where(valid, r_bonded[route], -1),
-        fixed=fixed, storage=storage, kgcoef=kgcoef, free=~valid | (np.diff(arrays.res_ptr)[sched] == 0),
+        delivery=np.where(valid, delivery, 0), bonded_node=np.where(valid, r_bonded[route], -1),
+        fixed=fixed, storage=storage, kgcoef=kgcoef, free=~valid | (n_res == 0),
         res_ptr=np.r_[0, np.cumsum(count.ravel())], res_key=np.r_[old.res_key[kept], small.res_key][order],
         res_div=np.r_[old.res_div[kept], small.res_div][order], has_jit=has_jit, has_bonded=has_bonded,
         group_pair=old.group_pair, route_lanes=route_lanes, rc=rc, route_first=r_first, route_bonded=r_bonded,
