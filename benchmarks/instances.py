@@ -19,7 +19,8 @@ from routing.data.generate import write_generated
 from routing.data.synth import large_network
 
 CACHE = Path(__file__).parent / ".cache"
-SIZES = {"smoke": 1_500, "2k": 2_000, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+SIZES = {"smoke": 1_500, "1k": 1_000, "2k": 2_000, "10k": 10_000, "30k": 30_000, "100k": 100_000, "300k": 300_000,
+         "1m": 1_000_000}
 SEED = 42
 
 

@@ -49,6 +49,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _gap(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and 0 <= value <= 1):
+        raise argparse.ArgumentTypeError(f"must be a relative gap from 0 to 1, got {text}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -97,11 +104,15 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--solver", choices=[str(s) for s in MipSolver], default=str(SOLVE.solver),
                       help=f"MIP backend (default {SOLVE.solver})")
     plan.add_argument("--strategy", choices=[str(s) for s in STRATEGY_CHOICES], default=str(SOLVE.strategy),
-                      help=f"exact: proven optimum (MIP); aggregate: class LP + repair with a Lagrangian bound, for "
-                           f"large instances; auto: exact while the model has at most {SOLVE.exact.max_columns:,} "
-                           f"columns (default {SOLVE.strategy})")
+                      help=f"exact: the MIP over every option, to the gap target; aggregate: class LP + repair with a "
+                           f"Lagrangian bound, for large instances; auto: exact while the model has at most "
+                           f"{SOLVE.exact.max_columns:,} columns, else aggregate, then exact from its plan while the "
+                           f"gap misses the target and time allows (default {SOLVE.strategy})")
     plan.add_argument("--time-limit", type=_positive_float, default=SOLVE.time_limit, metavar="S",
-                      help=f"solver time limit in seconds (default {SOLVE.time_limit:g})")
+                      help=f"seconds for the whole run, inputs read to files written (default {SOLVE.time_limit:g})")
+    plan.add_argument("--gap", type=_gap, default=SOLVE.gap, metavar="REL",
+                      help=f"stop once the plan is proven within this relative gap of the bound; 0 proves optimality "
+                           f"(default {SOLVE.gap:g})")
     plan.add_argument("--horizon-days", type=_non_negative_int, default=PLAN.horizon_days, metavar="D",
                       help=f"a departure may leave at most D days after the order day (default {PLAN.horizon_days})")
     plan.add_argument("--waiting-days", type=_non_negative_int, default=PLAN.waiting_days, metavar="D",
@@ -162,7 +173,7 @@ def _plan(args: argparse.Namespace) -> int:
         settings = PlanSettings(horizon_days=args.horizon_days, waiting_days=args.waiting_days,
                                 max_legs=args.max_legs, unassigned_penalty=args.unassigned_penalty)
         options = SolveOptions(strategy=args.strategy, solver=args.solver, time_limit=args.time_limit,
-                               seed=args.seed, threads=args.threads)
+                               gap=args.gap, seed=args.seed, threads=args.threads)
         progress = Progress(quiet=args.quiet)
         with progress.phase("load", announce=False) as info:
             network, shipments, inventory = _load_inputs(args)

@@ -161,7 +161,7 @@ class ExactParams:
 
     max_columns: int = 100_000
     rounding_share: float = 0.25
-    core_start: float = 0.05
+    core_start: float = 1.0
     core_growth: float = 4.0
 
 
@@ -240,14 +240,21 @@ class SolveOptions:
     the backend, and one parameter object per part (``mip``, ``exact``, ``aggregate``, ``warm``,
     ``repair``).
 
-    strategy ``exact`` proves optimality (MIP over every shipment option); ``aggregate`` solves an
-    LP over shipment classes, disaggregates and repairs, and reports a Lagrangian bound; ``auto``
-    takes ``exact`` while the model has at most ``exact.max_columns`` columns.
+    gap: the relative gap target — a plan counts as optimal, and the search stops, once it is proven
+    within ``gap`` of the best bound ((objective − bound) / objective; 0 proves optimality). The
+    default 1e-4 is the usual MIP solvers' default.
+
+    strategy ``exact`` solves the MIP over every shipment option to the gap target; ``aggregate``
+    solves an LP over shipment classes, disaggregates and repairs, and reports a Lagrangian bound;
+    ``auto`` takes ``exact`` while the model has at most ``exact.max_columns`` columns, else
+    ``aggregate``, then ``exact`` from the aggregate's plan while its gap misses the target and the
+    exact LP fits in the time left (estimated from the class LP's time).
     """
 
     strategy: Strategy = Strategy.AUTO
-    solver: MipSolver = MipSolver.SCIP
+    solver: MipSolver = MipSolver.HIGHS
     time_limit: float = 60.0
+    gap: float = 1e-4
     seed: int = 0
     threads: int = 1
     lp_solver: LpSolver = LpSolver.HIGHS
@@ -276,6 +283,7 @@ class SolveOptions:
             raise InputError("options", "threads", f"must be a whole number >= 1, got {self.threads!r}")
         _whole("options", "threads", self.threads, 1, MAX_THREADS)
         _whole("options", "seed", self.seed, 0, MAX_SEED)
+        _number("options", "gap", self.gap, 0.0, 1.0)
 
 
 __all__ = ["STRATEGY_CHOICES", "AggregateParams", "EnumerationParams", "ExactParams", "LpSolver", "MipParams",

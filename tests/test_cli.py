@@ -40,7 +40,7 @@ def test_plan_generated_instance_end_to_end(generated, tmp_path):
     assert "objective" in proc.stdout and str(out / "plan.csv") in proc.stdout
     validate_plan(FIXTURES / "network.yaml", generated / "shipments.csv", out, generated / "inventory.csv")
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["status"] == "optimal" and summary["gap"] <= 1e-6
+    assert summary["status"] == "optimal" and summary["gap"] <= summary["gap_target"] == 1e-4  # the default target
     assert set(summary["seconds"]) >= {"load", "routes", "build", "solve", "write", "total"}
     # the instance really has binding capacities: some shadow prices are positive
     assert any(e["shadow_price"] > 0 for e in summary["lanes"] + summary["nodes"] + summary["stock"])

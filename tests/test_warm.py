@@ -241,7 +241,7 @@ def test_local_warm_replan_is_valid_and_close_to_the_optimum(medium, edit):
     out = d / f"warm-{abs(hash(edited))}"
     warm.write(out)
     validate_plan(routing.save_network(edited, out / "network.yaml"), ships_path, out)
-    exact = routing.solve(edited, ships, options=SolveOptions(strategy="exact", time_limit=60))
+    exact = routing.solve(edited, ships, options=SolveOptions(strategy="exact", time_limit=60, gap=0))
     # the warm bound is a true lower bound; the warm plan is within 1% of the optimum
     assert warm.summary_data["lower_bound"] <= exact.objective + 1e-6
     assert warm.objective <= 1.01 * exact.objective
@@ -280,7 +280,7 @@ def test_a_local_warm_result_is_the_base_of_the_next_edit(medium):
     out = d / "chained"
     second.write(out)
     validate_plan(routing.save_network(both, out / "network.yaml"), ships_path, out)
-    exact = routing.solve(both, ships, options=SolveOptions(strategy="exact", time_limit=60))
+    exact = routing.solve(both, ships, options=SolveOptions(strategy="exact", time_limit=60, gap=0))
     assert second.summary_data["lower_bound"] <= exact.objective + 1e-6
     assert second.objective <= 1.01 * exact.objective
 
@@ -320,7 +320,7 @@ def _one_taken_out(tmp_path, seed):
     first placed at an option cheaper than the penalty; None if there is none), shortfall recomputed:
     what a rounding that leaves a parcel out hands on. Returns (optimum, plan, that parcel's column)."""
     net, ships, inv = _load(tmp_path, seed)
-    opt = routing.solve(net, ships, inv, settings=SETTINGS, options=SolveOptions(strategy="exact"))
+    opt = routing.solve(net, ships, inv, settings=SETTINGS, options=SolveOptions(strategy="exact", gap=0))
     model, cand, values = opt.warm_start.model, opt.warm_start.candidates, opt.warm_start.solution.values.copy()
     n_x, n_u = model.n_x, model.n_u
     cheap = np.flatnonzero((values[:n_x] > 0.5) & (cand.var_cost < model.unassigned_penalty))
@@ -385,7 +385,7 @@ def test_lp_prices_keep_the_carried_price_on_rows_held_at_their_limit(tmp_path, 
     from routing.strategies.warm import lp_prices
 
     net, ships, inv = _load(tmp_path, seed)
-    opt = routing.solve(net, ships, inv, settings=SETTINGS, options=SolveOptions(strategy="exact"))
+    opt = routing.solve(net, ships, inv, settings=SETTINGS, options=SolveOptions(strategy="exact", gap=0))
     model, cand, values = opt.warm_start.model, opt.warm_start.candidates, opt.warm_start.solution.values
     n_x, n_res, n_t = model.n_x, len(model.res_keys), len(model.target_markets)
     at_cap = model.A_res @ values[:n_x] >= model.res_cap - 1e-6 * np.maximum(1.0, model.res_cap)

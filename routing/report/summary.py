@@ -95,6 +95,7 @@ class Summary:
     objective: float  # Σ cost_total over all plan rows (currency)
     lower_bound: float  # proven lower bound on the objective (currency)
     gap: float  # (objective - lower_bound) / max(1, |objective|)
+    gap_target: float  # the run's relative gap target: status "optimal" means proven within it
     lp_bound: float | None  # the LP or Lagrangian bound it came from, on the objective's basis (currency)
     unassigned_penalty: float  # currency per parcel
     counts: dict[str, int]  # shipments per plan status
@@ -141,7 +142,8 @@ class Summary:
         c = self.counts
         lines = [
             f"status {self.status} ({self.strategy}/{self.solver}{', ' + self.bound_scope if self.heuristic else ''})",
-            f"objective {self.objective:,.2f}   lower bound {self.lower_bound:,.2f}   gap {self.gap:.2e}",
+            f"objective {self.objective:,.2f}   lower bound {self.lower_bound:,.2f}   gap {self.gap:.2e} "
+            f"(target {self.gap_target:.0e})",
             f"shipments {sum(c.values()):,}: assigned {c['assigned']:,}, unassigned {c['unassigned']:,}, "
             f"unroutable {c['unroutable']:,}",
         ]
@@ -222,11 +224,14 @@ def _idle_capacity(network: Network, cand: Candidates, settings: PlanSettings, l
                 nodes.append(NodeLoad(node.id, str(date), 0, int(node.capacity_parcels_per_day), 0.0))
 
 
-def _status(solved: Status, heuristic: bool, timed_out: bool) -> Status:
-    """The plan's status: the solver's, but ``time_limit`` when time cut the enumeration, and ``feasible``
-    for an optimum over fewer options than the rules allow (a waiting window, a leg limit, budgets)."""
+def _status(solved: Status, heuristic: bool, timed_out: bool, within_target: bool) -> Status:
+    """The plan's status: the solver's, but ``optimal`` for a plan proven within the gap target
+    (``within_target``), ``time_limit`` when time cut the enumeration, and ``feasible`` for an optimum
+    over fewer options than the rules allow (a waiting window, a leg limit, budgets)."""
     if timed_out and solved in (Status.OPTIMAL, Status.FEASIBLE):
         return Status.TIME_LIMIT
+    if solved == Status.FEASIBLE and within_target:
+        solved = Status.OPTIMAL
     return Status.FEASIBLE if heuristic and solved == Status.OPTIMAL else solved
 
 
@@ -306,8 +311,8 @@ def build_summary(network: Network, shipments: Shipments, inventory: Inventory |
     scope = ", ".join(n for n in narrowed if n)
     heuristic = bool(scope)
     return Summary(
-        status=_status(solution.status, heuristic, cut.timed_out),
-        objective=objective, lower_bound=lower, gap=gap, lp_bound=lp_bound,
+        status=_status(solution.status, heuristic, cut.timed_out, gap <= options.gap),
+        objective=objective, lower_bound=lower, gap=gap, gap_target=options.gap, lp_bound=lp_bound,
         unassigned_penalty=model.unassigned_penalty,
         counts={name: int(c) for name, c in zip(STATUS_NAMES, by_status.tolist(), strict=True)},
         seconds=dict(seconds), markets=markets, lanes=tuple(lanes), nodes=tuple(nodes), stock=tuple(stock),

@@ -1,13 +1,14 @@
 """Strategy ``exact``: LP relaxation → LP-guided plan → MIP over a reduced-cost core, widened until it
-provably holds the optimum.
+provably holds a plan within the gap target (``options.gap``; 0: the optimum).
 
 The LP relaxation of the full model (``options.lp_solver``; HiGHS dual simplex by default) gives the
 lower bound and the shadow prices; an LP-guided greedy plan and the LP rounded (integral shipments
 kept, the fractional ones re-optimised in a small MIP) give an upper bound; a carried-over base plan
 (a warm re-plan's) competes with them. Columns whose reduced cost exceeds the remaining gap cannot
 appear in a cheaper plan and are fixed at 0; the MIP (``options.solver``; SCIP by default) solves the
-rest, and the core widens until the best plan found is within it. The answer is optimal for the
-whole model over the full horizon.
+rest, and the core widens until the best plan found is within it. The search stops as soon as the
+best plan is proven within ``options.gap`` of the bound, for the whole model over the full horizon;
+a MIP running longer than a few seconds reports its incumbent, bound and gap on the progress stream.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from ..candidates.candidates import Candidates
 from ..model import Model
 from ..progress import Progress
 from ..settings import SolveOptions, Status, Strategy
-from .repair import MIN_SECONDS, degraded, restricted_mip, settle_integral
-from .solution import Solution, empty_solution
+from .lagrangian import priced_costs
+from .repair import MIN_SECONDS, degraded, place_left_out, restricted_mip, settle_integral
+from .solution import Solution, empty_solution, within_gap
 
 
 def reduced_cost_fixing(lp: LPSolution, upper: float) -> np.ndarray:
@@ -115,10 +117,17 @@ def _repair_targets(model: Model, cand: Candidates, chosen: np.ndarray, load: np
 
 
 def _core_run(model: Model, options: SolveOptions, hint: np.ndarray, time_limit: float,
-              fixed: np.ndarray) -> MipResult:
-    """The full MIP with the ``fixed`` columns at 0, started from ``hint``."""
+              fixed: np.ndarray, progress: Progress) -> MipResult:
+    """The full MIP with the ``fixed`` columns at 0, started from ``hint``, to the gap target; the MIP's
+    incumbent and bound go to ``progress`` every few seconds."""
     col_ub = np.where(fixed, 0.0, model.col_ub)
-    return solve_mip(model.cost, col_ub, model.A, model.row_lb, model.row_ub, options, time_limit, hint)
+
+    def report(incumbent: float, bound: float) -> None:
+        progress.say(f"solve: MIP incumbent {incumbent:,.2f}, bound {bound:,.2f}, "
+                     f"gap {(incumbent - bound) / max(1.0, abs(incumbent)):.2e}")
+
+    return solve_mip(model.cost, col_ub, model.A, model.row_lb, model.row_ub, options, time_limit, hint,
+                     rel_gap=options.gap, report=report)
 
 
 def lp_round(model: Model, cand: Candidates, lp: LPSolution, options: SolveOptions,
@@ -173,6 +182,12 @@ def solve_exact(model: Model, cand: Candidates, options: SolveOptions, progress:
         hint_obj = float(model.cost @ hint)
         rounded = lp_round(model, cand, lp, options,
                            max(0.1, options.exact.rounding_share * (deadline - time.perf_counter())))
+        if rounded is not None:  # parcels the rounding left out: re-planned with the holders of their rows
+            price = np.maximum(0.0, -lp.duals[model.res_row0:model.target_row0])
+            mu = np.maximum(0.0, lp.duals[model.target_row0:])
+            rounded = place_left_out(model, cand, rounded, priced_costs(model, cand, price, mu), options,
+                                     max(0.1, options.exact.rounding_share * (deadline - time.perf_counter())),
+                                     per_rows=options.aggregate.left_out_widths)
         if rounded is not None and float(model.cost @ rounded) < hint_obj:
             hint, hint_obj = rounded, float(model.cost @ rounded)
         if start is not None and float(model.cost @ start) < hint_obj:
@@ -181,6 +196,8 @@ def solve_exact(model: Model, cand: Candidates, options: SolveOptions, progress:
     lp_int = np.round(lp.values)
     if np.all(np.abs(lp.values - lp_int) < 1e-9) and float(model.cost @ lp_int) <= hint_obj:
         best = MipResult(lp_int, Status.OPTIMAL, float(model.cost @ lp_int), lp.objective)
+    elif within_gap(hint_obj, lp.objective, options.gap):  # the LP-guided plan is within the target already
+        best = MipResult(hint, Status.OPTIMAL, hint_obj, lp.objective)
     else:
         best = _core_mip(model, options, lp, hint, hint_obj, deadline, progress)
     bound = max(best.bound if np.isfinite(best.bound) else -np.inf, lp.objective)
@@ -204,27 +221,34 @@ def _core_mip(model: Model, options: SolveOptions, lp: LPSolution, hint: np.ndar
     cost_gap = max(0.0, float(model.cost[:k] @ hint[:k] - model.cost[:k] @ lp.values[:k]))
     delta = min(gap, max(options.exact.core_start * cost_gap, 1e-7 * max(1.0, abs(lp.objective)), 1e-6))
     while True:
-        fixed = reduced_cost_fixing(lp, lp.objective + delta)
+        # the best plan's columns stay in the core, so that it starts the MIP as a feasible incumbent
+        fixed = reduced_cost_fixing(lp, lp.objective + delta) & (values < 0.5)
         remaining = deadline - time.perf_counter()
         if remaining <= 0.05:
             return MipResult(values, Status.TIME_LIMIT, obj, bound)
         with progress.phase("solve", f"MIP ({options.solver}, {model.n_cols - int(fixed.sum()):,} of "
                                      f"{model.n_cols:,} columns in the core, {remaining:.0f}s left)") as info:
-            run = _core_run(model, options, values, remaining, fixed)
+            run = _core_run(model, options, values, remaining, fixed, progress)
             info["done"] = f"{run.status}, {run.objective:,.2f}" if run.values is not None else \
                 (str(run.status) if run.status != Status.NOT_SOLVED else run.solver_status)
         if run.values is not None and run.objective < obj:
             values, obj = run.values, run.objective
+        # a plan using a column outside the core costs at least LP + delta: the core's bound holds
+        # globally up to that level
+        if np.isfinite(run.bound):
+            bound = max(bound, run.bound if not fixed.any() else min(run.bound, lp.objective + delta))
+        bound = min(bound, obj)
+        if within_gap(obj, bound, options.gap):
+            return MipResult(values, Status.OPTIMAL, obj, bound)
         if run.status not in (Status.OPTIMAL, Status.INFEASIBLE):
-            # time ran out inside the core: a plan using a column outside it costs at least
-            # LP + delta, so the core's bound holds globally up to that level
-            if np.isfinite(run.bound):
-                bound = max(bound, run.bound if not fixed.any() else min(run.bound, lp.objective + delta))
             return MipResult(values, Status.TIME_LIMIT if run.status == Status.TIME_LIMIT else Status.HEURISTIC,
                              obj, bound)
-        if obj - lp.objective <= delta + 1e-9 * max(1.0, abs(obj)) or not fixed.any():
-            return MipResult(values, Status.OPTIMAL, obj, obj)
+        if not fixed.any():  # the whole model solved to the target (its bound was below ours: keep ours)
+            return MipResult(values, Status.OPTIMAL, obj, bound)
         # widen to the proven need when the plan meets its targets; while it still pays shortfall
         # penalties that need is inflated, so widen geometrically instead
         short = float(values[model.n_x + model.n_u:].sum()) > 0.5
-        delta = min(obj - lp.objective, options.exact.core_growth * delta) if short else obj - lp.objective
+        wider = min(obj - lp.objective, options.exact.core_growth * delta) if short else obj - lp.objective
+        if wider <= delta:  # the MIP called the core solved, but not to our measure: no wider core to try
+            return MipResult(values, Status.FEASIBLE, obj, bound)
+        delta = wider

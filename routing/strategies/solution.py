@@ -61,6 +61,12 @@ class Solution:
         return (self.model_objective - self.model_bound) / max(1.0, abs(self.model_objective))
 
 
+def within_gap(objective: float, bound: float, gap: float) -> bool:
+    """Whether a plan of cost ``objective`` is proven within the relative ``gap`` of ``bound`` (with a
+    numerical tolerance, so that ``gap`` 0 accepts a proof up to the solvers' own tolerances)."""
+    return objective - bound <= max(gap, 1e-9) * max(1.0, abs(objective)) + 1e-6
+
+
 def empty_solution(n_rows: int, strategy: Strategy) -> Solution:
     """The solution of a model without columns (nothing to plan)."""
     return Solution(values=np.zeros(0), status=Status.OPTIMAL, model_objective=0.0, model_bound=0.0,
