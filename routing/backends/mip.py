@@ -76,8 +76,10 @@ class HighsMip(MipBackend):
         if n and h.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
                                          np.ones(n, dtype=np.uint8)) != highspy.HighsStatus.kOk:
             raise SolverError("HiGHS refused the integrality of the MIP's columns")
+        # no "threads": HiGHS keeps one scheduler per process, sized by its first run (the LPs'), and
+        # refuses to run under another count; its MIP search runs on one thread either way
         for name, value in (("mip_rel_gap", float(run.rel_gap)), ("mip_abs_gap", float(run.abs_gap)),
-                            ("threads", int(run.threads)), ("random_seed", int(run.seed)),
+                            ("random_seed", int(run.seed)),
                             ("time_limit", float(max(run.time_limit, 0.01))),
                             ("presolve", "off" if run.node_limit else "on")):
             h.setOptionValue(name, value)
@@ -94,7 +96,8 @@ class HighsMip(MipBackend):
         if run.report is not None:
             _watch(h, run.report)
         t = time.perf_counter()
-        h.run()
+        if h.run() == highspy.HighsStatus.kError:  # no answer: the strategy keeps its plan so far
+            return MipResult(None, Status.NOT_SOLVED, float("nan"), -np.inf, "error")
         took = time.perf_counter() - t
         status = h.getModelStatus()
         info = h.getInfo()
