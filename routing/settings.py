@@ -184,13 +184,15 @@ class AggregateParams:
     bucket: chargeable kg is bucketed on a log scale with steps of a factor ``1 + bucket``; shipments of a
     class share their bucket (so they are within that factor of each other).
     duty_step: duty-free JIT parcels share a class when their duty (currency) falls in the same step.
+    Coarse classes make the class LP small (1M: 121k classes, 3 s, against 350k and 14 s at 0.6 / 1.0);
+    what they lose in the disaggregated plan the polish wins back (1M: gap 6.6e-6).
     neighbours: on each capacity row a left-over parcel needs, the holders with the cheapest moves
     elsewhere that join its repair. left_out_first: holders per row in the first round of placing
     left-out parcels (then ``neighbours``, 4× and 16× that).
     """
 
-    bucket: float = 0.6
-    duty_step: float = 1.0
+    bucket: float = 3.0
+    duty_step: float = 20.0
     neighbours: int = 40
     left_out_first: int = 5
 

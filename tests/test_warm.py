@@ -382,7 +382,7 @@ def test_lp_prices_keep_the_carried_price_on_rows_held_at_their_limit(tmp_path, 
     Lagrangian bound at the prices returned."""
     from routing.backends.restricted_lp import RestrictedSolution
     from routing.strategies.lagrangian import lagrangian_bound
-    from routing.strategies.warm import lp_prices
+    from routing.strategies.local import lp_prices
 
     net, ships, inv = _load(tmp_path, seed)
     opt = routing.solve(net, ships, inv, settings=SETTINGS, options=SolveOptions(strategy="exact", gap=0))

@@ -7,19 +7,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backends.component_lp import LPBasis
+from ..model import Model
 from ..settings import Status, Strategy
 
 
 @dataclass(frozen=True)
 class ClassLPDetails:
     """The aggregate strategy's class LP: classes, contested shipments in them, LP columns, its objective
-    (currency), and whether it started from a kept basis."""
+    (currency), whether it started from a kept basis, and its solve time (s)."""
 
     classes: int
     contested: int
     columns: int
     objective: float
     warm: bool
+    seconds: float = 0.0  # the class LP's solve
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,13 @@ class Solution:
         return (self.model_objective - self.model_bound) / max(1.0, abs(self.model_objective))
 
 
-def within_gap(objective: float, bound: float, gap: float) -> bool:
-    """Whether a plan of cost ``objective`` is proven within the relative ``gap`` of ``bound`` (with a
-    numerical tolerance, so that ``gap`` 0 accepts a proof up to the solvers' own tolerances)."""
-    return objective - bound <= max(gap, 1e-9) * max(1.0, abs(objective)) + 1e-6
+def within_gap(model: Model, values: np.ndarray, bound: float, gap: float) -> bool:
+    """Whether the plan ``values`` is proven within the relative ``gap`` of ``bound`` (a bound on the model's
+    objective), measured as the summary measures it: against the plan's cost without its shortfall
+    penalties (with a numerical tolerance, so that ``gap`` 0 accepts a proof up to the solvers' own)."""
+    objective = float(model.cost @ values)
+    plan_cost = objective - model.shortfall_penalty * float(values[model.n_x + model.n_u:].sum())
+    return objective - bound <= max(gap, 1e-9) * max(1.0, abs(plan_cost)) + 1e-6
 
 
 def empty_solution(n_rows: int, strategy: Strategy) -> Solution:
