@@ -1,8 +1,10 @@
 """``solve(network, shipments, ...)``: wires the parts — candidates → model → a strategy → result.
 
-Strategy ``exact`` (:mod:`routing.strategies.exact`) proves optimality; ``aggregate``
-(:mod:`routing.strategies.aggregate`) plans very large instances by shipment classes; ``auto`` takes
-``exact`` while the model has at most ``options.exact.max_columns`` columns. With ``base=`` a previous
+Strategy ``exact`` (:mod:`routing.strategies.exact`) solves the MIP to the gap target; ``aggregate``
+(:mod:`routing.strategies.aggregate`) plans by shipment classes and polishes; ``auto``
+(:mod:`routing.strategies.auto`) runs the aggregate, then the exact from its plan while the target is
+missed and time allows (a warm re-plan: ``exact`` while the model has at most
+``options.exact.max_columns`` columns). With ``base=`` a previous
 result, the candidates are rebuilt from the base's (:mod:`routing.candidates.reuse`) and its plan is
 carried over and improved (:mod:`routing.strategies.warm`).
 """
@@ -23,6 +25,7 @@ from .progress import Progress
 from .report.result import Result, assemble_result
 from .settings import PlanSettings, SolveOptions, Strategy
 from .strategies.aggregate import solve_aggregate
+from .strategies.auto import solve_auto
 from .strategies.exact import solve_exact
 from .strategies.warm import solve_warm
 
@@ -87,7 +90,7 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
             model = build_model(network, shipments, inventory, cand, settings.unassigned_penalty)
         info["done"] = f"{model.n_cols:,} columns x {model.n_rows:,} rows, {model.A.nnz:,} nonzeros"
     strategy = options.strategy
-    if strategy == Strategy.AUTO:
+    if strategy == Strategy.AUTO and warm is not None:  # a warm re-plan chooses by model size
         strategy = Strategy.EXACT if model.n_cols <= options.exact.max_columns else Strategy.AGGREGATE
     # the solve gets what is left of the time limit but the reserve for the result tables and the files
     timed = replace(options, time_limit=max(0.01, started + options.time_limit - reserve - time.perf_counter()))
@@ -98,6 +101,8 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
                                       progress)
     elif strategy == Strategy.EXACT:
         solution = solve_exact(model, cand, timed, progress)
+    elif strategy == Strategy.AUTO:
+        solution = solve_auto(network, shipments, inventory, cand, model, timed, progress)
     else:
         solution = solve_aggregate(network, shipments, inventory, cand, model, timed, progress)
     t_result = time.perf_counter()  # the strategy's whole run is "solve", its set-up outside phases included

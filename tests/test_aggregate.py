@@ -3,14 +3,17 @@ no less than the proven optimum, and its Lagrangian bound is no more than it."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import yaml
 
 import routing
+import routing.strategies.auto as auto_strategy
 from routing.cli import main
 from routing.data.synth import large_network
+from routing.progress import Progress
 
-from .helpers import plan
 from .validator import validate_plan
 
 
@@ -27,10 +30,11 @@ def instance(tmp_path_factory):
     return d
 
 
-def _solve(d, strategy):
+def _solve(d, strategy, gap=0.0, progress=None):
     net = routing.load_network(d / "network.yaml")
     ships = routing.load_shipments(d / "shipments.csv", net)
-    return routing.solve(net, ships, options=routing.SolveOptions(strategy=strategy, time_limit=120))
+    return routing.solve(net, ships, options=routing.SolveOptions(strategy=strategy, time_limit=120, gap=gap),
+                         progress=progress)
 
 
 @pytest.fixture(scope="module")
@@ -81,12 +85,35 @@ def test_generated_large_network_is_valid_and_binding(instance, exact):
     assert sum(e["shadow_price"] > 0 for e in s["nodes"]) >= 3  # and node-days (bonded warehouses)
 
 
-def test_strategy_auto_is_exact_on_small_instances(tmp_path):
-    from .helpers import write_instance
-    from .test_rules import network, ship
+def test_auto_keeps_the_aggregate_plan_when_it_is_within_the_target(instance, exact):
+    """A target just above what the aggregate reaches: auto stops there, with the aggregate's plan."""
+    reach = _solve(instance, "aggregate", gap=1.0).summary_data["gap"]  # no polish: within any target
+    auto = _solve(instance, "auto", gap=1.5 * reach)
+    s = auto.summary_data
+    assert s["strategy"] == "aggregate" and s["status"] == "optimal" and s["gap"] == pytest.approx(reach)
+    assert s["lower_bound"] <= exact.objective + 1e-6
 
-    inst = write_instance(tmp_path, network(), [ship("a"), ship("b")])
-    assert plan(inst).summary_data["strategy"] == "exact"
+
+def test_auto_goes_on_with_exact_from_the_aggregate_plan_while_the_target_is_missed(instance, exact):
+    """Gap 0 is beyond the aggregate: auto runs exact from its plan and proves the optimum, never dearer
+    than the aggregate's plan."""
+    stream = io.StringIO()
+    auto = _solve(instance, "auto", gap=0.0, progress=Progress(quiet=False, stream=stream))
+    aggregate = _solve(instance, "aggregate", gap=0.0)
+    s = auto.summary_data
+    assert "exact from the aggregate plan" in stream.getvalue()
+    assert s["strategy"] == "exact" and s["status"] == "optimal"
+    assert auto.objective == pytest.approx(exact.objective, rel=1e-9)
+    assert auto.objective <= aggregate.objective + 1e-9
+
+
+def test_auto_keeps_the_aggregate_plan_when_the_exact_lp_would_not_fit(instance, monkeypatch):
+    monkeypatch.setattr(auto_strategy, "EXACT_LP_ALLOWANCE", 1e9)  # as if the exact LP took forever
+    stream = io.StringIO()
+    auto = _solve(instance, "auto", gap=0.0, progress=Progress(quiet=False, stream=stream))
+    assert "does not fit" in stream.getvalue()
+    s = auto.summary_data
+    assert s["strategy"] == "aggregate" and s["status"] == "feasible" and s["gap"] > 0
 
 
 def test_aggregate_plan_is_the_same_byte_for_byte(instance, tmp_path):

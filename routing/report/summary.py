@@ -311,7 +311,8 @@ def build_summary(network: Network, shipments: Shipments, inventory: Inventory |
     scope = ", ".join(n for n in narrowed if n)
     heuristic = bool(scope)
     return Summary(
-        status=_status(solution.status, heuristic, cut.timed_out, gap <= options.gap),
+        status=_status(solution.status, heuristic, cut.timed_out,
+                       gap <= max(options.gap, 1e-9) + 1e-6 / max(1.0, abs(objective))),  # strategies' tolerance
         objective=objective, lower_bound=lower, gap=gap, gap_target=options.gap, lp_bound=lp_bound,
         unassigned_penalty=model.unassigned_penalty,
         counts={name: int(c) for name, c in zip(STATUS_NAMES, by_status.tolist(), strict=True)},

@@ -126,8 +126,13 @@ def _core_run(model: Model, options: SolveOptions, hint: np.ndarray, time_limit:
         progress.say(f"solve: MIP incumbent {incumbent:,.2f}, bound {bound:,.2f}, "
                      f"gap {(incumbent - bound) / max(1.0, abs(incumbent)):.2e}")
 
+    # the target is on the plan's cost without shortfall penalties (as the summary has it); the MIP's
+    # gap is on its objective, penalties included: scaled at the start plan's ratio of the two
+    objective = float(model.cost @ hint)
+    plan_cost = objective - model.shortfall_penalty * float(hint[model.n_x + model.n_u:].sum())
+    rel_gap = options.gap * max(1.0, abs(plan_cost)) / max(1.0, abs(objective))
     return solve_mip(model.cost, col_ub, model.A, model.row_lb, model.row_ub, options, time_limit, hint,
-                     rel_gap=options.gap, report=report)
+                     rel_gap=rel_gap, report=report)
 
 
 def lp_round(model: Model, cand: Candidates, lp: LPSolution, options: SolveOptions,
@@ -196,7 +201,7 @@ def solve_exact(model: Model, cand: Candidates, options: SolveOptions, progress:
     lp_int = np.round(lp.values)
     if np.all(np.abs(lp.values - lp_int) < 1e-9) and float(model.cost @ lp_int) <= hint_obj:
         best = MipResult(lp_int, Status.OPTIMAL, float(model.cost @ lp_int), lp.objective)
-    elif within_gap(hint_obj, lp.objective, options.gap):  # the LP-guided plan is within the target already
+    elif within_gap(model, hint, lp.objective, options.gap):  # the LP-guided plan is within the target already
         best = MipResult(hint, Status.OPTIMAL, hint_obj, lp.objective)
     else:
         best = _core_mip(model, options, lp, hint, hint_obj, deadline, progress)
@@ -238,7 +243,7 @@ def _core_mip(model: Model, options: SolveOptions, lp: LPSolution, hint: np.ndar
         if np.isfinite(run.bound):
             bound = max(bound, run.bound if not fixed.any() else min(run.bound, lp.objective + delta))
         bound = min(bound, obj)
-        if within_gap(obj, bound, options.gap):
+        if within_gap(model, values, bound, options.gap):
             return MipResult(values, Status.OPTIMAL, obj, bound)
         if run.status not in (Status.OPTIMAL, Status.INFEASIBLE):
             return MipResult(values, Status.TIME_LIMIT if run.status == Status.TIME_LIMIT else Status.HEURISTIC,
