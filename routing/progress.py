@@ -1,12 +1,16 @@
-"""Phase lines on stderr with elapsed time; silent when ``quiet``."""
+"""Phase lines on stderr with elapsed time; silent when ``quiet``. Every line also goes to the
+``routing`` logger at INFO (whether quiet or not), so a library user sees progress through ``logging``."""
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
+
+LOG = logging.getLogger("routing")
 
 
 class Progress:
@@ -19,8 +23,9 @@ class Progress:
         self.seconds: dict[str, float] = {}
 
     def say(self, message: str) -> None:
+        elapsed = time.perf_counter() - self.start
+        LOG.info("[%7.2fs] %s", elapsed, message)
         if not self.quiet:
-            elapsed = time.perf_counter() - self.start
             print(f"[{elapsed:7.2f}s] {message}", file=self.stream, flush=True)
 
     @contextmanager

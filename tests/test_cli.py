@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import subprocess
 import sys
 
@@ -53,6 +54,18 @@ def test_quiet_silences_progress(generated, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     validate_plan(FIXTURES / "network.yaml", generated / "shipments.csv", tmp_path / "q", fmt="parquet")
+
+
+def test_progress_reaches_logging_for_library_use(generated, caplog):
+    """solve() in a program: quiet on stderr, every phase line on the ``routing`` logger at INFO."""
+    net = routing.load_network(FIXTURES / "network.yaml")
+    ships = routing.load_shipments(generated / "shipments.csv", net)
+    with caplog.at_level(logging.INFO, logger="routing"):
+        routing.solve(net, ships)
+    lines = [r.getMessage() for r in caplog.records if r.name == "routing"]
+    for phase in ("routes:", "build:", "solve:"):
+        assert any(phase in line for line in lines), phase
+    assert any("class LP" in line for line in lines)  # the solve's own steps, not only the phases
 
 
 @pytest.mark.parametrize("command", [[], ["plan"], ["generate"]])
