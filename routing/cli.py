@@ -104,10 +104,10 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--solver", choices=[str(s) for s in MipSolver], default=str(SOLVE.solver),
                       help=f"MIP backend (default {SOLVE.solver})")
     plan.add_argument("--strategy", choices=[str(s) for s in STRATEGY_CHOICES], default=str(SOLVE.strategy),
-                      help=f"exact: the MIP over every option, to the gap target; aggregate: class LP + repair with a "
-                           f"Lagrangian bound, for large instances; auto: exact while the model has at most "
-                           f"{SOLVE.exact.max_columns:,} columns, else aggregate, then exact from its plan while the "
-                           f"gap misses the target and time allows (default {SOLVE.strategy})")
+                      help=f"exact: the MIP over every option, to the gap target; aggregate: class LP, repair and "
+                           f"polish, with a Lagrangian bound; auto: aggregate, then exact from its plan while the "
+                           f"gap target is missed and the exact LP fits in half the time limit "
+                           f"(default {SOLVE.strategy})")
     plan.add_argument("--time-limit", type=_positive_float, default=SOLVE.time_limit, metavar="S",
                       help=f"seconds for the whole run, inputs read to files written (default {SOLVE.time_limit:g})")
     plan.add_argument("--gap", type=_gap, default=SOLVE.gap, metavar="REL",

@@ -38,6 +38,13 @@ def _number(source: str, name: str, value: object, lo: float, hi: float, low_ope
                                        f"got {value!r}")
 
 
+def proven_within(objective: float, bound: float, plan_cost: float, gap: float) -> bool:
+    """Whether ``objective`` is proven within the relative ``gap`` of ``bound``, measured against
+    ``plan_cost`` (a plan's cost without shortfall penalties, as the summary measures its gap), with a
+    numerical tolerance so that ``gap`` 0 accepts a proof up to the solvers' own (currency)."""
+    return objective - bound <= max(gap, 1e-9) * max(1.0, abs(plan_cost)) + 1e-6
+
+
 class Strategy(StrEnum):
     """How a plan is solved; ``auto`` picks ``exact`` or ``aggregate`` by model size.
     ``warm-local`` is reported for a what-if re-plan that re-optimised locally (not selectable)."""
@@ -152,7 +159,8 @@ class MipParams:
 class ExactParams:
     """The ``exact`` strategy (LP relaxation, rounding, MIP over a reduced-cost core).
 
-    max_columns: ``auto`` takes ``exact`` while the model has at most this many columns.
+    max_columns: a what-if re-plan under ``auto`` takes ``exact`` while the model has at most this many
+    columns (a cold ``auto`` chooses by what the aggregate reached: :mod:`routing.strategies.auto`).
     rounding_share: share of the time left that rounding the LP may take.
     core_start: the first core holds columns whose reduced cost is within this share of the
     rounded plan's cost gap to the LP. core_growth: while the best plan still pays shortfall
@@ -248,9 +256,10 @@ class SolveOptions:
 
     strategy ``exact`` solves the MIP over every shipment option to the gap target; ``aggregate``
     solves an LP over shipment classes, disaggregates and repairs, and reports a Lagrangian bound;
-    ``auto`` takes ``exact`` while the model has at most ``exact.max_columns`` columns, else
-    ``aggregate``, then ``exact`` from the aggregate's plan while its gap misses the target and the
-    exact LP fits in the time left (estimated from the class LP's time).
+    ``auto`` runs ``aggregate``, then ``exact`` from its plan while its gap misses the target and the
+    exact LP is expected to fit in half the time limit (a what-if re-plan: ``exact`` while the model
+    has at most ``exact.max_columns`` columns). ``threads`` reaches the LP pieces and CP-SAT; HiGHS's
+    MIP search runs on one thread.
     """
 
     strategy: Strategy = Strategy.AUTO
@@ -289,5 +298,5 @@ class SolveOptions:
 
 
 __all__ = ["STRATEGY_CHOICES", "AggregateParams", "EnumerationParams", "ExactParams", "LpSolver", "MipParams",
-           "MipSolver", "PlanSettings",
-           "PricingParams", "RepairParams", "SolveOptions", "Status", "Strategy", "WarmParams"]
+           "MipSolver", "PlanSettings", "PricingParams", "RepairParams", "SolveOptions", "Status", "Strategy",
+           "WarmParams", "proven_within"]

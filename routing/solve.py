@@ -102,7 +102,7 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
     elif strategy == Strategy.EXACT:
         solution = solve_exact(model, cand, timed, progress)
     elif strategy == Strategy.AUTO:
-        solution = solve_auto(network, shipments, inventory, cand, model, timed, progress)
+        solution = solve_auto(network, shipments, inventory, cand, model, timed, progress, limit=options.time_limit)
     else:
         solution = solve_aggregate(network, shipments, inventory, cand, model, timed, progress)
     t_result = time.perf_counter()  # the strategy's whole run is "solve", its set-up outside phases included

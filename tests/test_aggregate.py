@@ -108,7 +108,7 @@ def test_auto_goes_on_with_exact_from_the_aggregate_plan_while_the_target_is_mis
 
 
 def test_auto_keeps_the_aggregate_plan_when_the_exact_lp_would_not_fit(instance, monkeypatch):
-    monkeypatch.setattr(auto_strategy, "EXACT_LP_ALLOWANCE", 1e9)  # as if the exact LP took forever
+    monkeypatch.setattr(auto_strategy, "EXACT_LP_SECONDS_PER_NONZERO", 1e9)  # as if the exact LP took forever
     stream = io.StringIO()
     auto = _solve(instance, "auto", gap=0.0, progress=Progress(quiet=False, stream=stream))
     assert "does not fit" in stream.getvalue()

@@ -1,6 +1,6 @@
 """MIPs, one backend class per solver: HiGHS through highspy (presolve, a starting solution, a callback
 that reports incumbent and bound while it runs), SCIP and CP-SAT through OR-Tools' model builder
-(each knowing its name there, whether it takes a solution hint, and how its parameters are written)."""
+(each knowing its name there and how its parameters are written)."""
 
 from __future__ import annotations
 
@@ -71,11 +71,14 @@ class HighsMip(MipBackend):
     def solve(self, cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_lb: np.ndarray, row_ub: np.ndarray,
               run: MipRun) -> MipResult:
         h = new_highs()
-        pass_lp(h, cost, col_ub, A, row_lb, row_ub)
         n = len(cost)
+        try:
+            pass_lp(h, cost, col_ub, A, row_lb, row_ub)
+        except SolverError:  # refused: no answer, the strategy keeps its plan so far
+            return MipResult(None, Status.NOT_SOLVED, float("nan"), -np.inf, "refused")
         if n and h.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
                                          np.ones(n, dtype=np.uint8)) != highspy.HighsStatus.kOk:
-            raise SolverError("HiGHS refused the integrality of the MIP's columns")
+            return MipResult(None, Status.NOT_SOLVED, float("nan"), -np.inf, "refused")
         # no "threads": HiGHS keeps one scheduler per process, sized by its first run (the LPs'), and
         # refuses to run under another count; its MIP search runs on one thread either way
         for name, value in (("mip_rel_gap", float(run.rel_gap)), ("mip_abs_gap", float(run.abs_gap)),
@@ -131,10 +134,9 @@ def _watch(h: highspy.Highs, report: ProgressReport) -> None:
 
 
 class OrtoolsMip(MipBackend):
-    """A MIP solver of OR-Tools' model builder: its name there, whether it takes a hint, its parameter text."""
+    """A MIP solver of OR-Tools' model builder: its name there and its parameter text."""
 
     ortools_name: str
-    takes_hints = True
 
     def parameters(self, run: MipRun) -> str:
         """The solver-specific parameter text for ``run`` (gaps, threads, seed, node limit)."""
@@ -143,7 +145,7 @@ class OrtoolsMip(MipBackend):
     def solve(self, cost: np.ndarray, col_ub: np.ndarray, A: sp.spmatrix, row_lb: np.ndarray, row_ub: np.ndarray,
               run: MipRun) -> MipResult:
         helper = fill_model(cost, col_ub, A, row_lb, row_ub, integral=True)
-        if run.hint is not None and self.takes_hints:
+        if run.hint is not None:
             for j in np.flatnonzero(run.hint > 0.5).tolist():
                 helper.add_hint(j, float(round(run.hint[j])))
         solver = mbh.ModelSolverHelper(self.ortools_name)

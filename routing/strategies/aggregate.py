@@ -175,6 +175,7 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
             return degraded(model, cand, parked_plan(model, cand), Strategy.AGGREGATE,
                             Status.TIME_LIMIT if exc.status == Status.TIME_LIMIT else Status.HEURISTIC,
                             "no class LP solved")
+        lp_seconds = time.perf_counter() - t_lp
         info["done"] = (f"class LP {lp.objective:,.2f}, {lp.iterations:,} simplex iterations"
                         + (" from the base's basis" if lp.warm else ""))
     price = np.maximum(0.0, -lp.duals[n_cls:n_cls + n_res])  # per capacity row, currency per kg/parcel/unit
@@ -220,7 +221,7 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
     duals[model.target_row0:] = mu
     obj = float(model.cost @ values)
     details = ClassLPDetails(classes=int(n_cls), contested=int(cls.size.sum()), columns=int(n_col),
-                             objective=float(lp.objective), warm=lp.warm, seconds=time.perf_counter() - t_lp)
+                             objective=float(lp.objective), warm=lp.warm, seconds=lp_seconds)
     status = Status.TIME_LIMIT if time.perf_counter() >= deadline else Status.FEASIBLE
     solution = Solution(values=values, status=status, model_objective=obj, model_bound=min(bound, obj),
                         lp_objective=bound, duals=duals, strategy=Strategy.AGGREGATE,

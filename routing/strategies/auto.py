@@ -1,8 +1,9 @@
 """Strategy ``auto``: the aggregate strategy first (fast at every size, and within the gap target from
-~100k shipments on), then — while its plan misses the target and the exact LP is expected to fit in
-the time left — the exact strategy started from that plan, which it keeps unless it finds a better
-one. The estimate is measured on the model at hand: the class LP's seconds per column, scaled to the
-per-shipment model's columns."""
+~100k shipments on); while its plan misses the target, the exact strategy started from that plan, which
+it keeps unless it finds a better one — if the exact LP is expected to fit in half the run's time limit.
+The expectation is the model's nonzeros times the exact LP's measured rate on the benchmark network
+(10k: 82k nonzeros in 0.5-0.7 s, 30k: 1.7 s, 100k: 6-11 s for 820k; taken 2x higher), so that the
+choice depends on the inputs and the time limit, never on how loaded the machine is."""
 
 from __future__ import annotations
 
@@ -17,30 +18,34 @@ from ..progress import Progress
 from ..settings import SolveOptions
 from .aggregate import solve_aggregate
 from .exact import solve_exact
+from .repair import MIN_SECONDS
 from .solution import Solution, within_gap
 
-EXACT_LP_ALLOWANCE = 4.0  # the exact LP may take at most this many times the class LP's rate per column...
-EXACT_LP_SHARE = 0.5  # ...and, so estimated, at most this share of the time left
+EXACT_LP_SECONDS_PER_NONZERO = 2e-5  # the exact LP's expected time per model nonzero (s)
+EXACT_LP_SHARE = 0.5  # the exact strategy runs if its LP is expected to take at most this share of the limit
 
 
 def solve_auto(network: Network, shipments: Shipments, inventory: Inventory | None, cand: Candidates,
-               model: Model, options: SolveOptions, progress: Progress) -> Solution:
-    """Plan ``model`` to ``options.gap`` by the fastest way that reaches it (see the module's description)."""
+               model: Model, options: SolveOptions, progress: Progress, limit: float | None = None) -> Solution:
+    """Plan ``model`` to ``options.gap`` by the fastest way that reaches it (see the module's description);
+    ``options.time_limit`` is the time this solve has, ``limit`` the run's whole time limit (s), which the
+    choice is made against (default: the solve's)."""
     deadline = time.perf_counter() + options.time_limit
     first = solve_aggregate(network, shipments, inventory, cand, model, options, progress)
+    if within_gap(model, first.values, first.model_bound, options.gap):
+        return first
+    estimate = EXACT_LP_SECONDS_PER_NONZERO * model.A.nnz
+    budget = EXACT_LP_SHARE * (options.time_limit if limit is None else limit)
     left = deadline - time.perf_counter()
-    if within_gap(model, first.values, first.model_bound, options.gap) or first.class_lp is None:
+    if estimate > budget or left < MIN_SECONDS:
+        progress.say(f"solve: gap {first.gap:.2e} misses the target {options.gap:g}; the exact LP (~{estimate:.1f}s "
+                     f"expected) does not fit in half the time limit: the aggregate plan stands" if left >= MIN_SECONDS
+                     else "solve: no time left for the exact strategy: the aggregate plan stands")
         return first
-    per_column = first.class_lp.seconds / max(1, first.class_lp.columns)
-    estimate = EXACT_LP_ALLOWANCE * per_column * model.n_cols
-    if estimate > EXACT_LP_SHARE * left:
-        progress.say(f"solve: gap {first.gap:.2e} misses the target {options.gap:.0e}; the exact LP "
-                     f"(~{estimate:.1f}s) does not fit in the {left:.1f}s left: the aggregate plan stands")
-        return first
-    progress.say(f"solve: gap {first.gap:.2e} misses the target {options.gap:.0e}: exact from the aggregate plan")
+    progress.say(f"solve: gap {first.gap:.2e} misses the target {options.gap:g}: exact from the aggregate plan")
     second = solve_exact(model, cand, replace(options, time_limit=left), progress, start=first.values)
     if second.model_objective > first.model_objective + 1e-9:  # never lose the incumbent
         second = replace(second, values=first.values, model_objective=first.model_objective)
-    if first.model_bound > second.model_bound:
-        second = replace(second, model_bound=min(first.model_bound, second.model_objective))
-    return second
+    bound = min(max(first.model_bound, second.model_bound), second.model_objective)
+    method = second.bound_method if second.model_bound >= first.model_bound else first.bound_method
+    return replace(second, model_bound=bound, bound_method=method)

@@ -5,7 +5,7 @@ The LP relaxation of the full model (``options.lp_solver``; HiGHS dual simplex b
 lower bound and the shadow prices; an LP-guided greedy plan and the LP rounded (integral shipments
 kept, the fractional ones re-optimised in a small MIP) give an upper bound; a carried-over base plan
 (a warm re-plan's) competes with them. Columns whose reduced cost exceeds the remaining gap cannot
-appear in a cheaper plan and are fixed at 0; the MIP (``options.solver``; SCIP by default) solves the
+appear in a cheaper plan and are fixed at 0; the MIP (``options.solver``; HiGHS by default) solves the
 rest, and the core widens until the best plan found is within it. The search stops as soon as the
 best plan is proven within ``options.gap`` of the bound, for the whole model over the full horizon;
 a MIP running longer than a few seconds reports its incumbent, bound and gap on the progress stream.
@@ -248,8 +248,8 @@ def _core_mip(model: Model, options: SolveOptions, lp: LPSolution, hint: np.ndar
         if run.status not in (Status.OPTIMAL, Status.INFEASIBLE):
             return MipResult(values, Status.TIME_LIMIT if run.status == Status.TIME_LIMIT else Status.HEURISTIC,
                              obj, bound)
-        if not fixed.any():  # the whole model solved to the target (its bound was below ours: keep ours)
-            return MipResult(values, Status.OPTIMAL, obj, bound)
+        if not fixed.any():  # the whole model solved to the MIP's own measure, not to ours: nothing wider to try
+            return MipResult(values, Status.FEASIBLE, obj, bound)
         # widen to the proven need when the plan meets its targets; while it still pays shortfall
         # penalties that need is inflated, so widen geometrically instead
         short = float(values[model.n_x + model.n_u:].sum()) > 0.5

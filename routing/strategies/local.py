@@ -22,7 +22,7 @@ from ..settings import SolveOptions, Status, Strategy
 from .lagrangian import lagrangian_bound, priced_best, priced_choice, priced_costs
 from .neighbourhood import neighbours, ship_columns
 from .repair import place_left_out, restricted_lp_round
-from .solution import LocalDetails, Solution
+from .solution import LocalDetails, Solution, within_gap
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,7 +74,8 @@ def improve_locally(model: Model, cand: Candidates, start: np.ndarray, focus: np
     n_ships = len(cand.unroutable_reason)
     price0, mu0, priced0 = carried.price, carried.mu, carried.priced
     priced, price, mu, bound_now = priced0, price0, mu0, -np.inf
-    bound0 = lagrangian_bound(model, cand, price0, mu0, best=carried.best)  # valid whatever the LP does
+    bound0 = carried.bound if carried.bound is not None else \
+        lagrangian_bound(model, cand, price0, mu0, best=carried.best)  # valid whatever the LP does
     free = ship_columns(model, cand, focus)
     free |= neighbours(model, cand, priced, start, free, per_row=params.neighbours, tight_only=True,
                        deficit_factor=params.deficit)
@@ -88,10 +89,9 @@ def improve_locally(model: Model, cand: Candidates, start: np.ndarray, focus: np
             except NotSolved:  # out of time (or numerically stuck): the last LP, or the carried plan, stands
                 break
             rounds += 1
-            lp_obj = float(model.cost @ lp.values)
             now = lp_prices(model, cand, lp, price, mu, price0, mu0)
             price, mu, priced, best, bound_now = now.price, now.mu, now.priced, now.best, now.bound
-            if lp_obj - max(bound_now, bound0) <= params.gap * max(1.0, abs(lp_obj)) or rounds == params.max_rounds:
+            if within_gap(model, lp.values, max(bound_now, bound0), params.gap) or rounds == params.max_rounds:
                 break  # the LP over the held plan is within ``gap`` of the full model's best bound so far
             held = ~np.zeros(n_ships, dtype=bool)
             held[model.u_ship[restricted.free[n_x:n_x + n_u]]] = False

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..backends.component_lp import LPBasis
 from ..model import Model
-from ..settings import Status, Strategy
+from ..settings import Status, Strategy, proven_within
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def within_gap(model: Model, values: np.ndarray, bound: float, gap: float) -> bo
     penalties (with a numerical tolerance, so that ``gap`` 0 accepts a proof up to the solvers' own)."""
     objective = float(model.cost @ values)
     plan_cost = objective - model.shortfall_penalty * float(values[model.n_x + model.n_u:].sum())
-    return objective - bound <= max(gap, 1e-9) * max(1.0, abs(plan_cost)) + 1e-6
+    return proven_within(objective, bound, plan_cost, gap)
 
 
 def empty_solution(n_rows: int, strategy: Strategy) -> Solution:
