@@ -51,7 +51,9 @@ def rows(path: Path) -> list[str]:
                 f"{e['baseline_seconds']:.1f} s (ratio {e['time_ratio']:.3f}) | ours {_fmt(e['ours_objective'])} / "
                 f"baseline {_fmt(e['baseline_objective'])} (ratio {_fmt(e.get('cost_ratio'), '.5f')}) | "
                 f"baseline bound {_fmt(e['baseline_bound'])}, status {e['baseline_status']} | "
-                f"{e['baseline_variables']:,} binaries |")
+                f"{e['baseline_variables']:,} binaries | ours at the baseline's cost: "
+                f"{_fmt(e.get('ours_seconds_to_baseline_cost'))} s (gap target "
+                f"{_fmt(e.get('ours_gap_target_to_baseline_cost'), 'g')}), speedup {_fmt(e.get('speedup'), '.1f')}x |")
             continue
         secs = e.get("seconds")
         phases = ", ".join(f"{k} {v}" for k, v in secs.items()) if isinstance(secs, dict) else ""
