@@ -219,11 +219,12 @@ class WarmParams:
     local_max_share: re-optimise locally while at most this share of the shipments needs it.
     neighbours, deficit: holders joining the local LP on each row the focus needs more of than is
     free — enough to free ``deficit`` times the shortfall, at most ``neighbours``.
-    max_rounds, gap: pricing rounds of the local LP, stopped once it is within ``gap`` (relative)
-    of the best Lagrangian bound. left_out_first, left_out_next: holders per row when placing
-    left-out parcels (then ``neighbours``). target_extra: shipments beyond twice a target's change
-    that are looked at when an on-time need moved. fallback_gap, fallback_factor: a local answer
-    whose gap exceeds max(fallback_gap, fallback_factor × the base's gap) is re-planned broadly too.
+    max_rounds, gap: pricing rounds of the local LP, stopped once it is within ``gap`` (relative;
+    None: the run's gap target, ``SolveOptions.gap``) of the best Lagrangian bound.
+    left_out_first, left_out_next: holders per row when placing left-out parcels (then ``neighbours``).
+    target_extra: shipments beyond twice a target's change that are looked at when an on-time need moved.
+    fallback_gap, fallback_factor: a local answer whose gap exceeds max(fallback_gap, fallback_factor × the
+    base's gap) is re-planned broadly too.
     """
 
     new_max_share: float = 0.1
@@ -231,7 +232,7 @@ class WarmParams:
     neighbours: int = 40
     deficit: float = 4.0
     max_rounds: int = 3
-    gap: float = 1e-3
+    gap: float | None = None
     left_out_first: int = 2
     left_out_next: int = 5
     target_extra: int = 200
