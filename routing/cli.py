@@ -9,7 +9,10 @@ Options and their defaults come from :class:`~routing.settings.PlanSettings` and
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import math
+import os
 import sys
 import time
 import warnings
@@ -247,5 +250,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def run() -> NoReturn:
+    """The ``routing`` command: :func:`main`, then exit at once. The plan's files are written and synced
+    by then, so the interpreter's teardown of large arrays and solver state (0.3 s at 10,000 shipments)
+    is skipped; an exception still ends the usual way, with its traceback."""
+    try:
+        code = main()
+    except SystemExit as exc:  # argparse's own exits (--help, usage errors)
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed pipe has nothing left to flush into
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
