@@ -274,16 +274,31 @@ def umask() -> int:
     return 0o022
 
 
-def atomic_write_bytes(path: Path, writer: Callable[[Path], None]) -> None:
-    """Call ``writer(tmp)`` on a temp file beside ``path`` and rename it into place, with the mode the
-    umask allows (as any file the user creates)."""
+def write_temp(path: Path, writer: Callable[[Path], None], mode: int, prefix: str = ".",
+               sync: bool = False) -> Path:
+    """Call ``writer(tmp)`` on a new temp file beside ``path`` (named ``<prefix><name>.<random>.tmp``), give
+    it ``mode`` and (``sync``) flush it to disk; returns it. On any failure the temp file is removed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f"{prefix}{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         writer(tmp)
-        os.chmod(tmp, 0o666 & ~umask())
+        os.chmod(tmp, mode)
+        if sync:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def atomic_write_bytes(path: Path, writer: Callable[[Path], None]) -> None:
+    """Call ``writer(tmp)`` on a temp file beside ``path`` and rename it into place, with the mode the
+    umask allows (as any file the user creates)."""
+    tmp = write_temp(path, writer, 0o666 & ~umask())
+    try:
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -19,12 +19,11 @@ import errno
 import fcntl
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..data.tables import umask
+from ..data.tables import umask, write_temp
 from ..errors import InputError
 
 WRITERS = 4  # files written at once by a publish
@@ -170,20 +169,7 @@ class OutputDir:
         return {name: self.path / name for name in [*files, marker_name]}
 
     def _write_temp(self, name: str, writer: Writer, mode: int) -> Path:
-        target = self.path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{target.name}.", suffix=".tmp", dir=target.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            writer(tmp)
-            os.chmod(tmp, mode)
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        return tmp
+        return write_temp(self.path / name, writer, mode, prefix=TEMP_PREFIX, sync=True)
 
     def _remove_stale(self, patterns: tuple[str, ...], keep: set[str]) -> None:
         """Remove files matching ``patterns`` (globs relative to the directory) that are not ``keep``."""
