@@ -85,6 +85,22 @@ def test_generated_large_network_is_valid_and_binding(instance, exact):
     assert sum(e["shadow_price"] > 0 for e in s["nodes"]) >= 3  # and node-days (bonded warehouses)
 
 
+def test_the_polish_never_costs_more_nor_weakens_the_bound(instance, exact, tmp_path):
+    """The aggregate with its polish (gap target 0: always polished) against without (target 1: never):
+    no dearer, a bound no lower and still valid, and the polished plan validates."""
+    rough = _solve(instance, "aggregate", gap=1.0).summary_data
+    stream = io.StringIO()
+    polished = _solve(instance, "aggregate", gap=0.0, progress=Progress(quiet=False, stream=stream))
+    s = polished.summary_data
+    assert "polish:" in stream.getvalue()
+    assert s["objective"] <= rough["objective"] + 1e-9
+    assert s["lower_bound"] >= rough["lower_bound"] - 1e-9
+    assert s["lower_bound"] <= exact.objective + 1e-6
+    assert s["gap"] < rough["gap"]
+    polished.write(tmp_path / "polished")
+    validate_plan(instance / "network.yaml", instance / "shipments.csv", tmp_path / "polished")
+
+
 def test_auto_keeps_the_aggregate_plan_when_it_is_within_the_target(instance, exact):
     """A target just above what the aggregate reaches: auto stops there, with the aggregate's plan."""
     reach = _solve(instance, "aggregate", gap=1.0).summary_data["gap"]  # no polish: within any target
