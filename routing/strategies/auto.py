@@ -48,4 +48,5 @@ def solve_auto(network: Network, shipments: Shipments, inventory: Inventory | No
         second = replace(second, values=first.values, model_objective=first.model_objective)
     bound = min(max(first.model_bound, second.model_bound), second.model_objective)
     method = second.bound_method if second.model_bound >= first.model_bound else first.bound_method
-    return replace(second, model_bound=bound, bound_method=method)
+    # the class LP's basis stays with the plan: a what-if re-plan that falls back to the aggregate restarts from it
+    return replace(second, model_bound=bound, bound_method=method, lp_basis=first.lp_basis, class_lp=first.class_lp)
