@@ -90,3 +90,15 @@ def segment_min(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     if has.any():
         out[has] = np.minimum.reduceat(values, starts[has])
     return out
+
+
+def segment_argmin(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Positions in ``values`` of the first least finite value of each segment (as :func:`segment_min`);
+    segments holding only inf have none, so the result may be shorter than ``starts``."""
+    lengths = np.diff(np.r_[starts, len(values)])
+    best = np.repeat(segment_min(values, starts), lengths)
+    hit = np.flatnonzero(np.isfinite(values) & (values == best))
+    if not len(hit):
+        return hit
+    seg_of = np.repeat(np.arange(len(starts)), lengths)[hit]
+    return hit[np.r_[True, seg_of[1:] != seg_of[:-1]]]

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from ..arrays import segment_min
+from ..arrays import segment_argmin
 from ..backends.mip import solve_mip
 from ..backends.restricted_lp import RestrictedLP
 from ..backends.status import NotSolved
@@ -139,10 +139,7 @@ def park(model: Model, cand: Candidates, values: np.ndarray, rows: np.ndarray) -
         return rows[:0]
     cost = np.where(model.uses_capacity[idx] | (cand.var_cost[idx] >= model.unassigned_penalty), np.inf,
                     cand.var_cost[idx])
-    best = segment_min(cost, seg)
-    # the first of each shipment's options at its minimum
-    hit = np.flatnonzero(np.isfinite(cost) & (cost == np.repeat(best, np.diff(np.r_[seg, len(idx)]))))
-    first = hit[np.r_[True, cand.var_ship[idx[hit[1:]]] != cand.var_ship[idx[hit[:-1]]]]] if len(hit) else hit
+    first = segment_argmin(cost, seg)  # each shipment's first option at its minimum
     values[idx[first]] = 1.0
     return model.col_assign_row[idx[first]]
 
@@ -168,11 +165,9 @@ def fill_capacity(model: Model, cand: Candidates, values: np.ndarray, taken: np.
         over = sub.data > room[sub.indices] + 1e-9
         fits = np.bincount(np.repeat(np.arange(len(idx)), np.diff(sub.indptr))[over], minlength=len(idx)) == 0
         cost = np.where(fits & (cand.var_cost[idx] < model.unassigned_penalty), cand.var_cost[idx], np.inf)
-        best = segment_min(cost, seg)
-        hit = np.flatnonzero(np.isfinite(cost) & (cost == np.repeat(best, np.diff(np.r_[seg, len(idx)]))))
-        if not len(hit):
+        first = segment_argmin(cost, seg)
+        if not len(first):
             break
-        first = hit[np.r_[True, cand.var_ship[idx[hit[1:]]] != cand.var_ship[idx[hit[:-1]]]]]
         picks = idx[first[np.argsort(cost[first], kind="stable")]]
         # grant in pick order while each row's running load stays within its room (a refused pick's load
         # still counts on its other rows: the grant is cautious, never over a capacity)
