@@ -288,8 +288,6 @@ class SolveOptions:
         object.__setattr__(self, "strategy", Strategy(self.strategy))
         object.__setattr__(self, "solver", MipSolver(self.solver))
         object.__setattr__(self, "lp_solver", LpSolver(self.lp_solver))
-        if not (isinstance(self.time_limit, Real) and self.time_limit > 0):
-            raise InputError("options", "time_limit", f"must be > 0 seconds, got {self.time_limit!r}")
         _number("options", "time_limit", self.time_limit, 0.0, MAX_TIME_LIMIT, low_open=True)
         if not isinstance(self.threads, int) or self.threads < 1:
             raise InputError("options", "threads", f"must be a whole number >= 1, got {self.threads!r}")
