@@ -96,8 +96,11 @@ def read_document(path: Path) -> Any:
 
 
 def _depth(doc: Any) -> int:
-    """Nesting depth of mappings and lists (without recursion: a document may be deep)."""
+    """Nesting depth of mappings and lists (without recursion: a document may be deep). A container that
+    YAML aliases share is walked again only when met deeper than before, so an alias bomb costs at most
+    its containers times ``MAX_DEPTH`` visits, not its expansion."""
     deepest, stack = 0, [(doc, 1)]
+    seen: dict[int, int] = {}  # id of a container walked -> the deepest level it was walked at
     while stack:
         item, level = stack.pop()
         if isinstance(item, dict):
@@ -106,6 +109,9 @@ def _depth(doc: Any) -> int:
             children = item
         else:
             continue
+        if seen.get(id(item), 0) >= level:
+            continue
+        seen[id(item)] = level
         deepest = max(deepest, level)
         if deepest > MAX_DEPTH:
             return deepest
