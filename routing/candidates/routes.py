@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
 
 from ..data.network import Network
@@ -63,7 +62,6 @@ def enumerate_routes(network: Network, origin: int, destination: int, max_legs: 
     target = nodes[destination].id
     out: list[Route] = []
     successors = network.adjacency.__getitem__
-    reaches: set[str] | None = None  # nodes the target can be reached from (worked out if the leg cap is met)
     capped = [False, False]  # legs capped, truncated
 
     path_nodes = [origin]
@@ -72,9 +70,7 @@ def enumerate_routes(network: Network, origin: int, destination: int, max_legs: 
 
     def leads_on(node_id: str) -> bool:
         """From here (at the leg limit) a longer route could go on: to the target or towards it."""
-        nonlocal reaches
-        if reaches is None:
-            reaches = nx.ancestors(network.graph(), target) if target in network.graph() else set()
+        reaches = network.reaching(target)
         return any(index[nxt] not in on_path and (nxt == target or (nodes[index[nxt]].kind in _VIA and nxt in reaches))
                    for _, nxt in successors(node_id))
 

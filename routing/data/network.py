@@ -104,10 +104,24 @@ class Network:
     @cached_property
     def adjacency(self) -> dict[str, list[tuple[int, str]]]:
         """Open out-lanes of every node as (lane index, next node id), in file order (from :meth:`graph`)."""
-        g = self.graph()
+        g = self._open_graph
         lane = self.lane_index
         return {n: sorted(((lane[k], v) for _, v, k in g.out_edges(n, keys=True)), key=lambda e: e[0])
                 for n in g.nodes}
+
+    @cached_property
+    def _open_graph(self) -> nx.MultiDiGraph:
+        return self.graph()
+
+    @cached_property
+    def _reaching(self) -> dict[str, frozenset[str]]:
+        return {}
+
+    def reaching(self, node_id: str) -> frozenset[str]:
+        """The nodes an open-lane path leads from to ``node_id`` (worked out once per node)."""
+        if node_id not in self._reaching:
+            self._reaching[node_id] = frozenset(nx.ancestors(self._open_graph, node_id))
+        return self._reaching[node_id]
 
     def node(self, node_id: str) -> Node:
         return self.nodes[self.node_index[node_id]]
