@@ -326,6 +326,11 @@ def splice_tables(old: OptionTable, small: OptionTable, network: Network,
         delivery, n_res = arrays.delivery[sched], np.diff(arrays.res_ptr)[sched]
     else:  # no schedule at all (so no slot either)
         delivery, n_res = np.zeros((G, K), dtype=np.int64), np.zeros((G, K), dtype=np.int64)
+    group_cut = _spliced_cut(old, small, gs)
+    # the groups still cut are counted from the spliced flags (the re-enumerated ones replaced the old)
+    n_cut = 0 if group_cut is None else int(group_cut.sum())
+    merged = old.enumeration.merged(small.enumeration)
+    enumeration = replace(merged, groups_cut=n_cut, timed_out=merged.timed_out and n_cut > 0)
     return OptionTable(
         epoch=old.epoch, routes=routes, schedules=old.schedules + [small.schedules[i] for i in fresh.tolist()],
         group_of=old.group_of, group_day=old.group_day, group_market=old.group_market, route=route, sched=sched,
@@ -336,8 +341,7 @@ def splice_tables(old: OptionTable, small: OptionTable, network: Network,
         group_pair=old.group_pair, route_lanes=route_lanes, rc=rc, route_first=r_first, route_bonded=r_bonded,
         route_open=is_open, route_names=old.route_names + small.route_names, schedule_ids=schedule_ids,
         schedule_arrays=arrays, schedule_from=np.r_[np.arange(n_s), np.full(len(fresh), -1)],
-        group_routes=group_routes, group_cut=_spliced_cut(old, small, gs),
-        enumeration=old.enumeration.merged(small.enumeration)), redo
+        group_routes=group_routes, group_cut=group_cut, enumeration=enumeration), redo
 
 
 def _spliced_cut(old: OptionTable, small: OptionTable, gs: np.ndarray) -> np.ndarray | None:
