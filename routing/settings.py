@@ -23,10 +23,10 @@ MAX_THREADS = 256
 MAX_SEED = 2**31 - 1
 
 
-def _whole(source: str, name: str, value: object, lo: int, hi: int) -> None:
+def check_whole(source: str, name: str, value: object, lo: int, hi: int) -> None:
     """Refuse ``value`` unless it is a whole number in [lo, hi]."""
     if isinstance(value, bool) or not isinstance(value, Integral) or not lo <= value <= hi:
-        raise InputError(source, name, f"must be a whole number from {lo} to {hi}, got {value!r}")
+        raise InputError(source, name, f"must be a whole number from {lo:,} to {hi:,}, got {value!r}")
 
 
 def _number(source: str, name: str, value: object, lo: float, hi: float, low_open: bool = False) -> None:
@@ -140,10 +140,10 @@ class PlanSettings:
     enumeration: EnumerationParams = field(default_factory=EnumerationParams)
 
     def __post_init__(self) -> None:
-        _whole("settings", "horizon_days", self.horizon_days, 0, MAX_HORIZON_DAYS)
+        check_whole("settings", "horizon_days", self.horizon_days, 0, MAX_HORIZON_DAYS)
         if self.waiting_days is not None:
-            _whole("settings", "waiting_days", self.waiting_days, 0, self.horizon_days)
-        _whole("settings", "max_legs", self.max_legs, 0, MAX_LEGS)
+            check_whole("settings", "waiting_days", self.waiting_days, 0, self.horizon_days)
+        check_whole("settings", "max_legs", self.max_legs, 0, MAX_LEGS)
         _number("settings", "unassigned_penalty", self.unassigned_penalty, 0.0, MAX_PENALTY, low_open=True)
 
 
@@ -291,11 +291,11 @@ class SolveOptions:
         _number("options", "time_limit", self.time_limit, 0.0, MAX_TIME_LIMIT, low_open=True)
         if not isinstance(self.threads, int) or self.threads < 1:
             raise InputError("options", "threads", f"must be a whole number >= 1, got {self.threads!r}")
-        _whole("options", "threads", self.threads, 1, MAX_THREADS)
-        _whole("options", "seed", self.seed, 0, MAX_SEED)
+        check_whole("options", "threads", self.threads, 1, MAX_THREADS)
+        check_whole("options", "seed", self.seed, 0, MAX_SEED)
         _number("options", "gap", self.gap, 0.0, 1.0)
 
 
 __all__ = ["STRATEGY_CHOICES", "AggregateParams", "EnumerationParams", "ExactParams", "LpSolver", "MipParams",
            "MipSolver", "PlanSettings", "PricingParams", "RepairParams", "SolveOptions", "Status", "Strategy",
-           "WarmParams", "proven_within"]
+           "WarmParams", "check_whole", "proven_within"]

@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import InputError
+from ..settings import check_whole
 from .network import Network
 from .tables import write_table
 
@@ -24,15 +25,14 @@ def _zipf_weights(n: int, exponent: float) -> np.ndarray:
     return w / w.sum()
 
 
-MAX_SHIPMENTS, MAX_DAYS, MAX_SEED = 10_000_000, 366, 2**32 - 1
+MAX_SHIPMENTS, MAX_DAYS, MAX_SEED = 10_000_000, 366, 2**32 - 1  # the generator's seed: numpy takes 32 bits
 
 
 def check_generate(n: int, seed: int, days: int) -> None:
     """Refuse a generator call outside its limits (before any work)."""
-    for name, value, hi in (("shipments", n, MAX_SHIPMENTS), ("days", days, MAX_DAYS), ("seed", seed, MAX_SEED)):
-        lo = 0 if name == "seed" else 1
-        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-            raise InputError("generate", name, f"must be a whole number from {lo} to {hi:,}, got {value!r}")
+    for name, value, lo, hi in (("shipments", n, 1, MAX_SHIPMENTS), ("days", days, 1, MAX_DAYS),
+                                ("seed", seed, 0, MAX_SEED)):
+        check_whole("generate", name, value, lo, hi)
 
 
 def generate_shipments(network: Network, n: int, seed: int = 0, days: int = 7) -> pa.Table:
