@@ -79,6 +79,15 @@ class Model:
         """Capacity rows × option columns: kg, parcels or units each option takes of each row."""
         return self.A[self.res_row0:self.target_row0, :self.n_x].tocsr()
 
+    @cached_property
+    def A_res_csc(self) -> sp.csc_matrix:
+        """``A_res`` by columns (an option's capacity entries together)."""
+        return self.A_res.tocsc()
+
+    def shortfall_cost(self, values: np.ndarray) -> float:
+        """The shortfall penalties in ``cost @ values`` (currency): a plan's cost is the rest."""
+        return self.shortfall_penalty * float(values[self.n_x + self.n_u:].sum())
+
     def res_entries(self, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Capacity-row entries of option columns ``cols``: (capacity row index, coefficient) each."""
         csc = self.A_csc

@@ -79,9 +79,12 @@ class HighsMip(MipBackend):
         if n and h.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
                                          np.ones(n, dtype=np.uint8)) != highspy.HighsStatus.kOk:
             return MipResult(None, Status.NOT_SOLVED, float("nan"), -np.inf, "refused")
+        # HiGHS 1.16 measures its gap on the presolved image of a start, which can cost less than the start
+        # it hands back: with a start, asking for half the gap keeps the plan returned within the whole one
+        rel_gap = run.rel_gap / 2 if run.hint is not None else run.rel_gap
         # no "threads": HiGHS keeps one scheduler per process, sized by its first run (the LPs'), and
         # refuses to run under another count; its MIP search runs on one thread either way
-        for name, value in (("mip_rel_gap", float(run.rel_gap)), ("mip_abs_gap", float(run.abs_gap)),
+        for name, value in (("mip_rel_gap", float(rel_gap)), ("mip_abs_gap", float(run.abs_gap)),
                             ("random_seed", int(run.seed)),
                             ("time_limit", float(max(run.time_limit, 0.01))),
                             ("presolve", "off" if run.node_limit else "on")):
@@ -93,9 +96,6 @@ class HighsMip(MipBackend):
             start.col_value = np.asarray(run.hint, dtype=np.float64).tolist()
             start.value_valid = True
             h.setSolution(start)
-            # HiGHS 1.16 measures its gap on the presolved image of a start, which can cost less than the
-            # start it hands back: asking for half the gap keeps the plan returned within the whole one
-            h.setOptionValue("mip_rel_gap", float(run.rel_gap) / 2)
         if run.report is not None:
             _watch(h, run.report)
         t = time.perf_counter()

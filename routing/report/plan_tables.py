@@ -62,7 +62,7 @@ def unassigned_reasons(model: Model, cand: Candidates, values: np.ndarray, ships
     if len(js) == 0:
         return out
     load = model.A_res @ values[:n_x]
-    cols = model.A_res.tocsc()[:, js]
+    cols = model.A_res_csc[:, js]
     rows, data = cols.indices, cols.data
     col = np.repeat(np.arange(len(js)), np.diff(cols.indptr))
     full = load[rows] + data > model.res_cap[rows] + 1e-9

@@ -245,8 +245,7 @@ def build_summary(network: Network, shipments: Shipments, inventory: Inventory |
     n_x = model.n_x
     values = solution.values
     objective = float(cost_total.sum())
-    shortfall_cols = values[n_x + model.n_u:]
-    shortfall_cost = model.shortfall_penalty * float(shortfall_cols.sum())  # in the model's objective, not the plan's
+    shortfall_cost = model.shortfall_cost(values)  # in the model's objective, not the plan's
     # a bound on the model's objective less this plan's shortfall penalties bounds the cost of any plan
     # short by no more than this one; a bound over every plan (plan_bound) may be the stronger
     floor = -np.inf if solution.plan_bound is None else solution.plan_bound

@@ -41,7 +41,6 @@ from .repair import (
     fallback_seconds,
     fill_capacity,
     fill_unassigned,
-    parked_plan,
     place_left_out,
     reoptimise,
     shed_overload,
@@ -107,8 +106,7 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
     fallback = fallback_seconds(cand)  # kept for the solver-free plan, should the class LP not be solved
 
     def out_of_time() -> Solution:
-        return degraded(model, cand, parked_plan(model, cand), Strategy.AGGREGATE, Status.TIME_LIMIT,
-                        "no time left for the class LP")
+        return degraded(model, cand, Strategy.AGGREGATE, Status.TIME_LIMIT, "no time left for the class LP")
 
     if options.time_limit < fallback + MIN_SECONDS:
         return out_of_time()
@@ -166,16 +164,14 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
         return out_of_time()
     with progress.phase("solve", f"class LP: {n_cls:,} classes of {int(cls.size.sum()):,} contested shipments, "
                                  f"{n_col:,} columns x {A.shape[0]:,} rows") as info:
-        t_lp = time.perf_counter()
         try:
             lp = solve_components(cost, col_ub, A, row_lb, row_ub, max(0.01, deadline - fallback - time.perf_counter()),
                                   workers=max(1, options.threads) + 1, start=start)
         except NotSolved as exc:  # no class LP in time: each parcel on its cheapest capacity-free option
             info["done"] = f"{exc}; parcels on their cheapest capacity-free options"
-            return degraded(model, cand, parked_plan(model, cand), Strategy.AGGREGATE,
+            return degraded(model, cand, Strategy.AGGREGATE,
                             Status.TIME_LIMIT if exc.status == Status.TIME_LIMIT else Status.HEURISTIC,
                             "no class LP solved")
-        lp_seconds = time.perf_counter() - t_lp
         info["done"] = (f"class LP {lp.objective:,.2f}, {lp.iterations:,} simplex iterations"
                         + (" from the base's basis" if lp.warm else ""))
     price = np.maximum(0.0, -lp.duals[n_cls:n_cls + n_res])  # per capacity row, currency per kg/parcel/unit
@@ -201,7 +197,8 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
         repaired = reoptimise(model, values, free, options, max(0.05, deadline - time.perf_counter())) \
             if time.perf_counter() < deadline else None
         if repaired is None:  # out of time: the parcels left over take what capacity is still free
-            values = fill_unassigned(model, fill_capacity(model, cand, values, model.options_taken(values) > 0.5))
+            taken = model.options_taken(values) > 0.5
+            values = fill_unassigned(model, fill_capacity(model, cand, values, taken), taken)
         else:
             values = repaired
         # parcels the rounding left out although an option costs less than the penalty: re-planned with
@@ -221,7 +218,7 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
     duals[model.target_row0:] = mu
     obj = float(model.cost @ values)
     details = ClassLPDetails(classes=int(n_cls), contested=int(cls.size.sum()), columns=int(n_col),
-                             objective=float(lp.objective), warm=lp.warm, seconds=lp_seconds)
+                             objective=float(lp.objective), warm=lp.warm)
     status = Status.TIME_LIMIT if time.perf_counter() >= deadline else Status.FEASIBLE
     solution = Solution(values=values, status=status, model_objective=obj, model_bound=min(bound, obj),
                         lp_objective=bound, duals=duals, strategy=Strategy.AGGREGATE,

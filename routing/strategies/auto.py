@@ -43,10 +43,9 @@ def solve_auto(network: Network, shipments: Shipments, inventory: Inventory | No
                      else "solve: no time left for the exact strategy: the aggregate plan stands")
         return first
     progress.say(f"solve: gap {first.gap:.2e} misses the target {options.gap:g}: exact from the aggregate plan")
+    # the aggregate's plan starts the exact strategy, which returns nothing dearer
     second = solve_exact(model, cand, replace(options, time_limit=left), progress, start=first.values)
-    if second.model_objective > first.model_objective + 1e-9:  # never lose the incumbent
-        second = replace(second, values=first.values, model_objective=first.model_objective)
     bound = min(max(first.model_bound, second.model_bound), second.model_objective)
     method = second.bound_method if second.model_bound >= first.model_bound else first.bound_method
     # the class LP's basis stays with the plan: a what-if re-plan that falls back to the aggregate restarts from it
-    return replace(second, model_bound=bound, bound_method=method, lp_basis=first.lp_basis, class_lp=first.class_lp)
+    return replace(second, model_bound=bound, bound_method=method, lp_basis=first.lp_basis)

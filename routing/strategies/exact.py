@@ -25,7 +25,7 @@ from ..model import Model
 from ..progress import Progress
 from ..settings import SolveOptions, Status, Strategy
 from .lagrangian import priced_costs
-from .repair import MIN_SECONDS, degraded, place_left_out, restricted_mip, settle_integral
+from .repair import MIN_SECONDS, degraded, fallback_seconds, place_left_out, restricted_mip, settle_integral
 from .solution import Solution, empty_solution, within_gap
 
 
@@ -46,7 +46,7 @@ def greedy_plan(model: Model, cand: Candidates, preference: np.ndarray | None = 
     values = np.zeros(model.n_cols)
     if preference is None:
         preference = np.zeros(n_x)
-    A_res = model.A_res.tocsc()
+    A_res = model.A_res_csc
     load = np.zeros(len(model.res_keys))
     cap = model.res_cap + 1e-9
     order = np.lexsort((cand.var_cost, -preference, cand.var_ship))
@@ -129,7 +129,7 @@ def _core_run(model: Model, options: SolveOptions, hint: np.ndarray, time_limit:
     # the target is on the plan's cost without shortfall penalties (as the summary has it); the MIP's
     # gap is on its objective, penalties included: scaled at the start plan's ratio of the two
     objective = float(model.cost @ hint)
-    plan_cost = objective - model.shortfall_penalty * float(hint[model.n_x + model.n_u:].sum())
+    plan_cost = objective - model.shortfall_cost(hint)
     rel_gap = options.gap * max(1.0, abs(plan_cost)) / max(1.0, abs(objective))
     return solve_mip(model.cost, col_ub, model.A, model.row_lb, model.row_ub, options, time_limit, hint,
                      rel_gap=rel_gap, report=report)
@@ -168,19 +168,17 @@ def solve_exact(model: Model, cand: Candidates, options: SolveOptions, progress:
     deadline = time.perf_counter() + options.time_limit
     if model.n_cols == 0:
         return empty_solution(model.n_rows, Strategy.EXACT)
+    fallback = fallback_seconds(cand)  # kept for the solver-free plan, should the LP not be solved
     with progress.phase("solve", f"LP relaxation ({options.lp_solver})") as info:
         try:
-            if options.time_limit < MIN_SECONDS:
+            if options.time_limit < fallback + MIN_SECONDS:
                 raise NotSolved(Status.TIME_LIMIT, "no time left for the LP relaxation")
-            lp = solve_lp(model, options.lp_solver, max(0.01, deadline - time.perf_counter()))
-        except NotSolved as exc:  # no LP in time: the greedy plan (or the carried start) is the answer
-            info["done"] = f"{exc}; planning greedily"
-            values = greedy_plan(model, cand)
-            if start is not None and float(model.cost @ start) < float(model.cost @ values):
-                values = start
-            return degraded(model, cand, values, Strategy.EXACT,
+            lp = solve_lp(model, options.lp_solver, max(0.01, deadline - fallback - time.perf_counter()))
+        except NotSolved as exc:  # no LP in time: the solver-free plan (or the carried start) is the answer
+            info["done"] = f"{exc}; parcels on their cheapest options that fit"
+            return degraded(model, cand, Strategy.EXACT,
                             Status.TIME_LIMIT if exc.status == Status.TIME_LIMIT else Status.HEURISTIC,
-                            "no LP relaxation solved")
+                            "no LP relaxation solved", start)
         info["done"] = f"LP bound {lp.objective:,.2f}"
     with progress.phase("solve", "rounding the LP (fractional shipments re-optimised)") as info:
         hint = greedy_plan(model, cand, lp.values[:model.n_x])

@@ -14,14 +14,13 @@ from ..settings import Status, Strategy, proven_within
 @dataclass(frozen=True)
 class ClassLPDetails:
     """The aggregate strategy's class LP: classes, contested shipments in them, LP columns, its objective
-    (currency), whether it started from a kept basis, and its solve time (s)."""
+    (currency), and whether it started from a kept basis."""
 
     classes: int
     contested: int
     columns: int
     objective: float
     warm: bool
-    seconds: float = 0.0  # the class LP's solve
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def within_gap(model: Model, values: np.ndarray, bound: float, gap: float) -> bo
     objective), measured as the summary measures it: against the plan's cost without its shortfall
     penalties (with a numerical tolerance, so that ``gap`` 0 accepts a proof up to the solvers' own)."""
     objective = float(model.cost @ values)
-    plan_cost = objective - model.shortfall_penalty * float(values[model.n_x + model.n_u:].sum())
+    plan_cost = objective - model.shortfall_cost(values)
     return proven_within(objective, bound, plan_cost, gap)
 
 
