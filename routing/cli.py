@@ -184,7 +184,8 @@ def _plan(args: argparse.Namespace) -> int:
         result = solve(network, shipments, inventory, settings=settings, options=options, progress=progress,
                        load_seconds=time.perf_counter() - t)
         with progress.phase("write", str(args.out)):
-            written = write_result(result, out, args.format or "csv")
+            written = write_result(result, out, args.format or "csv", inputs={
+                "network": args.network, "shipments": args.shipments, "inventory": args.inventory})
     print(written.figures.text())
     print("wrote " + ", ".join(str(p) for p in written.paths.values()))
     return 0

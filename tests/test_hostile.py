@@ -474,9 +474,9 @@ def test_bad_node_id_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     assert re.search(r"\bid\b|nodes\[7\]", line), line
 
 
-@pytest.mark.parametrize("bad", [*BAD_IDS])
+@pytest.mark.parametrize("bad", [*BAD_IDS, "lane-separator"])
 def test_bad_lane_id_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: str) -> None:
-    inst = small(tmp_path, network(lane_express={"id": BAD_IDS[bad]}))
+    inst = small(tmp_path, network(lane_express={"id": "air|express" if bad == "lane-separator" else BAD_IDS[bad]}))
     out = tmp_path / "out"
     line = assert_refused(run_cli(plan_argv(inst, out, "--quiet"), capsys), out, "network.yaml")
     assert re.search(r"\bid\b|lanes\[3\]", line), line
@@ -754,7 +754,8 @@ def test_files_get_mode_644_under_umask_022(tmp_path: Path, capsys: pytest.Captu
         os.umask(old)
     assert_planned(run, inst, out)
     modes = {p.name: oct(p.stat().st_mode & 0o777) for p in out.iterdir()}
-    assert modes == {"plan.csv": "0o644", "legs.csv": "0o644", "summary.json": "0o644"}
+    assert modes == {f"{name}.csv": "0o644" for name in ("plan", "legs", "lanes", "nodes", "stock")} | \
+        {"summary.json": "0o644"}
 
 
 def test_summary_names_its_files_with_sha256(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -873,7 +874,7 @@ def test_quiet_prints_nothing_on_stderr(tmp_path: Path, generated: dict[str, Pat
 
 def test_summary_table_figures_never_run_together(tmp_path: Path) -> None:
     """A market whose cost and shortfall have 13+ digits (1M parcels unassigned at a high penalty) still
-    reads as nine columns: every column is as wide as its widest figure."""
+    reads as ten columns: every column is as wide as its widest figure."""
     inst = write_instance(tmp_path, network(), [ship("a"), ship("b")])
     net = routing.load_network(inst.network)
     result = routing.solve(net, routing.load_shipments(inst.shipments, net))
@@ -882,9 +883,9 @@ def test_summary_table_figures_never_run_together(tmp_path: Path) -> None:
     text = dataclasses.replace(result.figures, markets=huge).text()
     lines = text.splitlines()
     table = lines[lines.index(next(ln for ln in lines if ln.startswith("market"))):][:1 + len(huge)]
-    assert table[0].split() == ["market", "ships", "on-time", "target", "met", "short", "cost", "/kg", "jit"]
+    assert table[0].split() == ["market", "ships", "on-time", "target", "met", "short", "cost", "/kg", "jit", "/pt"]
     for row in table[1:]:
         cells = row.split()
-        assert len(cells) == 9, row
+        assert len(cells) == 10, row
         assert cells[1] == "1,000,000" and cells[5] == "900,000" and cells[6] == "10,000,000,000,000.00", row
     assert len({len(row) for row in table}) == 1  # aligned

@@ -59,16 +59,30 @@ SHIPMENTS = [
 ]
 INVENTORY = [["B1", "A", 2], ["B1", "B", 0]]
 PLAN = [
-    ["S1", "assigned", "jit", "F1>H1>G1>M1", "2026-12-01", "2026-12-05", True,
+    ["S1", "assigned", "jit", "F1", "M1", "2026-11-30", "2026-12-05", "F1>H1>G1>M1",
+     "F1>H1:truck|HG-air|G1>M1:last_mile", "2026-12-01", "2026-12-05", 0, True,
      12.0, 0.6, 0.0, 0.0, 0.0, 12.6, None],
-    ["S2", "assigned", "bonded", "F1>H1>B1>M1", "2026-11-30", "2026-12-01", True,
+    ["S2", "assigned", "bonded", "F1", "M1", "2026-11-30", "2026-12-05", "F1>H1>B1>M1",
+     "F1>H1:truck|H1>B1:sea|B1>M1:last_mile", "2026-11-30", "2026-12-01", 0, True,
      2.2, 1.3, 0.3, 20.0, 0.0, 23.8, None],
-    ["S3", "assigned", "jit", "F1>H1>G1>M1", "2026-12-02", "2026-12-05", False,
+    ["S3", "assigned", "jit", "F1", "M1", "2026-12-01", "2026-12-03", "F1>H1>G1>M1",
+     "F1>H1:truck|HG-air|G1>M1:last_mile", "2026-12-02", "2026-12-05", 2, False,
      5.5, 0.6, 0.0, 0.0, 4.0, 10.1, None],
-    ["S4", "unroutable", None, None, None, None, None, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, "no_route"],
-    ["S5", "unassigned", None, None, None, None, None,
+    ["S4", "unroutable", None, "F1", "M2", "2026-11-30", "2026-12-05", None, None, None, None, None, None,
+     0.0, 0.0, 0.0, 0.0, 0.0, 0.0, "no_route"],
+    ["S5", "unassigned", None, "F1", "M1", "2026-11-30", "2026-12-05", None, None, None, None, None, None,
      0.0, 0.0, 0.0, 0.0, 1000.0, 1000.0, "penalty_cheaper"],
 ]
+TABLES = {  # name: (columns, rows)
+    "lanes": (["lane_id", "from", "to", "mode", "departure_date", "capacity_kg", "used_kg", "share", "shadow_price",
+               "binding"], [["HG-air", "H1", "G1", "air", "2026-12-02", 10, 4.0, 0.4, 0.0, False]]),
+    "nodes": (["node", "kind", "date", "capacity_parcels", "used_parcels", "share", "shadow_price", "binding"],
+              [["F1", "factory", "2026-11-30", 10, 1, 0.1, 0.0, False],
+               ["F1", "factory", "2026-12-01", 10, 1, 0.1, 0.0, False],
+               ["B1", "bonded", "2026-11-30", 2, 1, 0.5, 0.0, False]]),
+    "stock": (["node", "sku", "units", "used_units", "share", "shadow_price", "binding"],
+              [["B1", "A", 2, 2, 1.0, 0.0, True], ["B1", "B", 0, 0, None, 0.0, True]]),
+}
 LEGS = [
     ["S1", 1, "F1>H1:truck", "F1", "H1", "2026-12-01", "2026-12-01", 2.0, False],
     ["S1", 2, "HG-air", "H1", "G1", "2026-12-02", "2026-12-03", 3.0, False],
@@ -113,6 +127,7 @@ def base_case() -> Case:
         "plan": [dict(zip(PLAN_COLUMNS, r, strict=True)) for r in PLAN],
         "legs": [dict(zip(LEG_COLUMNS, r, strict=True)) for r in LEGS], "summary": SUMMARY,
         "plan_columns": PLAN_COLUMNS,
+        "tables": {name: [dict(zip(cols, r, strict=True)) for r in rows] for name, (cols, rows) in TABLES.items()},
     })
 
 
@@ -148,6 +163,10 @@ def run(tmp_path: pathlib.Path, case: Case, fmt: str = "csv", inventory: bool = 
     write = _write_parquet if fmt == "parquet" else _write_csv
     write(out / f"plan.{fmt}", case["plan_columns"], case["plan"])
     write(out / f"legs.{fmt}", LEG_COLUMNS, case["legs"])
+    for name, rows in case["tables"].items():
+        if name == "stock" and not inventory:  # planned without stock: what the plan draws, nothing on hand
+            rows = [dict(r, units=None, share=None, binding=False) for r in rows if r["used_units"]]
+        write(out / f"{name}.{fmt}", TABLES[name][0], rows)
     (out / "summary.json").write_text(json.dumps(case["summary"]))
     validate_plan(net, ships, out, inv if inventory else None, fmt=fmt, **kw)
 
@@ -235,6 +254,15 @@ CORRUPTIONS: dict[str, tuple[Callable[[Case], Any], str]] = {
     "lane_missing": (lambda c: c["summary"]["lanes"].clear(), "summary lanes lacks"),
     "node_entry": (lambda c: c["summary"]["nodes"][2].update(parcels=2), "summary node entry"),
     "heuristic": (lambda c: _set(c["summary"], waiting_days=3), "heuristic"),
+    "described": (lambda c: _set(row(c, "S4"), destination="M1"), "S4: destination='M1' expected 'M2'"),
+    "promise_date": (lambda c: _set(row(c, "S3"), promise_date="2026-12-05"), "S3: promise_date"),
+    "days_late": (lambda c: _set(row(c, "S3"), days_late=1), "S3: days_late=1"),
+    "lanes_column": (lambda c: _set(row(c, "S1"), lanes="F1>H1:truck|HG-air"), "S1: lanes"),
+    "lanes_table": (lambda c: _set(c["tables"]["lanes"][0], used_kg=5.0), "lanes table row ('HG-air'"),
+    "lanes_table_missing": (lambda c: c["tables"]["lanes"].clear(), "lanes table lacks the loaded departure HG-air"),
+    "nodes_table_binding": (lambda c: _set(c["tables"]["nodes"][2], used_parcels=2, share=1.0),
+                            "nodes table row ('B1'"),
+    "stock_table": (lambda c: c["tables"]["stock"].pop(0), "stock table lacks B1 A (2 units drawn)"),
 }
 
 

@@ -18,9 +18,11 @@ from typing import Any
 
 import yaml
 
-PLAN_COLUMNS = ["shipment_id", "status", "channel", "route", "dispatch_date", "delivery_date", "on_time",
+PLAN_COLUMNS = ["shipment_id", "status", "channel", "origin", "destination", "order_date", "promise_date", "route",
+                "lanes", "dispatch_date", "delivery_date", "days_late", "on_time",
                 "cost_transport", "cost_handling", "cost_storage", "cost_duty", "cost_penalty", "cost_total",
                 "reason"]
+CENT = 0.005 + 1e-9  # money is written rounded to the cent
 LEG_COLUMNS = ["shipment_id", "seq", "lane_id", "from", "to", "departure_date", "arrival_date",
                "chargeable_kg", "replenishment"]
 COSTS = ["cost_transport", "cost_handling", "cost_storage", "cost_duty", "cost_penalty"]
@@ -208,7 +210,18 @@ class Placed:
 
 def _parse_row(r: Row) -> Row:
     return {**r, **{k: _float(r[k]) for k in COSTS + ["cost_total"]}, "on_time": _bool(r["on_time"]),
-            "dispatch_date": _day(r["dispatch_date"]), "delivery_date": _day(r["delivery_date"])}
+            "dispatch_date": _day(r["dispatch_date"]), "delivery_date": _day(r["delivery_date"]),
+            "order_date": _day(r["order_date"]), "promise_date": _day(r["promise_date"]),
+            "days_late": None if r["days_late"] in (None, "") else int(float(r["days_late"]))}
+
+
+def check_described(s: Shipment, row: Row, c: Ctx) -> None:
+    """The columns that describe the shipment itself: origin, destination, order and promise dates."""
+    want = {"origin": s.origin, "destination": s.dest, "order_date": s.order,
+            "promise_date": s.order + _promise(s, c.net)}
+    for k, w in want.items():
+        if row[k] != w:
+            c.v.add(s.sid, f"{k}={row[k]!r} expected {w!r}")
 
 
 def _parse_leg(g: Row) -> Row:
@@ -220,12 +233,12 @@ def _parse_leg(g: Row) -> Row:
 def check_unplaced(row: Row, c: Ctx) -> None:
     """Unassigned / unroutable rows: no path fields, only the unassigned penalty, a reason."""
     sid, status = row["shipment_id"], row["status"]
-    for k in ("channel", "route", "dispatch_date", "delivery_date", "on_time"):
+    for k in ("channel", "route", "lanes", "dispatch_date", "delivery_date", "days_late", "on_time"):
         if row[k] is not None:
             c.v.add(sid, f"{status} row has {k}={row[k]!r}")
     penalty = (c.penalty or 0.0) if status == "unassigned" else 0.0
     for k, want in (dict.fromkeys(COSTS, 0.0) | {"cost_penalty": penalty, "cost_total": penalty}).items():
-        if not _close(row[k], want):
+        if not _close(row[k], round(want, 2)):
             c.v.add(sid, f"{status} row {k}={row[k]} expected {want}")
     if not row["reason"]:
         c.v.add(sid, f"{status} row has no reason")
@@ -282,6 +295,8 @@ def check_assigned(s: Shipment, row: Row, legs: list[Row], c: Ctx) -> Placed | N
         if g["replenishment"] is not repl or (repl and (g["dep"] or g["arr"]) is not None):
             c.v.add(sid, f"leg {i + 1} replenishment={g['replenishment']} expected {repl} "
                          "(replenishment legs carry no dates)")
+    if row["lanes"] != "|".join(ln.id for ln in lanes):
+        c.v.add(sid, f"lanes {row['lanes']!r} != the legs' lanes {'|'.join(ln.id for ln in lanes)!r}")
     placed = _check_timing(s, row, route, legs, lanes, b or 0, c)
     if placed is not None:
         _check_costs(s, row, route, lanes, b, legs[-1]["arr"], c)
@@ -317,6 +332,8 @@ def _check_timing(s: Shipment, row: Row, route: list[str], legs: list[Row], lane
         c.v.add(sid, f"dispatch/delivery {row['dispatch_date']}/{row['delivery_date']} (day ordinals) differ "
                      "from the first timed departure / the last arrival")
     due = s.order + _promise(s, c.net)
+    if row["days_late"] != max(0, legs[-1]["arr"] - due):
+        c.v.add(sid, f"days_late={row['days_late']} but delivered {_iso(legs[-1]['arr'])}, due {_iso(due)}")
     if row["on_time"] is not (legs[-1]["arr"] <= due):
         c.v.add(sid, f"on_time={row['on_time']} but delivered {_iso(legs[-1]['arr'])}, due {_iso(due)}")
     return placed
@@ -337,12 +354,12 @@ def _check_costs(s: Shipment, row: Row, route: list[str], lanes: list[Lane], b: 
             "cost_duty": duty, "cost_penalty": _num(market, "late_penalty_per_day") * late}
     want["cost_total"] = sum(want.values())
     for k, w in want.items():
-        if not _close(row[k], w):
+        if not _close(row[k], w, CENT):
             c.v.add(s.sid, f"{k}={row[k]} expected {w}")
 
 
-def check_capacities(placed: list[Placed], stock: Stock | None, c: Ctx) -> tuple[dict, dict]:
-    """Lane-departure kg, node-day parcels and bonded stock; returns the recomputed loads."""
+def check_capacities(placed: list[Placed], stock: Stock | None, c: Ctx) -> tuple[dict, dict, dict]:
+    """Lane-departure kg, node-day parcels and bonded stock; returns the recomputed loads and units drawn."""
     lane_load: dict[tuple[str, int], list] = defaultdict(lambda: [0.0, []])
     node_load: dict[tuple[str, int], list] = defaultdict(lambda: [0, []])
     used: dict[tuple[str, str], list] = defaultdict(lambda: [0, []])
@@ -354,8 +371,8 @@ def check_capacities(placed: list[Placed], stock: Stock | None, c: Ctx) -> tuple
         for node, day in p.visits:
             node_load[node, day][0] += 1
             node_load[node, day][1].append(sid)
-        if p.bonded and stock is not None:
-            if stock.get((p.bonded, p.ship.sku), 0) <= 0:
+        if p.bonded:
+            if stock is not None and stock.get((p.bonded, p.ship.sku), 0) <= 0:
                 c.v.add(sid, f"bonded route via {p.bonded} but sku {p.ship.sku} is not stocked there")
             used[p.bonded, p.ship.sku][0] += p.ship.qty
             used[p.bonded, p.ship.sku][1].append(sid)
@@ -371,7 +388,59 @@ def check_capacities(placed: list[Placed], stock: Stock | None, c: Ctx) -> tuple
         if stock is not None and qty > stock.get((node, sku), 0):
             c.v.add(None, f"stock of {sku} at {node}: {qty} units used > {stock.get((node, sku), 0)} "
                           f"(shipments {sids[:5]})")
-    return {k: x[0] for k, x in lane_load.items()}, {k: x[0] for k, x in node_load.items()}
+    return ({k: x[0] for k, x in lane_load.items()}, {k: x[0] for k, x in node_load.items()},
+            {k: x[0] for k, x in used.items()})
+
+
+def check_capacity_tables(out: Path, ext: str, lane_load: dict, node_load: dict, used: dict, stock: Stock | None,
+                          c: Ctx) -> None:
+    """lanes / nodes / stock tables (when written): every loaded capacitated row present, used, capacity,
+    share and binding against the loads recomputed from the legs."""
+    def read(name: str) -> list[Row]:
+        return _read_table(out / f"{name}.{ext}")[1] if (out / f"{name}.{ext}").exists() else []
+
+    def check(what: str, key: tuple, cap: float | None, got_cap: Any, got_used: Any, share: Any, binding: Any,
+              want: float) -> None:
+        cap_ok = cap is None if got_cap in (None, "") else _close(_float(got_cap), cap)
+        bind = _bool(binding)
+        if not cap_ok or not _close(_float(got_used), want) or (cap and not _close(_float(share), want / cap)) \
+                or (cap is not None and want >= cap - 1e-6 and bind is not True):
+            c.v.add(None, f"{what} table row {key}: capacity {got_cap}, used {got_used}, share {share}, "
+                          f"binding {binding} != recomputed use {want} of {cap}")
+
+    seen: set[tuple] = set()
+    for r in read("lanes"):
+        key = (str(r["lane_id"]), _day(r["departure_date"]))
+        lane = c.net.lanes.get(key[0])
+        check("lanes", key, lane and lane.capacity, r["capacity_kg"], r["used_kg"], r["share"], r["binding"],
+              lane_load.get(key, 0.0))
+        seen.add(("lane", *key))
+    for r in read("nodes"):
+        key = (str(r["node"]), _day(r["date"]))
+        cap = c.net.nodes.get(key[0], {}).get("capacity_parcels_per_day")
+        check("nodes", key, cap, r["capacity_parcels"], r["used_parcels"], r["share"], r["binding"],
+              node_load.get(key, 0))
+        seen.add(("node", *key))
+    for r in read("stock"):
+        key = (str(r["node"]), str(r["sku"]))
+        if stock is None:  # validated without the inventory: what the plan draws only
+            if not _close(_float(r["used_units"]), used.get(key, 0)):
+                c.v.add(None, f"stock table row {key}: used {r['used_units']} != recomputed {used.get(key, 0)}")
+        else:
+            check("stock", key, stock.get(key, 0), r["units"], r["used_units"], r["share"], r["binding"],
+                  used.get(key, 0))
+        seen.add(("stock", *key))
+    if not (out / f"lanes.{ext}").exists():
+        return
+    for (lane_id, day), kg in lane_load.items():
+        if c.net.lanes[lane_id].capacity is not None and ("lane", lane_id, day) not in seen:
+            c.v.add(None, f"lanes table lacks the loaded departure {lane_id} {_iso(day)} ({kg} kg)")
+    for (node, day), n in node_load.items():
+        if c.net.nodes[node].get("capacity_parcels_per_day") is not None and ("node", node, day) not in seen:
+            c.v.add(None, f"nodes table lacks {node} {_iso(day)} ({n} parcels)")
+    for (node, sku), n in used.items():
+        if n and ("stock", node, sku) not in seen:
+            c.v.add(None, f"stock table lacks {node} {sku} ({n} units drawn)")
 
 
 def check_summary(summary: Row, rows: list[tuple[Shipment, Row]], lane_load: dict, node_load: dict,
@@ -385,7 +454,7 @@ def check_summary(summary: Row, rows: list[tuple[Shipment, Row]], lane_load: dic
         c.v.add(None, f"summary counts {got} != plan {dict(counts)}")
     total = sum(r["cost_total"] or 0.0 for _, r in rows)
     obj, lb, gap = summary.get("objective"), summary.get("lower_bound"), summary.get("gap")
-    if not isinstance(obj, (int, float)) or not _close(obj, total):
+    if not isinstance(obj, (int, float)) or not _close(obj, total, CENT * max(1, len(rows))):
         c.v.add(None, f"summary objective {obj} != sum of cost_total {total}")
     elif lb is not None or gap is not None:
         scale = max(1.0, abs(obj))
@@ -427,8 +496,10 @@ def _check_markets(markets: Row, rows: list[tuple[Shipment, Row]], c: Ctx) -> No
             if (w is None and k != "target" and g in (None, 0)) or (
                     target is None and k in ("target_met", "shortfall") and g in (None, True, 0)):
                 continue  # undefined ratios may be null or 0; without a target: met, no shortfall
+            money = k in ("cost", "cost_per_kg")  # summed from rows rounded to the cent
             ok = (g is w or g == w) if isinstance(w, bool) or w is None else (
-                isinstance(g, (int, float)) and _close(g, w))
+                isinstance(g, (int, float)) and _close(g, w, CENT * max(1, n) / (kg if k == "cost_per_kg" and kg
+                                                                                 else 1) if money else 1e-6))
             if not ok:
                 c.v.add(None, f"summary market {m} {k}={g!r} expected {w!r}")
 
@@ -570,6 +641,7 @@ def validate_plan(network_path: str | Path, shipments_path: str | Path, out_dir:
         if (s := by_id.get(sid)) is None:
             continue
         rows.append((s, row))
+        check_described(s, row, c)
         if row["status"] not in STATUSES:
             v.add(sid, f"invalid status {row['status']!r}")
         elif row["status"] != "assigned":
@@ -583,8 +655,9 @@ def validate_plan(network_path: str | Path, shipments_path: str | Path, out_dir:
                 placed.append(p)
     for sid in set(legs) - by_id.keys():
         v.add(sid, "legs for an unknown shipment")
-    lane_load, node_load = check_capacities(placed, stock, c)
+    lane_load, node_load, used = check_capacities(placed, stock, c)
     check_summary(summary, rows, lane_load, node_load, c)
+    check_capacity_tables(out, ext, lane_load, node_load, used, stock, c)
     check_unroutable(rows, stock, c)
     return _raise(v)
 

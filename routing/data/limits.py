@@ -19,7 +19,8 @@ ID_MAX_CHARS = 200
 ID_FORMULA_PREFIXES = ("=", "+", "-", "@")
 ID_RULE = (f"hold 1 to {ID_MAX_CHARS} characters, no control characters, and do not start with "
            f"{' '.join(ID_FORMULA_PREFIXES)}")
-ROUTE_SEPARATOR = ">"
+ROUTE_SEPARATOR = ">"  # joins node ids in the plan's route column: not in a node id
+LANE_SEPARATOR = "|"  # joins lane ids in the plan's lanes column: not in a lane id
 _ID_BAD = r"^[=+\-@]|[\x00-\x1f\x7f]"  # a formula prefix or a control character anywhere
 FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)  # order dates and the epoch
 
@@ -51,8 +52,9 @@ def show(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def id_problem(text: str, node: bool = False) -> str | None:
-    """What is wrong with an id (None if nothing); ``node``: also no route separator."""
+def id_problem(text: str, node: bool = False, lane: bool = False) -> str | None:
+    """What is wrong with an id (None if nothing); ``node``: also no route separator; ``lane``: no lane
+    separator."""
     if not text:
         return "must not be empty"
     if len(text) > ID_MAX_CHARS:
@@ -62,6 +64,8 @@ def id_problem(text: str, node: bool = False) -> str | None:
                 f"nor hold control characters, got {show(text)}")
     if node and ROUTE_SEPARATOR in text:
         return f"must not contain '{ROUTE_SEPARATOR}' (it joins node ids in the route column), got {show(text)}"
+    if lane and LANE_SEPARATOR in text:
+        return f"must not contain '{LANE_SEPARATOR}' (it joins lane ids in the lanes column), got {show(text)}"
     return None
 
 

@@ -172,10 +172,10 @@ def _ranged(f: Fields, name: str, default: Any, **kw: Any) -> Any:
     return f.number(name, default, minimum=lo, maximum=hi, **kw)
 
 
-def _ident(f: Fields, name: str, default: str | None = None, node: bool = False) -> str:
+def _ident(f: Fields, name: str, default: str | None = None, node: bool = False, lane: bool = False) -> str:
     """An id field, checked against the id rules."""
     value = f.string(name, default)
-    if (problem := id_problem(value, node=node)) is not None:
+    if (problem := id_problem(value, node=node, lane=lane)) is not None:
         f.fail(name, problem)
     return value
 
@@ -230,7 +230,7 @@ def _parse_lane(source: str, k: int, raw: Any, nodes: Mapping[str, Node]) -> Lan
     if mode not in LANE_MODES:
         f.fail("mode", f"must be one of {', '.join(LANE_MODES)}, got {show(mode)}")
     return Lane(
-        id=_ident(f, "id", f"{origin}>{dest}:{mode}"),
+        id=_ident(f, "id", f"{origin}>{dest}:{mode}", lane=True),
         origin=origin,
         dest=dest,
         mode=mode,

@@ -66,7 +66,7 @@ def _capacity_rows(result: PlanLike) -> dict[tuple[str, str, str], dict[str, flo
     out.update({("node", e.node, e.date): {"load": float(e.parcels), "cap": float(e.capacity),
                                            "price": e.shadow_price} for e in s.nodes})
     out.update({("stock", f"{e.node}/{e.sku}", ""): {"load": float(e.units_used), "cap": float(e.units),
-                                                   "price": e.shadow_price} for e in s.stock})
+                                                   "price": e.shadow_price} for e in s.stock if e.units is not None})
     return out
 
 

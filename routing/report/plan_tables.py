@@ -12,6 +12,7 @@ import pyarrow as pa
 from ..arrays import concat_ranges
 from ..candidates.candidates import Candidates
 from ..candidates.keys import RES_LANE, RES_NODE, RES_STOCK, unpack_key
+from ..data.limits import LANE_SEPARATOR
 from ..data.network import Network
 from ..data.shipments import Shipments
 from ..errors import InternalError
@@ -119,22 +120,32 @@ def legs_table(network: Network, shipments: Shipments, cand: Candidates, a_idx: 
     })
 
 
+CENT = 2  # decimals money is written with
+
+
+def to_cent(money: np.ndarray) -> np.ndarray:
+    """Money (currency) rounded to the cent, -0.0 made 0.0."""
+    return np.round(money, CENT) + 0.0
+
+
 @dataclass(frozen=True, eq=False)
 class PlanArrays:
     """Per shipment, what the summary reads of the plan: status and channel codes, on time, total cost
-    (currency); and the reasons of the shipments not in the plan (in row order)."""
+    (currency, unrounded), the bonded node drawn from (index into ``Network.nodes``, -1: none); and the
+    reasons of the shipments not in the plan (in row order)."""
 
     status: np.ndarray
     channel: np.ndarray
     on_time: np.ndarray
     cost_total: np.ndarray
+    bonded_node: np.ndarray
     reason: np.ndarray
 
 
-def plan_table(shipments: Shipments, cand: Candidates, model: Model, values: np.ndarray
+def plan_table(network: Network, shipments: Shipments, cand: Candidates, model: Model, values: np.ndarray
                ) -> tuple[pa.Table, PlanArrays]:
-    """The plan table of column values ``values`` of ``model`` (one row per shipment, in input order),
-    with the arrays the summary reads. Raises :class:`InternalError` if a shipment's costs, worked out
+    """The plan table of column values ``values`` of ``model`` (one row per shipment, in input order; money
+    to the cent), with the arrays the summary reads. Raises :class:`InternalError` if a shipment's costs, worked out
     again from its route, differ from its option's."""
     n, n_x = len(shipments), model.n_x
     table = cand.table
@@ -151,7 +162,8 @@ def plan_table(shipments: Shipments, cand: Candidates, model: Model, values: np.
     r = cand.var_route[v]
     slot = cand.var_slot[v]
     rc = table.rc  # the table's route costs were computed on this network
-    bonded = table.bonded_node.ravel()[slot] >= 0
+    bonded_at = table.bonded_node.ravel()[slot]
+    bonded = bonded_at >= 0
     data = cand.data  # per-shipment cost inputs, as priced
     w = shipments.weight_kg[a_idx]
     val = shipments.value[a_idx]
@@ -187,6 +199,11 @@ def plan_table(shipments: Shipments, cand: Candidates, model: Model, values: np.
     route_code = np.zeros(n, dtype=np.int32)
     route_code[a_idx] = r_code
     route_col = coded(route_code, [table.route_names[i] for i in used_r.tolist()], ~assigned)
+    lane_ids = [ln.id for ln in network.lanes]
+    lanes_col = coded(route_code, [LANE_SEPARATOR.join(lane_ids[k] for k in table.route_lanes[i].tolist() if k >= 0)
+                                   for i in used_r.tolist()], ~assigned)
+    bonded_node = np.full(n, -1, dtype=np.int64)
+    bonded_node[a_idx] = bonded_at
     channel = np.full(n, JIT, dtype=np.int8)
     channel[a_idx[bonded]] = BONDED
     dispatch = np.zeros(n, dtype=np.int64)
@@ -195,6 +212,10 @@ def plan_table(shipments: Shipments, cand: Candidates, model: Model, values: np.
     delivery[a_idx] = cand.order_day[a_idx] + delivery_off
     on_time = np.zeros(n, dtype=bool)
     on_time[a_idx] = late_days == 0
+    days_late = np.zeros(n, dtype=np.int64)
+    days_late[a_idx] = late_days
+    node_ids = [nd.id for nd in network.nodes]
+    everyone = np.ones(n, dtype=bool)
     # why a shipment is not in the plan: its unroutable reason, or what kept its options out
     out_idx = np.flatnonzero(~assigned)
     reason = cand.unroutable_reason[out_idx].copy()
@@ -208,12 +229,20 @@ def plan_table(shipments: Shipments, cand: Candidates, model: Model, values: np.
         "shipment_id": shipments.ids,
         "status": coded(status, list(STATUS_NAMES)),
         "channel": coded(channel, list(CHANNEL_NAMES), ~assigned),
+        "origin": coded(shipments.origin, node_ids),
+        "destination": coded(shipments.destination, node_ids),
+        "order_date": dates(cand.epoch, cand.order_day, everyone),
+        "promise_date": dates(cand.epoch, cand.order_day + cand.data.promise, everyone),
         "route": route_col,
+        "lanes": lanes_col,
         "dispatch_date": dates(cand.epoch, dispatch, assigned),
         "delivery_date": dates(cand.epoch, delivery, assigned),
+        "days_late": pa.array(days_late, pa.int64(), mask=~assigned),
         "on_time": pa.array(on_time, pa.bool_(), mask=~assigned),
-        "cost_transport": cost_transport, "cost_handling": cost_handling, "cost_storage": cost_storage,
-        "cost_duty": cost_duty, "cost_penalty": cost_penalty, "cost_total": cost_total,
+        **{name: to_cent(money) for name, money in (
+            ("cost_transport", cost_transport), ("cost_handling", cost_handling), ("cost_storage", cost_storage),
+            ("cost_duty", cost_duty), ("cost_penalty", cost_penalty), ("cost_total", cost_total))},
         "reason": coded(reason_code, labels.tolist(), assigned),
     })
-    return plan, PlanArrays(status=status, channel=channel, on_time=on_time, cost_total=cost_total, reason=reason)
+    return plan, PlanArrays(status=status, channel=channel, on_time=on_time, cost_total=cost_total,
+                            bonded_node=bonded_node, reason=reason)

@@ -4,6 +4,7 @@ what-if re-plan reuses; and writing the files of a plan atomically."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -23,7 +24,8 @@ from ..model import Model
 from ..settings import PlanSettings, SolveOptions
 from ..strategies.solution import Solution
 from ..strategies.warm import WarmReport, WarmStart
-from .output import OutputDir, claimed
+from .capacity_tables import lanes_table, nodes_table, stock_table
+from .output import OutputDir, claimed, sha256
 from .plan_tables import legs_table, plan_table
 from .summary import Summary, SummaryView, build_summary
 
@@ -38,6 +40,9 @@ class Result(SummaryView):
 
     plan: pa.Table
     figures: Summary
+    lanes: pa.Table = field(repr=False)  # every capacitated lane departure: capacity, used, share, shadow price
+    nodes: pa.Table = field(repr=False)  # every capacitated node-day
+    stock: pa.Table = field(repr=False)  # every (bonded warehouse, sku) with stock, or drawn from without an inventory
     warm_start: WarmStart | None = field(default=None, repr=False)
     kept_legs: pa.Table | None = field(default=None, repr=False)  # the legs, where no warm start can build them
 
@@ -55,16 +60,24 @@ class Result(SummaryView):
     def without_warm_start(self) -> Result:
         """The same plan without what a re-plan reuses (options, model, solution: ~130 MB at 100,000
         shipments), its legs table built."""
-        return Result(plan=self.plan, figures=self.figures, kept_legs=self.legs)
+        return Result(plan=self.plan, figures=self.figures, lanes=self.lanes, nodes=self.nodes, stock=self.stock,
+                      kept_legs=self.legs)
 
     def to_pandas(self) -> tuple[Any, Any]:
         """(plan, legs) as pandas DataFrames (needs pandas)."""
         return self.plan.to_pandas(), self.legs.to_pandas()
 
-    def write(self, out_dir: str | Path, fmt: str = "csv") -> dict[str, Path]:
-        """Publish plan, legs (``fmt`` csv or parquet) and summary.json in ``out_dir`` as one set
-        (:func:`write_result`); the result itself is not changed. Returns the paths by kind."""
-        return write_result(self, out_dir, fmt).paths
+    def tables(self) -> dict[str, pa.Table]:
+        """The plan's tables by name, as written: plan, legs, lanes, nodes, stock."""
+        return {"plan": self.plan, "legs": self.legs, "lanes": self.lanes, "nodes": self.nodes, "stock": self.stock}
+
+    def write(self, out_dir: str | Path, fmt: str = "csv",
+              inputs: dict[str, str | Path] | None = None) -> dict[str, Path]:
+        """Publish the tables (``fmt`` csv or parquet) and summary.json in ``out_dir`` as one set
+        (:func:`write_result`; ``inputs``: the files the plan was made from by kind — network,
+        shipments, inventory —, recorded with their SHA-256); the result itself is not changed.
+        Returns the paths by kind."""
+        return write_result(self, out_dir, fmt, inputs).paths
 
 
 @dataclass(frozen=True)
@@ -76,45 +89,59 @@ class WrittenPlan:
     figures: Summary
 
 
-PLAN_FILES = ("plan.csv", "plan.parquet", "legs.csv", "legs.parquet")  # a plan's files in either format
+TABLES = ("plan", "legs", "lanes", "nodes", "stock")  # a plan's tables, one file each
+PLAN_FILES = tuple(f"{name}.{ext}" for name in TABLES for ext in ("csv", "parquet"))  # in either format
 
 
-def write_result(result: Result, out: str | Path | OutputDir, fmt: str = "csv") -> WrittenPlan:
-    """Publish plan, legs (``fmt`` csv or parquet) and summary.json in ``out`` as one set
-    (:class:`~routing.report.output.OutputDir`): the other format's plan and legs are removed, the
-    summary written last names the two files with their SHA-256, and its seconds gain ``write`` and
-    ``total`` (load + plan + write)."""
+def input_record(inputs: dict[str, str | Path] | None) -> dict[str, dict[str, str]]:
+    """The input files a plan was made from, by kind: absolute path and SHA-256 (None values skipped)."""
+    out = {}
+    for kind, path in (inputs or {}).items():
+        if path is not None and str(path) != "-":
+            p = Path(path)
+            out[kind] = {"path": os.path.abspath(p), "sha256": sha256(p)}
+    return out
+
+
+def write_result(result: Result, out: str | Path | OutputDir, fmt: str = "csv",
+                 inputs: dict[str, str | Path] | None = None) -> WrittenPlan:
+    """Publish the plan's tables (``fmt`` csv or parquet) and summary.json in ``out`` as one set
+    (:class:`~routing.report.output.OutputDir`): the other format's tables are removed, the summary
+    written last names the tables with their SHA-256 and the ``inputs`` (files by kind) with theirs,
+    and its seconds gain ``write`` and ``total`` (load + plan + write)."""
     if fmt not in ("csv", "parquet"):
         raise InputError("write", "fmt", f"must be csv or parquet, got {fmt!r}")
     t = time.perf_counter()
-    names = {"plan": f"plan.{fmt}", "legs": f"legs.{fmt}"}
-    files = {names["plan"]: table_writer(result.plan, fmt), names["legs"]: table_writer(result.legs, fmt)}
+    record = input_record(inputs)
+    names = {name: f"{name}.{fmt}" for name in TABLES}
+    files = {names[name]: table_writer(table, fmt) for name, table in result.tables().items()}
     written: list[Summary] = []
 
     def summary_file(hashes: dict[str, str]) -> Callable[[Path], None]:
         secs = dict(result.figures.seconds)
         secs["write"] = time.perf_counter() - t
         secs["total"] = secs.get("load", 0.0) + secs.get("plan", 0.0) + secs["write"]
-        written.append(replace(result.figures, seconds=secs, files=hashes))
+        written.append(replace(result.figures, seconds=secs, files=hashes, inputs=record))
         text = json.dumps(written[0].to_dict(), indent=2, allow_nan=False) + "\n"
         return lambda path: path.write_text(text, encoding="utf-8")
 
     with claimed(out) as target:
         paths = target.publish(files, ("summary.json", summary_file), stale=PLAN_FILES)
-    return WrittenPlan({"plan": paths[names["plan"]], "legs": paths[names["legs"]],
-                        "summary": paths["summary.json"]}, written[0])
+    return WrittenPlan({**{name: paths[names[name]] for name in TABLES}, "summary": paths["summary.json"]},
+                       written[0])
 
 
 def assemble_result(network: Network, shipments: Shipments, inventory: Inventory | None, settings: PlanSettings,
                     options: SolveOptions, cand: Candidates, model: Model, solution: Solution,
                     seconds: dict[str, float], warm: WarmReport | None = None) -> Result:
     """The result of ``solution``: plan table, summary (``warm``: what a warm re-plan reused) and warm start."""
-    plan, arrays = plan_table(shipments, cand, model, solution.values)
+    plan, arrays = plan_table(network, shipments, cand, model, solution.values)
     figures = build_summary(network, shipments, inventory, settings, options, cand, model, solution, arrays,
                             seconds, warm)
     warm_start = WarmStart(network=network, shipments=shipments, inventory=inventory, settings=settings,
                            options=options, candidates=cand, model=model, solution=solution, gap=figures.gap)
-    return Result(plan=plan, figures=figures, warm_start=warm_start)
+    return Result(plan=plan, figures=figures, lanes=lanes_table(figures, network), nodes=nodes_table(figures, network),
+                  stock=stock_table(figures), warm_start=warm_start)
 
 
 @dataclass(frozen=True)

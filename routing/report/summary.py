@@ -22,14 +22,17 @@ from ..model import Model
 from ..settings import MipSolver, PlanSettings, SolveOptions, Status, Strategy, proven_within
 from ..strategies.solution import Solution
 from ..strategies.warm import WarmReport
-from .plan_tables import ASSIGNED, JIT, STATUS_NAMES, UNROUTABLE, PlanArrays
+from .plan_tables import ASSIGNED, JIT, STATUS_NAMES, UNROUTABLE, PlanArrays, to_cent
 
 
 @dataclass(frozen=True)
 class MarketFigures:
     """One market: shipments that are not unroutable, on-time share of them, its target (None: none),
     whether it is met and by how many parcels it is missed, cost (currency) and cost per kg of actual
-    weight assigned, share of assigned parcels that go JIT."""
+    weight assigned, share of assigned parcels that go JIT; the shadow price of its on-time target
+    (``target_price``: what one more on-time parcel required would add to the objective, currency per
+    parcel; ``target_price_per_point``: per percentage point of the target, i.e. × shipments / 100;
+    0 for a target that does not bind, None without a target)."""
 
     shipments: int
     on_time_rate: float
@@ -39,6 +42,8 @@ class MarketFigures:
     cost: float
     cost_per_kg: float
     jit_share: float
+    target_price: float | None = None
+    target_price_per_point: float | None = None
 
 
 @dataclass(frozen=True)
@@ -65,12 +70,14 @@ class NodeLoad:
 
 @dataclass(frozen=True)
 class StockUse:
-    """One stocked (bonded warehouse, sku): units drawn, units on hand, shadow price (currency per unit)."""
+    """One (bonded warehouse, sku): units drawn, units on hand, shadow price (currency per unit). Planned
+    without an inventory (stock unlimited), one per pair the plan draws from, ``units`` None and price 0:
+    what to forward-position."""
 
     node: str
     sku: str
     units_used: int
-    units: int
+    units: int | None
     shadow_price: float
 
 
@@ -118,6 +125,7 @@ class Summary:
     warm: WarmReport | None  # what a what-if re-plan reused (None: a cold plan)
     model: ModelSize
     files: dict[str, str] = field(default_factory=dict)  # written: each file of the plan and its SHA-256
+    inputs: dict[str, dict[str, str]] = field(default_factory=dict)  # written: input files by kind (path, sha256)
 
     def to_dict(self) -> dict[str, Any]:
         """The summary.json document (``warm`` only for a warm re-plan)."""
@@ -131,10 +139,11 @@ class Summary:
             del out["warm"]
         else:
             out["warm"] = self.warm.to_dict()
-        if self.files:
-            out["files"] = dict(self.files)
-        else:
-            del out["files"]
+        for key in ("files", "inputs"):
+            if getattr(self, key):
+                out[key] = dict(getattr(self, key))
+            else:
+                del out[key]
         return out
 
     def text(self) -> str:
@@ -147,15 +156,17 @@ class Summary:
             f"shipments {sum(c.values()):,}: assigned {c['assigned']:,}, unassigned {c['unassigned']:,}, "
             f"unroutable {c['unroutable']:,}",
         ]
-        lines += _columns(["market", "ships", "on-time", "target", "met", "short", "cost", "/kg", "jit"], [
+        lines += _columns(["market", "ships", "on-time", "target", "met", "short", "cost", "/kg", "jit", "/pt"], [
             [m, f"{d.shipments:,}", f"{d.on_time_rate:.1%}", "-" if d.target is None else f"{d.target:.0%}",
              "yes" if d.target_met else "NO", f"{d.shortfall:,}", f"{d.cost:,.2f}", f"{d.cost_per_kg:.2f}",
-             f"{d.jit_share:.0%}"] for m, d in self.markets.items()])
+             f"{d.jit_share:.0%}", "-" if d.target_price_per_point is None else f"{d.target_price_per_point:,.2f}"]
+            for m, d in self.markets.items()])
         binding = sum(e.shadow_price > 0 for e in self.lanes)
         lines.append(
             f"capacitated lane departures {len(self.lanes)} (binding {binding}), "
             f"node-days {len(self.nodes)} (full {sum(n.parcels >= n.capacity for n in self.nodes)}), "
-            f"stock rows {len(self.stock)} (used up {sum(e.units_used >= e.units for e in self.stock)})")
+            f"stock rows {len(self.stock)} (used up "
+            f"{sum(e.units is not None and e.units_used >= e.units for e in self.stock)})")
         if self.reasons:
             lines.append("reasons: " + ", ".join(f"{k} {v}" for k, v in self.reasons.items()))
         if self.warm is not None:
@@ -224,6 +235,19 @@ def _idle_capacity(network: Network, cand: Candidates, settings: PlanSettings, l
                 nodes.append(NodeLoad(node.id, str(date), 0, int(node.capacity_parcels_per_day), 0.0))
 
 
+def drawn_stock(shipments: Shipments, cand: Candidates, arrays: PlanArrays, node_ids: list[str]) -> list[StockUse]:
+    """Planned without an inventory: the units of each sku the plan draws per bonded warehouse."""
+    drawn = np.flatnonzero(arrays.bonded_node >= 0)
+    if not len(drawn):
+        return []
+    n_sku = len(shipments.sku_names)  # (a parcel without a sku is its own: its id)
+    pair, units = np.unique(arrays.bonded_node[drawn] * n_sku + shipments.sku[drawn], return_inverse=True)
+    used = np.bincount(units, weights=cand.data.quantity[drawn])
+    names = shipments.sku_names.to_pylist()
+    return [StockUse(node_ids[p // n_sku], names[p % n_sku], int(round(u)), None, 0.0)
+            for p, u in zip(pair.tolist(), used.tolist(), strict=True)]
+
+
 def _status(solved: Status, heuristic: bool, timed_out: bool, within_target: bool) -> Status:
     """The plan's status: the solver's, but ``optimal`` for a plan proven within the gap target
     (``within_target``), ``time_limit`` when time cut the enumeration, and ``feasible`` for an optimum
@@ -267,6 +291,9 @@ def build_summary(network: Network, shipments: Shipments, inventory: Inventory |
     on_m, assigned_m = per_market(assigned & on_time), per_market(assigned)
     kg_m, cost_m = per_market(assigned, shipments.weight_kg), per_market(everyone, cost_total)
     jit_m = per_market(assigned & (channel == JIT))
+    mu = np.zeros(len(model.target_markets)) if solution.duals is None else \
+        np.maximum(0.0, solution.duals[model.target_row0:])
+    target_price = dict(zip(model.target_markets.tolist(), mu.tolist(), strict=True))
     for m, node in enumerate(network.nodes):
         if node.kind != "market" or not count[m]:
             continue
@@ -274,10 +301,12 @@ def build_summary(network: Network, shipments: Shipments, inventory: Inventory |
         kg, cost = float(kg_m[m]), float(cost_m[m])
         target = node.on_time_target
         need = math.ceil(target * ships - 1e-9) if target is not None else 0
+        price = None if target is None else round(target_price.get(m, 0.0), 4) + 0.0
         markets[node.id] = MarketFigures(
             shipments=ships, on_time_rate=on / ships if ships else 0.0, target=target, target_met=on >= need,
             shortfall=max(0, need - on), cost=cost, cost_per_kg=cost / kg if kg > 0 else 0.0,
-            jit_share=float(jit_m[m]) / n_assigned if n_assigned else 0.0)
+            jit_share=float(jit_m[m]) / n_assigned if n_assigned else 0.0, target_price=price,
+            target_price_per_point=None if price is None else float(to_cent(np.array(price * ships / 100))))
     load = model.A_res @ values[:n_x]
     load = np.where(np.abs(load) < 1e-12, 0.0, load)
     price = np.zeros(len(model.res_keys)) if solution.duals is None else \
@@ -297,7 +326,8 @@ def build_summary(network: Network, shipments: Shipments, inventory: Inventory |
     nodes = [NodeLoad(i, day_names[d], int(round(ld)), int(cap), p)
              for i, d, ld, cap, p in rows_of(RES_NODE, node_ids)]
     stock = [StockUse(i, sku_names[d], int(round(ld)), int(cap), p)
-             for i, d, ld, cap, p in rows_of(RES_STOCK, node_ids)]
+             for i, d, ld, cap, p in rows_of(RES_STOCK, node_ids)] if inventory is not None else \
+        drawn_stock(shipments, cand, arrays, node_ids)
     _idle_capacity(network, cand, settings, lanes, nodes)
     lanes.sort(key=lambda e: (e.lane_id, e.departure_date))
     nodes.sort(key=lambda e: (e.node, e.date))
