@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import math
 import os
@@ -26,7 +27,9 @@ from .data.network import load_network
 from .data.shipments import load_inventory, load_shipments
 from .errors import InputError, RoutingError
 from .progress import Progress
+from .report.explain import explain, plan_dir_facts
 from .report.output import OutputDir
+from .report.plan_dir import read_plan_dir
 from .report.result import write_result
 from .settings import STRATEGY_CHOICES, MipSolver, PlanSettings, SolveOptions
 from .solve import solve
@@ -152,6 +155,20 @@ def _parser() -> argparse.ArgumentParser:
                          "inputs; the default plans everything from scratch, in parallel)")
     sw.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
+    ex = sub.add_parser(
+        "explain", help="why a shipment took its path: the chosen option and why each alternative lost",
+        description="For each SHIPMENT_ID of the plan in PLAN_DIR: the chosen option with its cost components and "
+                    "dates, and the best alternatives with their cost difference and the reason each lost (a full "
+                    "departure or node-day, no stock, late while the market's target binds, the channel, duty, or "
+                    "simply dearer). Reads the input files the plan records and refuses if they changed.",
+    )
+    ex.add_argument("plan_dir", metavar="PLAN_DIR", help="the --out directory of `routing plan`")
+    ex.add_argument("shipment_ids", nargs="+", metavar="SHIPMENT_ID", help="shipments to explain")
+    ex.add_argument("--alternatives", type=_non_negative_int, default=3, metavar="N",
+                    help="the N cheapest alternatives (and the cheapest on-time and other-channel ones; default 3)")
+    ex.add_argument("--format", choices=("text", "json"), default="text", help="output (default text)")
+    ex.add_argument("--quiet", action="store_true", help="no warnings on stderr")
+
     gen = sub.add_parser(
         "generate", help="generate realistic shipments (and stock) for a network",
         description="Write shipments.csv (and inventory.csv with --inventory) into --out: order dates over "
@@ -219,6 +236,16 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    facts = plan_dir_facts(read_plan_dir(args.plan_dir))
+    found = [explain(facts, sid, args.alternatives) for sid in args.shipment_ids]  # all checked before printing
+    if args.format == "json":
+        print(json.dumps([e.to_dict() for e in found], indent=2))
+    else:
+        print("\n\n".join(e.text() for e in found))
+    return 0
+
+
 def _generate(args: argparse.Namespace) -> int:
     check_generate(args.shipments, args.seed, args.days)
     with OutputDir.claim(args.out):
@@ -233,10 +260,10 @@ def _generate(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.quiet:  # nothing on stderr but a refusal or a failure
+    if getattr(args, "quiet", False):  # nothing on stderr but a refusal or a failure
         warnings.simplefilter("ignore")
     try:
-        return {"plan": _plan, "sweep": _sweep, "generate": _generate}[args.command](args)
+        return {"plan": _plan, "sweep": _sweep, "generate": _generate, "explain": _explain}[args.command](args)
     except InputError as exc:
         print(f"routing: error: {exc}", file=sys.stderr)
         return EXIT_INPUT

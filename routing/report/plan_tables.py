@@ -129,6 +129,45 @@ def to_cent(money: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
+class OptionCosts:
+    """The cost components (currency, unrounded) and dates of some (shipment, option) pairs: transport
+    (Σ legs, replenishment included), handling, storage, duty, late penalty; days late, dispatch and
+    delivery (days after the order day), bonded node (index into ``Network.nodes``, -1 for JIT)."""
+
+    transport: np.ndarray
+    handling: np.ndarray
+    storage: np.ndarray
+    duty: np.ndarray
+    penalty: np.ndarray
+    days_late: np.ndarray
+    dispatch: np.ndarray
+    delivery: np.ndarray
+    bonded_node: np.ndarray
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.transport + self.handling + self.storage + self.duty + self.penalty
+
+
+def option_costs(cand: Candidates, ships: np.ndarray, v: np.ndarray) -> OptionCosts:
+    """The cost components of variables ``v`` of ``cand`` (of shipments ``ships``), worked out again from
+    their routes (:func:`plan_table` checks them against the variables' costs)."""
+    table, data = cand.table, cand.data
+    r, slot = cand.var_route[v], cand.var_slot[v]
+    rc = table.rc  # the table's route costs were computed on this network
+    bonded_at = table.bonded_node.ravel()[slot]
+    n_div = cand.chargeable.shape[1]
+    transport = rc.parcel[r] + np.einsum("nd,nd->n", rc.per_kg[r][:, :n_div], cand.chargeable[ships])
+    duty = np.where((bonded_at < 0) & data.duty_exempt_jit[ships], 0.0, data.duty_rate[ships] * data.value[ships])
+    delivery = table.delivery.ravel()[slot]
+    late_days = np.maximum(0, delivery - data.promise[ships])
+    return OptionCosts(transport=transport, handling=rc.handling[r], storage=rc.storage_per_kg[r] * data.weight[ships],
+                       duty=duty, penalty=data.late_rate[ships] * late_days, days_late=late_days,
+                       dispatch=table.schedule_arrays.dispatch[cand.var_sched[v]], delivery=delivery,
+                       bonded_node=bonded_at)
+
+
+@dataclass(frozen=True, eq=False)
 class PlanArrays:
     """Per shipment, what the summary reads of the plan: status and channel codes, on time, total cost
     (currency, unrounded), the bonded node drawn from (index into ``Network.nodes``, -1: none); and the
@@ -160,23 +199,12 @@ def plan_table(network: Network, shipments: Shipments, cand: Candidates, model: 
     a_idx = np.flatnonzero(assigned)
     v = ship_var[a_idx]
     r = cand.var_route[v]
-    slot = cand.var_slot[v]
-    rc = table.rc  # the table's route costs were computed on this network
-    bonded_at = table.bonded_node.ravel()[slot]
+    parts = option_costs(cand, a_idx, v)
+    bonded_at = parts.bonded_node
     bonded = bonded_at >= 0
-    data = cand.data  # per-shipment cost inputs, as priced
-    w = shipments.weight_kg[a_idx]
-    val = shipments.value[a_idx]
-    # transport = Σ legs (cost_per_parcel + cost_per_kg × chargeable kg in the lane's divisor column)
-    n_div = cand.chargeable.shape[1]
-    transport = rc.parcel[r] + np.einsum("nd,nd->n", rc.per_kg[r][:, :n_div], cand.chargeable[a_idx])
-    handling = rc.handling[r]
-    storage = rc.storage_per_kg[r] * w
-    duty = np.where(~bonded & data.duty_exempt_jit[a_idx], 0.0, data.duty_rate[a_idx] * val)
-    delivery_off = table.delivery.ravel()[slot]
-    dispatch_off = table.schedule_arrays.dispatch[cand.var_sched[v]]
-    late_days = np.maximum(0, delivery_off - data.promise[a_idx])
-    penalty = data.late_rate[a_idx] * late_days
+    transport, handling, storage, duty = parts.transport, parts.handling, parts.storage, parts.duty
+    late_days, penalty = parts.days_late, parts.penalty
+    delivery_off, dispatch_off = parts.delivery, parts.dispatch
 
     def full(values_a: np.ndarray, fill: float = 0.0) -> np.ndarray:
         out = np.full(n, fill, dtype=np.float64)

@@ -3,6 +3,7 @@ what-if re-plan reuses; and writing the files of a plan atomically."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import time
@@ -25,6 +26,7 @@ from ..settings import PlanSettings, SolveOptions
 from ..strategies.solution import Solution
 from ..strategies.warm import WarmReport, WarmStart
 from .capacity_tables import lanes_table, nodes_table, stock_table
+from .explain import Explanation, PlanFacts, explain
 from .output import OutputDir, claimed, sha256
 from .plan_tables import legs_table, plan_table
 from .summary import Summary, SummaryView, build_summary
@@ -45,6 +47,7 @@ class Result(SummaryView):
     stock: pa.Table = field(repr=False)  # every (bonded warehouse, sku) with stock, or drawn from without an inventory
     warm_start: WarmStart | None = field(default=None, repr=False)
     kept_legs: pa.Table | None = field(default=None, repr=False)  # the legs, where no warm start can build them
+    _facts: PlanFacts | None = field(default=None, repr=False, compare=False, init=False)  # explain()'s, built once
 
     @cached_property
     def legs(self) -> pa.Table:
@@ -66,6 +69,19 @@ class Result(SummaryView):
     def to_pandas(self) -> tuple[Any, Any]:
         """(plan, legs) as pandas DataFrames (needs pandas)."""
         return self.plan.to_pandas(), self.legs.to_pandas()
+
+    def explain(self, shipment_id: str, alternatives: int = 3) -> Explanation:
+        """Why ``shipment_id`` is where the plan put it: the chosen option with its costs and dates, and the
+        ``alternatives`` best others with the reason each lost (:mod:`routing.report.explain`)."""
+        w = self.warm_start
+        if w is None:
+            raise InputError("explain", "result", "this result no longer keeps its inputs (without_warm_start)")
+        if self._facts is None:
+            markets = {m: dict(vars(v)) for m, v in self.figures.markets.items()}
+            object.__setattr__(self, "_facts", PlanFacts.of(
+                w.network, w.shipments, w.inventory, w.settings, dt.date.fromisoformat(self.figures.epoch),
+                self.tables(), markets, self.figures.gap_target))
+        return explain(self._facts, shipment_id, alternatives)
 
     def tables(self) -> dict[str, pa.Table]:
         """The plan's tables by name, as written: plan, legs, lanes, nodes, stock."""
