@@ -11,12 +11,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import InputError
-from .summary import Summary
+from .summary import Summary, html_table
 
 COST_COLUMNS = ("cost_transport", "cost_handling", "cost_storage", "cost_duty", "cost_penalty", "cost_total")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Comparison:
     """``totals``: per cost component {base, other, delta}; ``markets``, ``changed`` and
     ``capacities`` are pyarrow tables (``to_pandas()`` for DataFrames)."""
@@ -26,6 +26,22 @@ class Comparison:
     changed: pa.Table
     capacities: pa.Table
     counts: dict[str, Any]
+
+    def __repr__(self) -> str:
+        t, c = self.totals["cost_total"], self.counts
+        return (f"Comparison(objective {t['base']:,.2f} -> {t['other']:,.2f} ({t['delta']:+,.2f}), "
+                f"{len(self.changed):,} shipments moved, {len(self.capacities):,} capacities changed binding, "
+                f"{c['only_base']:,} only in base, {c['only_other']:,} only in the what-if)")
+
+    def _repr_html_(self) -> str:
+        """The headline table (cost by component) and the per-market table, for a notebook."""
+        head = [[k[5:] if k != "cost_total" else "total", f"{v['base']:,.2f}", f"{v['other']:,.2f}",
+                 f"{v['delta']:+,.2f}"] for k, v in self.totals.items()]
+        markets = [[r["market"], f"{r['cost_base']:,.2f}", f"{r['cost_other']:,.2f}", f"{r['cost_delta']:+,.2f}",
+                    f"{r['on_time_base']:.1%}", f"{r['on_time_other']:.1%}"] for r in self.markets.to_pylist()]
+        return html_table(["cost", "base", "what-if", "delta"], head) + \
+            f"<p>{len(self.changed):,} shipments moved; {len(self.capacities):,} capacities changed binding</p>" + \
+            html_table(["market", "cost base", "cost what-if", "delta", "on time base", "on time what-if"], markets)
 
     def summary(self) -> str:
         t = self.totals["cost_total"]

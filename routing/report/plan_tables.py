@@ -128,6 +128,20 @@ def to_cent(money: np.ndarray) -> np.ndarray:
     return np.round(money, CENT) + 0.0
 
 
+def to_cent_summing(money: np.ndarray) -> np.ndarray:
+    """Money (currency, ≥ 0) to the cent such that the column sums to its exact total rounded to the cent:
+    each value rounded down, and the cents still missing given to the values with the largest remainders
+    (first in row order on ties). Each value is within a cent of its exact amount."""
+    scaled = money * 100.0
+    cents = np.floor(scaled + 1e-7)
+    missing = int(round(float(scaled.sum()))) - int(cents.sum())
+    if missing > 0:
+        cents[np.argsort(-(scaled - cents), kind="stable")[:missing]] += 1
+    elif missing < 0:  # rounding down never overshoots; kept for sums below half a cent of float noise
+        cents[np.argsort(scaled - cents, kind="stable")[:-missing]] -= 1
+    return cents / 100.0 + 0.0
+
+
 @dataclass(frozen=True, eq=False)
 class OptionCosts:
     """The cost components (currency, unrounded) and dates of some (shipment, option) pairs: transport
@@ -269,7 +283,8 @@ def plan_table(network: Network, shipments: Shipments, cand: Candidates, model: 
         "on_time": pa.array(on_time, pa.bool_(), mask=~assigned),
         **{name: to_cent(money) for name, money in (
             ("cost_transport", cost_transport), ("cost_handling", cost_handling), ("cost_storage", cost_storage),
-            ("cost_duty", cost_duty), ("cost_penalty", cost_penalty), ("cost_total", cost_total))},
+            ("cost_duty", cost_duty), ("cost_penalty", cost_penalty))},
+        "cost_total": to_cent_summing(cost_total),  # sums to the objective, to the cent
         "reason": coded(reason_code, labels.tolist(), assigned),
     })
     return plan, PlanArrays(status=status, channel=channel, on_time=on_time, cost_total=cost_total,

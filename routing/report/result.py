@@ -11,10 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 from ..candidates.candidates import Candidates
 from ..data.network import Network
@@ -32,7 +35,7 @@ from .plan_tables import legs_table, plan_table
 from .summary import Summary, SummaryView, build_summary
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Result(SummaryView):
     """A solved plan: the ``plan`` table (one row per shipment), the ``legs`` table (one row per leg,
     built on first use: a what-if answer often needs only the plan and summary), the summary
@@ -87,6 +90,13 @@ class Result(SummaryView):
         """The plan's tables by name, as written: plan, legs, lanes, nodes, stock."""
         return {"plan": self.plan, "legs": self.legs, "lanes": self.lanes, "nodes": self.nodes, "stock": self.stock}
 
+    def charts(self) -> dict[str, Figure]:
+        """The charts of the plan's report (``routing report``) as matplotlib Figures by name: markets,
+        costs, lanes, nodes, stock, flows (:func:`routing.report.charts.figures`; needs matplotlib)."""
+        from .charts import figures  # matplotlib is imported only when charts are asked for
+
+        return figures(self)
+
     def write(self, out_dir: str | Path, fmt: str = "csv",
               inputs: dict[str, str | Path] | None = None) -> dict[str, Path]:
         """Publish the tables (``fmt`` csv or parquet) and summary.json in ``out_dir`` as one set
@@ -107,6 +117,7 @@ class WrittenPlan:
 
 TABLES = ("plan", "legs", "lanes", "nodes", "stock")  # a plan's tables, one file each
 PLAN_FILES = tuple(f"{name}.{ext}" for name in TABLES for ext in ("csv", "parquet"))  # in either format
+DERIVED = ("report.html",)  # made from a plan's files (`routing report`): stale once they are replaced
 
 
 def input_record(inputs: dict[str, str | Path] | None) -> dict[str, dict[str, str]]:
@@ -122,7 +133,8 @@ def input_record(inputs: dict[str, str | Path] | None) -> dict[str, dict[str, st
 def write_result(result: Result, out: str | Path | OutputDir, fmt: str = "csv",
                  inputs: dict[str, str | Path] | None = None) -> WrittenPlan:
     """Publish the plan's tables (``fmt`` csv or parquet) and summary.json in ``out`` as one set
-    (:class:`~routing.report.output.OutputDir`): the other format's tables are removed, the summary
+    (:class:`~routing.report.output.OutputDir`): the other format's tables and a report.html of the
+    plan replaced are removed, the summary
     written last names the tables with their SHA-256 and the ``inputs`` (files by kind) with theirs,
     and its seconds gain ``write`` and ``total`` (load + plan + write)."""
     if fmt not in ("csv", "parquet"):
@@ -142,7 +154,7 @@ def write_result(result: Result, out: str | Path | OutputDir, fmt: str = "csv",
         return lambda path: path.write_text(text, encoding="utf-8")
 
     with claimed(out) as target:
-        paths = target.publish(files, ("summary.json", summary_file), stale=PLAN_FILES)
+        paths = target.publish(files, ("summary.json", summary_file), stale=PLAN_FILES + DERIVED)
     return WrittenPlan({**{name: paths[names[name]] for name in TABLES}, "summary": paths["summary.json"]},
                        written[0])
 
@@ -160,7 +172,7 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
                   stock=stock_table(figures), warm_start=warm_start)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class PlanSummary(SummaryView):
     """A plan's table and summary only: what a sweep keeps of a plan when it does not keep the
     :class:`Result` (enough for :func:`~routing.report.compare.compare` and a comparison row)."""

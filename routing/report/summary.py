@@ -8,6 +8,7 @@ Money in the network's currency, weights in kg, rates and shares as fractions (0
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -208,6 +209,36 @@ class SummaryView:
     def summary(self) -> str:
         """A short human-readable report of the plan."""
         return self.figures.text()
+
+    def __repr__(self) -> str:
+        f = self.figures
+        c = f.counts
+        return (f"{type(self).__name__}(status={f.status}, objective={f.objective:,.2f}, gap={f.gap:.1e}, "
+                f"shipments={sum(c.values()):,}: {c['assigned']:,} assigned, {c['unassigned']:,} unassigned, "
+                f"{c['unroutable']:,} unroutable)")
+
+    def _repr_html_(self) -> str:
+        """The headline and market tables, for a notebook."""
+        f = self.figures
+        c = f.counts
+        head = [("status", f"{f.status} ({f.strategy}/{f.solver})"), ("objective", f"{f.objective:,.2f}"),
+                ("lower bound", f"{f.lower_bound:,.2f}"), ("gap", f"{f.gap:.2e} (target {f.gap_target:g})"),
+                ("shipments", f"{sum(c.values()):,}: {c['assigned']:,} assigned, {c['unassigned']:,} unassigned, "
+                              f"{c['unroutable']:,} unroutable")]
+        markets = [[m, f"{d.shipments:,}", f"{d.on_time_rate:.1%}", "-" if d.target is None else f"{d.target:.0%}",
+                    "yes" if d.target_met else "NO", f"{d.cost:,.2f}", f"{d.cost_per_kg:.2f}", f"{d.jit_share:.0%}",
+                    "-" if d.target_price_per_point is None else f"{d.target_price_per_point:,.2f}"]
+                   for m, d in f.markets.items()]
+        return html_table(["", ""], [list(r) for r in head]) + html_table(
+            ["market", "shipments", "on time", "target", "met", "cost", "cost/kg", "JIT", "target price/pt"], markets)
+
+
+def html_table(header: list[str], rows: list[list[str]]) -> str:
+    """A small HTML table of text cells (escaped), for notebook displays."""
+    def cells(tag: str, row: list[str]) -> str:
+        return "".join(f"<{tag}>{html.escape(str(v))}</{tag}>" for v in row)
+    body = "".join(f"<tr>{cells('td', r)}</tr>" for r in rows)
+    return f"<table><thead><tr>{cells('th', header)}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _idle_capacity(network: Network, cand: Candidates, settings: PlanSettings, lanes: list[LaneLoad],
