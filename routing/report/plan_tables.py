@@ -131,14 +131,16 @@ def to_cent(money: np.ndarray) -> np.ndarray:
 def to_cent_summing(money: np.ndarray) -> np.ndarray:
     """Money (currency, ≥ 0) to the cent such that the column sums to its exact total rounded to the cent:
     each value rounded down, and the cents still missing given to the values with the largest remainders
-    (first in row order on ties). Each value is within a cent of its exact amount."""
+    (a partial sort: deterministic for the same amounts). Each value is within a cent of its exact amount."""
     scaled = money * 100.0
     cents = np.floor(scaled + 1e-7)
     missing = int(round(float(scaled.sum()))) - int(cents.sum())
-    if missing > 0:
-        cents[np.argsort(-(scaled - cents), kind="stable")[:missing]] += 1
-    elif missing < 0:  # rounding down never overshoots; kept for sums below half a cent of float noise
-        cents[np.argsort(scaled - cents, kind="stable")[:-missing]] -= 1
+    if 0 < missing < len(cents):
+        cents[np.argpartition(cents - scaled, missing - 1)[:missing]] += 1
+    elif missing >= len(cents):
+        cents += 1
+    elif missing < 0:  # rounding down never overshoots, but for float noise below half a cent
+        cents[np.argpartition(scaled - cents, -missing - 1)[:-missing]] -= 1
     return cents / 100.0 + 0.0
 
 
