@@ -1,4 +1,5 @@
-"""Command line: ``routing plan``, ``routing sweep`` and ``routing generate`` (docs/cli.md).
+"""Command line: ``routing plan``, ``routing sweep``, ``routing generate``, ``routing explain`` and
+``routing report`` (docs/cli.md).
 
 Options and their defaults come from :class:`~routing.settings.PlanSettings` and
 :class:`~routing.settings.SolveOptions`. Exit status: 0 done, 1 a failure that is not the input's
@@ -30,6 +31,7 @@ from .progress import Progress
 from .report.explain import explain, plan_dir_facts
 from .report.output import OutputDir
 from .report.plan_dir import read_plan_dir
+from .report.report_data import ReportData
 from .report.result import write_result
 from .settings import STRATEGY_CHOICES, MipSolver, PlanSettings, SolveOptions
 from .solve import solve
@@ -131,6 +133,9 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--seed", type=int, default=SOLVE.seed, help=f"solver random seed (default {SOLVE.seed})")
     plan.add_argument("--threads", type=_positive_int, default=SOLVE.threads,
                       help=f"solver threads (default {SOLVE.threads})")
+    plan.add_argument("--report", action="store_true",
+                      help="also write report.html into --out: the plan as one self-contained HTML page "
+                           "(docs/report.md)")
     plan.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
     sw = sub.add_parser(
@@ -169,6 +174,17 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--format", choices=("text", "json"), default="text", help="output (default text)")
     ex.add_argument("--quiet", action="store_true", help="no warnings on stderr")
 
+    rep = sub.add_parser(
+        "report", help="the plan of PLAN_DIR as one self-contained HTML page",
+        description="Write an HTML report of the plan in PLAN_DIR (default PLAN_DIR/report.html): headline "
+                    "figures, markets, cost by component, lane-departure and node-day utilisation, bonded stock, "
+                    "a flow map, binding limits with their shadow prices, and the shipments left out by reason. "
+                    "One file with its charts inlined: it opens offline and loads nothing (docs/report.md).",
+    )
+    rep.add_argument("plan_dir", metavar="PLAN_DIR", help="the --out directory of `routing plan`")
+    rep.add_argument("--out", metavar="FILE", help="the HTML file to write (default PLAN_DIR/report.html)")
+    rep.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
     gen = sub.add_parser(
         "generate", help="generate realistic shipments (and stock) for a network",
         description="Write shipments.csv (and inventory.csv with --inventory) into --out: order dates over "
@@ -203,8 +219,16 @@ def _plan(args: argparse.Namespace) -> int:
         with progress.phase("write", str(args.out)):
             written = write_result(result, out, args.format or "csv", inputs={
                 "network": args.network, "shipments": args.shipments, "inventory": args.inventory})
+        paths = list(written.paths.values())
+        if args.report:  # after the plan's files, in the directory still claimed; not among summary.json's files
+            from .report.html import write_report  # imports matplotlib: only when a report is asked for
+
+            paths.append(out.path / "report.html")
+            with progress.phase("report", str(paths[-1])) as info:
+                data = ReportData.from_result(result, summary=written.figures.to_dict(), source=str(out.path))
+                info["done"] = f"{write_report(data, paths[-1]) / 1e6:.2f} MB"
     print(written.figures.text())
-    print("wrote " + ", ".join(str(p) for p in written.paths.values()))
+    print("wrote " + ", ".join(str(p) for p in paths))
     return 0
 
 
@@ -246,6 +270,22 @@ def _explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from .report.html import report_path, write_report  # imports matplotlib: only for a report
+
+    plan_dir = Path(args.plan_dir)
+    path = report_path(plan_dir, args.out)
+    # into the plan directory: claimed against a `routing plan` writing there at the same time
+    inside = plan_dir.is_dir() and path.parent.resolve() == plan_dir.resolve()
+    with OutputDir.claim(plan_dir) if inside else contextlib.nullcontext():
+        progress = Progress(quiet=args.quiet)
+        with progress.phase("report", announce=False) as info:  # a refused plan directory: its one line only
+            size = write_report(ReportData.from_plan_dir(plan_dir), path)
+            info["done"] = f"{path}, {size / 1e6:.2f} MB"
+    print(f"wrote {path}")
+    return 0
+
+
 def _generate(args: argparse.Namespace) -> int:
     check_generate(args.shipments, args.seed, args.days)
     with OutputDir.claim(args.out):
@@ -263,7 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "quiet", False):  # nothing on stderr but a refusal or a failure
         warnings.simplefilter("ignore")
     try:
-        return {"plan": _plan, "sweep": _sweep, "generate": _generate, "explain": _explain}[args.command](args)
+        return {"plan": _plan, "sweep": _sweep, "generate": _generate, "explain": _explain,
+                "report": _report}[args.command](args)
     except InputError as exc:
         print(f"routing: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
