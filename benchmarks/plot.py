@@ -1,5 +1,5 @@
 """The time-to-gap curve of a ``test_gap.py`` run as a PNG: seconds against shipments (log-log), one line
-per gap target, each point labelled with the gap reached. Needs the ``bench`` extra (matplotlib).
+per gap target, each point labelled with the gap reached. Draws with matplotlib (a dependency of ``routing``).
 
 Usage::
 
