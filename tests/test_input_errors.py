@@ -272,8 +272,8 @@ CASES = [
       for c in ("shipment_id", "origin", "destination", "order_date", "weight_kg")],
     Case("inventory-missing-units", "inventory", None, col("units"), "missing required",
          pre=drop_column("inventory", "units")),
-    Case("shipments-unknown-column", "shipments", None, col("colour"), "unknown column",
-         pre=add_column("shipments", "colour")),
+    Case("shipments-plan-column", "shipments", None, col("status"), "is a column of the plan",
+         pre=add_column("shipments", "status")),
     Case("inventory-unknown-column", "inventory", None, col("warehouse"), "unknown column",
          pre=add_column("inventory", "warehouse")),
     # ---- shipments cells

@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import json
 import math
+import zoneinfo
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cache
@@ -26,6 +27,8 @@ CENT = 0.005 + 1e-9  # money is written rounded to the cent
 TOTAL_CENT = 0.01 + 1e-9  # cost_total: within a cent, the column summing to the objective to the cent
 LEG_COLUMNS = ["shipment_id", "seq", "lane_id", "from", "to", "departure_date", "arrival_date",
                "chargeable_kg", "replenishment"]
+SHIP_COLUMNS = ["shipment_id", "origin", "destination", "order_date", "weight_kg", "volume_cm3", "value", "sku",
+                "quantity", "channel", "promise_days"]
 COSTS = ["cost_transport", "cost_handling", "cost_storage", "cost_duty", "cost_penalty"]
 SUMMARY_KEYS = ["status", "objective", "lower_bound", "gap", "unassigned_penalty", "counts", "seconds",
                 "markets", "lanes", "nodes", "reasons", "epoch", "horizon_days", "waiting_days", "max_legs",
@@ -171,11 +174,26 @@ class Shipment:
     promise: int | None
 
 
-def load_shipments(path: str | Path) -> list[Shipment]:
+def _order_day(v: Any, zone: str | None) -> int | None:
+    """An order date: a date, or an ISO timestamp — with an offset, the date it falls on in ``zone`` (the
+    origin's time zone, UTC if none); without, the date written."""
+    if isinstance(v, dt.datetime):
+        stamp = v
+    elif isinstance(v, str) and len(v.strip()) > 10:
+        stamp = dt.datetime.fromisoformat(v.strip().replace("Z", "+00:00"))
+    else:
+        return _day(v)
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(zoneinfo.ZoneInfo(zone or "UTC"))
+    return _day(stamp.date())
+
+
+def load_shipments(path: str | Path, zones: dict[str, str | None] | None = None) -> list[Shipment]:
     out = []
     for r in _read_table(Path(path))[1]:
         sid, promise = str(r["shipment_id"]), r.get("promise_days")
-        out.append(Shipment(sid, str(r["origin"]), str(r["destination"]), _day(r["order_date"]),
+        zone = (zones or {}).get(str(r["origin"]))
+        out.append(Shipment(sid, str(r["origin"]), str(r["destination"]), _order_day(r["order_date"], zone),
                             float(r["weight_kg"]), _float(r.get("volume_cm3"), 0.0),
                             _float(r.get("value"), 0.0),
                             str(r.get("sku") or sid), int(float(r.get("quantity") or 1)),
@@ -604,7 +622,8 @@ def validate_plan(network_path: str | Path, shipments_path: str | Path, out_dir:
                   inventory_path: str | Path | None = None, *, fmt: str = "csv",
                   max_legs: int | None = None) -> None:
     """Raise AssertionError listing the violations of the plan in `out_dir`; return None if it is valid."""
-    net, ships = load_network(network_path), load_shipments(shipments_path)
+    net = load_network(network_path)
+    ships = load_shipments(shipments_path, {n: raw.get("timezone") for n, raw in net.nodes.items()})
     stock = load_inventory(inventory_path) if inventory_path is not None else None
     out, ext = Path(out_dir), "parquet" if fmt == "parquet" else "csv"
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -615,9 +634,15 @@ def validate_plan(network_path: str | Path, shipments_path: str | Path, out_dir:
         max_legs = summary.get("max_legs")
     c = Ctx(net, int(14 if horizon is None else horizon), max_legs, _float(summary.get("unassigned_penalty")))
     v = c.v
-    if plan_cols != PLAN_COLUMNS or leg_cols != LEG_COLUMNS:
-        v.add(None, f"columns differ: plan {plan_cols}, legs {leg_cols}")
+    ship_cols, ship_rows = _read_table(Path(shipments_path))
+    extras = [k for k in ship_cols if k not in SHIP_COLUMNS]  # passed through to the plan untouched
+    if plan_cols != PLAN_COLUMNS + extras or leg_cols != LEG_COLUMNS:
+        v.add(None, f"columns differ: plan {plan_cols}, legs {leg_cols} (extra input columns {extras})")
         return _raise(v)
+    for raw, given in zip(plan, ship_rows, strict=False):
+        for k in extras:
+            if (None if raw[k] is None else str(raw[k])) != (None if given[k] is None else str(given[k])):
+                v.add(str(raw["shipment_id"]), f"extra column {k!r} = {raw[k]!r}, the input has {given[k]!r}")
     epoch = net.epoch or min((s.order for s in ships), default=None)
     if _day(summary.get("epoch")) != epoch:
         v.add(None, f"summary epoch {summary.get('epoch')} != {epoch and _iso(epoch)}")

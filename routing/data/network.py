@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,7 +32,7 @@ DAILY = (True,) * 7
 _NODE_FIELDS = {
     "id", "kind", "country", "lat", "lon", "handling_days", "handling_cost", "capacity_parcels_per_day",
     "storage_cost_per_kg_day", "dwell_days", "promise_days", "on_time_target", "late_penalty_per_day",
-    "duty_rate", "de_minimis", "name",
+    "duty_rate", "de_minimis", "name", "timezone",
 }
 _LANE_FIELDS = {
     "from", "to", "mode", "id", "transit_days", "departures", "cost_per_kg", "cost_per_parcel",
@@ -60,6 +61,7 @@ class Node:
     late_penalty_per_day: float = 0.0
     duty_rate: float = 0.0
     de_minimis: float | None = None
+    timezone: str | None = None  # IANA name (e.g. Asia/Shanghai): a factory's orders' local dates; None: UTC
     closed: bool = False  # a what-if: no route passes a closed node
 
 
@@ -211,7 +213,20 @@ def _parse_node(source: str, k: int, raw: Any) -> Node:
         late_penalty_per_day=_ranged(f, "late_penalty_per_day", 0.0),
         duty_rate=_ranged(f, "duty_rate", 0.0),
         de_minimis=_ranged(f, "de_minimis", None, nullable=True),
+        timezone=_timezone(f),
     )
+
+
+def _timezone(f: Fields) -> str | None:
+    """An IANA time zone name the system's database knows (None when not given)."""
+    if f.data.get("timezone") is None:
+        return None
+    name = f.string("timezone")
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        f.fail("timezone", f"must be an IANA time zone name such as Asia/Shanghai or UTC, got {show(name)}")
+    return name
 
 
 def _parse_lane(source: str, k: int, raw: Any, nodes: Mapping[str, Node]) -> Lane:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -13,7 +14,7 @@ import pyarrow.compute as pc
 from ..errors import InputError
 from .limits import ID_RULE, INVENTORY_UNITS, SHIPMENT_RANGES, bad_ids, show
 from .network import Network
-from .tables import Column, read_table
+from .tables import STDIN, Column, read_table
 
 CHANNELS = ("any", "jit", "bonded")
 CHANNEL_ANY, CHANNEL_JIT, CHANNEL_BONDED = 0, 1, 2
@@ -24,6 +25,13 @@ SHIPMENT_COLUMNS = {
     "promise_days": False,
 }
 INVENTORY_COLUMNS = {"node": True, "sku": True, "units": True}
+# the plan table's own columns (routing.report.plan_tables writes them; tests/test_inputs.py checks the two
+# agree): an extra shipments column passed through to the plan may not take one of these names
+PLAN_OUTPUT_COLUMNS = (
+    "shipment_id", "status", "channel", "origin", "destination", "order_date", "promise_date", "route", "lanes",
+    "dispatch_date", "delivery_date", "days_late", "on_time", "cost_transport", "cost_handling", "cost_storage",
+    "cost_duty", "cost_penalty", "cost_total", "reason",
+)
 _EPOCH_1970 = dt.date(1970, 1, 1)
 
 
@@ -48,6 +56,12 @@ class Shipments:
     channel: np.ndarray
     promise_days: np.ndarray
     source: str = field(default="<shipments>")
+    extra: pa.Table | None = field(default=None, repr=False)  # columns beyond the known ones, passed to the plan
+
+    @property
+    def extra_columns(self) -> list[str]:
+        """The names of the columns passed through to the plan untouched, in input order."""
+        return [] if self.extra is None else list(self.extra.column_names)
 
     def __len__(self) -> int:
         return len(self.origin)
@@ -61,6 +75,7 @@ class Shipments:
             weight_kg=self.weight_kg[index], volume_cm3=self.volume_cm3[index], value=self.value[index],
             sku=self.sku[index], sku_names=self.sku_names, quantity=self.quantity[index],
             channel=self.channel[index], promise_days=self.promise_days[index], source=self.source,
+            extra=None if self.extra is None else self.extra.take(pa.array(index)),
         )
 
     def first_order_date(self) -> dt.date:
@@ -94,10 +109,19 @@ def _node_lookup(col: Column, network: Network, kind: str) -> np.ndarray:
     return index[codes]
 
 
-def load_shipments(path: str | Path, network: Network) -> Shipments:
-    """Read and validate the shipments table (CSV or Parquet) against ``network``."""
-    source = str(path)
-    table = read_table(path, SHIPMENT_COLUMNS)
+def load_shipments(path: str | Path | Any, network: Network) -> Shipments:
+    """Read and validate the shipments table against ``network``: a CSV or Parquet file (optionally
+    .gz/.zst/.bz2-compressed), ``-`` for standard input, or a pyarrow Table or pandas/polars DataFrame.
+    Columns beyond the known ones are passed through to the plan untouched (their names must not be
+    plan columns). Order timestamps with an offset count on the origin factory's local date (its
+    ``timezone``, UTC when none)."""
+    source = _source_name(path)
+    table = read_table(path, SHIPMENT_COLUMNS, extra=True)
+    extras = [c for c in table.column_names if c not in SHIPMENT_COLUMNS]
+    for name in extras:
+        if name in PLAN_OUTPUT_COLUMNS:
+            raise InputError(source, None, f"column '{name}' is a column of the plan the planner writes: rename it "
+                                           "to pass it through")
     if table.num_rows == 0:
         raise InputError(source, None, "has no shipment rows")
     col = {name: Column(source, table, name) for name in SHIPMENT_COLUMNS}
@@ -117,7 +141,8 @@ def load_shipments(path: str | Path, network: Network) -> Shipments:
 
     origin = _node_lookup(col["origin"], network, "factory")
     destination = _node_lookup(col["destination"], network, "market")
-    order_date = col["order_date"].dates()
+    zones = [n.timezone or "UTC" for n in network.nodes]
+    order_date = col["order_date"].dates((origin, zones))
 
     weight = col["weight_kg"].floats(np.nan)
     col["weight_kg"].within(weight, *SHIPMENT_RANGES["weight_kg"], lo_open=True)
@@ -153,12 +178,21 @@ def load_shipments(path: str | Path, network: Network) -> Shipments:
         sku=sku_enc.indices.to_numpy(zero_copy_only=False).astype(np.int32),
         sku_names=sku_enc.dictionary, quantity=quantity.astype(np.int64), channel=channel,
         promise_days=promise.astype(np.int32), source=source,
+        extra=table.select(extras) if extras else None,
     )
 
 
-def load_inventory(path: str | Path, network: Network) -> Inventory:
-    """Read and validate the bonded stock table ``node, sku, units``."""
-    source = str(path)
+def _source_name(path: object) -> str:
+    """How error messages name a table: its path, ``<stdin>``, or ``<DataFrame>`` for one in memory."""
+    if isinstance(path, (str, Path)):
+        return "<stdin>" if str(path) == STDIN else str(path)
+    return f"<{type(path).__name__}>"
+
+
+def load_inventory(path: str | Path | Any, network: Network) -> Inventory:
+    """Read and validate the bonded stock table ``node, sku, units`` (a file, ``-`` or an in-memory table,
+    as :func:`load_shipments`)."""
+    source = _source_name(path)
     table = read_table(path, INVENTORY_COLUMNS)
     col = {name: Column(source, table, name) for name in INVENTORY_COLUMNS}
     for c in col.values():

@@ -289,5 +289,7 @@ def plan_table(network: Network, shipments: Shipments, cand: Candidates, model: 
         "cost_total": to_cent_summing(cost_total),  # sums to the objective, to the cent
         "reason": coded(reason_code, labels.tolist(), assigned),
     })
+    for name in shipments.extra_columns:  # the input's own columns, untouched
+        plan = plan.append_column(name, shipments.extra.column(name))
     return plan, PlanArrays(status=status, channel=channel, on_time=on_time, cost_total=cost_total,
                             bonded_node=bonded_node, reason=reason)
