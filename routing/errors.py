@@ -29,3 +29,11 @@ class SolverError(RoutingError):
 
 class InternalError(RoutingError):
     """An invariant of the planner broke (a bug): e.g. the plan's costs disagree with the model's."""
+
+
+class HistoryError(RoutingError):
+    """The run history database failed: it cannot be opened or reached, is of a newer schema, or a read or
+    write failed (docs/history.md). One line, whatever the driver said."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(str(message).split()))

@@ -19,7 +19,7 @@ LAYERS = (
     ("routing.strategies",),
     ("routing.report",),
     ("routing.solve", "routing.scenario", "routing.compare"),
-    ("routing.sweep",),
+    ("routing.sweep", "routing.history"),  # history: recording and reading runs (routing.cli --history, runs)
     ("routing.cli",),
     ("routing",),  # the package's __init__: the public API
 )
