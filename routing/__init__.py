@@ -40,4 +40,4 @@ __all__ = [
     "RoutingError", "Shipments", "SolveOptions", "SolverError", "Status", "Strategy", "Summary", "WarmParams",
     "load_inventory", "load_network", "load_shipments", "save_network", "solve",
 ]
-__version__ = "0.1.0"
+from .version import VERSION as __version__  # noqa: E402, F401  (routing.__version__)

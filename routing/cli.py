@@ -26,18 +26,39 @@ from . import __version__
 from .data.generate import check_generate, write_generated
 from .data.network import load_network
 from .data.shipments import load_inventory, load_shipments
-from .errors import InputError, RoutingError
+from .errors import HistoryError, InputError, RoutingError
+from .history.commands import (
+    add_history_option,
+    add_runs_parser,
+    plan_records,
+    record_runs,
+    recorded_text,
+    runs_command,
+    sweep_records,
+)
+from .history.record import utc_now
+from .history.url import HistoryUrl, history_url
+from .logs import json_line, log_json
 from .progress import Progress
 from .report.explain import explain, plan_dir_facts
 from .report.output import OutputDir
 from .report.plan_dir import read_plan_dir
 from .report.report_data import ReportData
 from .report.result import write_result
-from .settings import STRATEGY_CHOICES, MipSolver, PlanSettings, SolveOptions
+from .report.summary import Summary
+from .settings import STRATEGY_CHOICES, MipSolver, PlanSettings, SolveOptions, Status
 from .solve import solve
-from .sweep import WORKERS, load_scenarios, run_sweep, write_sweep
+from .sweep import WORKERS, dask_installed, load_scenarios, run_sweep, write_sweep
+from .validate import check_plan_dir
 
 EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 1, 2, 130
+# a plan was written, but: the time limit cut the search / it is not proven within the gap target /
+# --strict and an on-time target is missed or a parcel is left out (the first that applies, in this order:
+# strict, time limit, not proven)
+EXIT_TIME_LIMIT, EXIT_NOT_PROVEN, EXIT_STRICT = 3, 4, 5
+EXIT_INVALID = 7  # routing validate: the plan breaks a rule
+VALIDATE_SHOWN = 50  # violations printed by routing validate
+EXIT_HISTORY = 6  # --history: the run could not be recorded (every file written); wins over the statuses above
 PLAN = PlanSettings()  # the defaults the options show
 SOLVE = SolveOptions()
 
@@ -92,6 +113,43 @@ def _load_inputs(args: argparse.Namespace) -> tuple:
     return network, shipments, inventory
 
 
+def _add_solve_options(p: argparse.ArgumentParser) -> None:
+    """The planning settings and solve options ``plan`` and ``sweep`` share."""
+    p.add_argument("--solver", choices=[str(s) for s in MipSolver], default=str(SOLVE.solver),
+                      help=f"MIP backend (default {SOLVE.solver})")
+    p.add_argument("--strategy", choices=[str(s) for s in STRATEGY_CHOICES], default=str(SOLVE.strategy),
+                      help=f"exact: the MIP over every option, to the gap target; aggregate: class LP, repair and "
+                           f"polish, with a Lagrangian bound; auto: aggregate, then exact from its plan while the "
+                           f"gap target is missed and the exact LP fits in half the time limit "
+                           f"(default {SOLVE.strategy})")
+    p.add_argument("--time-limit", type=_positive_float, default=SOLVE.time_limit, metavar="S",
+                      help=f"seconds for the whole run, inputs read to files written (default {SOLVE.time_limit:g})")
+    p.add_argument("--gap", type=_gap, default=SOLVE.gap, metavar="REL",
+                      help=f"stop once the plan is proven within this relative gap of the bound; 0 proves optimality "
+                           f"(default {SOLVE.gap:g})")
+    p.add_argument("--horizon-days", type=_non_negative_int, default=PLAN.horizon_days, metavar="D",
+                      help=f"a departure may leave at most D days after the order day (default {PLAN.horizon_days})")
+    p.add_argument("--waiting-days", type=_non_negative_int, default=PLAN.waiting_days, metavar="D",
+                      help="wait at most D days past each leg's first departure (default: to the horizon, exact; "
+                           "a smaller window is a heuristic)")
+    p.add_argument("--max-legs", type=_non_negative_int, default=PLAN.max_legs, metavar="N",
+                      help=f"longest route considered, in legs (default {PLAN.max_legs})")
+    p.add_argument("--unassigned-penalty", type=_positive_float, default=PLAN.unassigned_penalty, metavar="COST",
+                      help=f"cost per parcel left unassigned (default {PLAN.unassigned_penalty:g})")
+    p.add_argument("--seed", type=int, default=SOLVE.seed, help=f"solver random seed (default {SOLVE.seed})")
+    p.add_argument("--threads", type=_positive_int, default=SOLVE.threads,
+                      help=f"solver threads (default {SOLVE.threads})")
+
+
+def _settings_options(args: argparse.Namespace) -> tuple[PlanSettings, SolveOptions]:
+    """The :class:`PlanSettings` and :class:`SolveOptions` of a ``plan`` or ``sweep`` command line."""
+    settings = PlanSettings(horizon_days=args.horizon_days, waiting_days=args.waiting_days,
+                            max_legs=args.max_legs, unassigned_penalty=args.unassigned_penalty)
+    options = SolveOptions(strategy=args.strategy, solver=args.solver, time_limit=args.time_limit,
+                           gap=args.gap, seed=args.seed, threads=args.threads)
+    return settings, options
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="routing",
@@ -109,33 +167,14 @@ def _parser() -> argparse.ArgumentParser:
     _add_inputs(plan)
     plan.add_argument("--out", required=True, help="output directory")
     plan.add_argument("--format", choices=("csv", "parquet"), help="plan/legs format (default csv)")
-    plan.add_argument("--solver", choices=[str(s) for s in MipSolver], default=str(SOLVE.solver),
-                      help=f"MIP backend (default {SOLVE.solver})")
-    plan.add_argument("--strategy", choices=[str(s) for s in STRATEGY_CHOICES], default=str(SOLVE.strategy),
-                      help=f"exact: the MIP over every option, to the gap target; aggregate: class LP, repair and "
-                           f"polish, with a Lagrangian bound; auto: aggregate, then exact from its plan while the "
-                           f"gap target is missed and the exact LP fits in half the time limit "
-                           f"(default {SOLVE.strategy})")
-    plan.add_argument("--time-limit", type=_positive_float, default=SOLVE.time_limit, metavar="S",
-                      help=f"seconds for the whole run, inputs read to files written (default {SOLVE.time_limit:g})")
-    plan.add_argument("--gap", type=_gap, default=SOLVE.gap, metavar="REL",
-                      help=f"stop once the plan is proven within this relative gap of the bound; 0 proves optimality "
-                           f"(default {SOLVE.gap:g})")
-    plan.add_argument("--horizon-days", type=_non_negative_int, default=PLAN.horizon_days, metavar="D",
-                      help=f"a departure may leave at most D days after the order day (default {PLAN.horizon_days})")
-    plan.add_argument("--waiting-days", type=_non_negative_int, default=PLAN.waiting_days, metavar="D",
-                      help="wait at most D days past each leg's first departure (default: to the horizon, exact; "
-                           "a smaller window is a heuristic)")
-    plan.add_argument("--max-legs", type=_non_negative_int, default=PLAN.max_legs, metavar="N",
-                      help=f"longest route considered, in legs (default {PLAN.max_legs})")
-    plan.add_argument("--unassigned-penalty", type=_positive_float, default=PLAN.unassigned_penalty, metavar="COST",
-                      help=f"cost per parcel left unassigned (default {PLAN.unassigned_penalty:g})")
-    plan.add_argument("--seed", type=int, default=SOLVE.seed, help=f"solver random seed (default {SOLVE.seed})")
-    plan.add_argument("--threads", type=_positive_int, default=SOLVE.threads,
-                      help=f"solver threads (default {SOLVE.threads})")
+    _add_solve_options(plan)
     plan.add_argument("--report", action="store_true",
                       help="also write report.html into --out: the plan as one self-contained HTML page "
                            "(docs/report.md)")
+    plan.add_argument("--strict", action="store_true",
+                      help=f"exit {EXIT_STRICT} (after writing the plan) when an on-time target is missed or a "
+                           "parcel is left unassigned")
+    add_history_option(plan)
     plan.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
     sw = sub.add_parser(
@@ -153,11 +192,16 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--workers", type=_positive_int, default=WORKERS,
                     help=f"LocalCluster worker processes (default {WORKERS})")
     sw.add_argument("--format", choices=("csv", "parquet"), default="csv", help="comparison table format")
-    sw.add_argument("--time-limit", type=_positive_float, default=SOLVE.time_limit, metavar="S",
-                    help=f"per plan (default {SOLVE.time_limit:g})")
+    _add_solve_options(sw)  # the time limit is per plan
+    sw.add_argument("--plans", action="store_true",
+                    help="also write each plan's tables (plan, legs, lanes, nodes, stock) into DIR/plans/<name>/")
+    sw.add_argument("--in-process", action="store_true",
+                    help="plan one after another in this process, without Dask (what happens anyway when Dask is not "
+                         'installed: pip install "routing[dask]")')
     sw.add_argument("--warm", action="store_true",
                     help="plan the base first, then every scenario as a warm re-plan of it (pays off on large "
                          "inputs; the default plans everything from scratch, in parallel)")
+    add_history_option(sw)
     sw.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
     ex = sub.add_parser(
@@ -199,18 +243,55 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--inventory", action="store_true", help="also write bonded stock (inventory.csv)")
     gen.add_argument("--format", choices=("csv", "parquet"), default="csv", help="table format (default csv)")
     gen.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_runs_parser(sub)
+    val = sub.add_parser(
+        "validate", help="check a written (or hand-edited) plan against every rule, independently of the solver",
+        description="Re-derive every path rule, cost, capacity and summary figure of the plan in PLAN_DIR from its "
+                    "files and the input files it records (or those given), with a checker that shares no code with "
+                    "the solver. A table edited since the plan was written is checked against every rule; the "
+                    f"summary's figures are then not. Exit 0 valid, {EXIT_INVALID} a rule broken (each violation on "
+                    "stdout), 2 nothing to check.",
+    )
+    val.add_argument("plan_dir", metavar="PLAN_DIR", help="the --out directory of `routing plan`")
+    val.add_argument("--network", type=Path, help="network file (default: the one the plan records)")
+    val.add_argument("--shipments", type=Path, help="shipments table (default: the one the plan records)")
+    val.add_argument("--inventory", type=Path, help="stock table (default: the one the plan records, if any)")
+    val.add_argument("--quiet", action="store_true", help="print only violations")
+    for command in sub.choices.values():
+        command.add_argument("--log-format", choices=("text", "json"), default="text",
+                             help="stderr as text lines (default) or one JSON object per line, for job runners")
     return p
+
+
+def _progress(args: argparse.Namespace) -> Progress:
+    """Phase lines as text on stderr, or none (``--quiet``; ``--log-format json`` logs them as JSON)."""
+    return Progress(quiet=args.quiet or args.log_format == "json")
+
+
+def plan_exit(figures: Summary, strict: bool) -> tuple[int, str]:
+    """The exit status of a written plan and the line that says why when it is not 0 (docs/cli.md)."""
+    missed = [m for m, d in figures.markets.items() if not d.target_met]
+    left_out = figures.counts.get("unassigned", 0)
+    if strict and (missed or left_out):
+        what = ([f"on-time target missed in {', '.join(missed)}"] if missed else []) + \
+            ([f"{left_out:,} parcel(s) unassigned"] if left_out else [])
+        return EXIT_STRICT, f"--strict: {'; '.join(what)} (plan written)"
+    if figures.status == Status.TIME_LIMIT:
+        return EXIT_TIME_LIMIT, f"the time limit cut the search: plan written, gap {figures.gap:.2e}"
+    if figures.status != Status.OPTIMAL:
+        return EXIT_NOT_PROVEN, (f"plan written, not proven within the gap target ({figures.gap:.2e} > "
+                                 f"{figures.gap_target:g}{', ' + figures.bound_scope if figures.heuristic else ''})")
+    return 0, ""
 
 
 def _plan(args: argparse.Namespace) -> int:
     t = time.perf_counter()
+    started = utc_now()
+    history = history_url(args.history)  # a bad URL is refused before any work
     # cheap checks first: the output directory (claimed until the files are written) and the settings
     with OutputDir.claim(args.out) as out:
-        settings = PlanSettings(horizon_days=args.horizon_days, waiting_days=args.waiting_days,
-                                max_legs=args.max_legs, unassigned_penalty=args.unassigned_penalty)
-        options = SolveOptions(strategy=args.strategy, solver=args.solver, time_limit=args.time_limit,
-                               gap=args.gap, seed=args.seed, threads=args.threads)
-        progress = Progress(quiet=args.quiet)
+        settings, options = _settings_options(args)
+        progress = _progress(args)
         with progress.phase("load", announce=False) as info:
             network, shipments, inventory = _load_inputs(args)
             info["done"] = f"{len(network.nodes)} nodes, {len(network.lanes)} lanes, {len(shipments):,} shipments"
@@ -229,35 +310,74 @@ def _plan(args: argparse.Namespace) -> int:
                 info["done"] = f"{write_report(data, paths[-1]) / 1e6:.2f} MB"
     print(written.figures.text())
     print("wrote " + ", ".join(str(p) for p in paths))
+    code, why = plan_exit(written.figures, args.strict)
+    if code and not args.quiet:  # (under --quiet the status says it)
+        _stderr(args, "warning", f"routing: {why} (exit {code})", exit=code)
+    if history is not None:  # after every file is written: a database failure loses no plan
+        code = _record(args, progress, history, plan_records(
+            written.figures.to_dict(), result.tables(), out_dir=args.out, started_at=started, settings=settings,
+            options=options)) or code
+    return code
+
+
+def _record(args: argparse.Namespace, progress: Progress, url: HistoryUrl, records: list) -> int:
+    """Record the runs of a command in the history at ``url``: 0, or on a database failure one line and
+    :data:`EXIT_HISTORY`."""
+    try:
+        with progress.phase("history", announce=False) as info:
+            ids = record_runs(url, records)
+            info["done"] = recorded_text(ids, url)
+    except HistoryError as exc:
+        _stderr(args, "error", f"routing: history: {exc}", exit=EXIT_HISTORY)
+        return EXIT_HISTORY
+    print(recorded_text(ids, url))
     return 0
 
 
+def _stderr(args: argparse.Namespace, level: str, message: str, **fields: object) -> None:
+    """One line on stderr: text, or a JSON object under ``--log-format json``."""
+    if getattr(args, "log_format", "text") == "json":
+        message = json_line(level, message, **fields)
+    print(message, file=sys.stderr, flush=True)
+
+
 def _sweep(args: argparse.Namespace) -> int:
+    started = utc_now()
+    history = history_url(args.history)  # a bad URL is refused before any work
     with OutputDir.claim(args.out) as out:
-        options = SolveOptions(time_limit=args.time_limit)
-        progress = Progress(quiet=args.quiet)
+        settings, options = _settings_options(args)
+        progress = _progress(args)
         with progress.phase("load", announce=False) as info:
             network, shipments, inventory = _load_inputs(args)
             scenarios = load_scenarios(args.scenarios)
             info["done"] = f"{len(shipments):,} shipments, {len(scenarios)} scenarios"
-        with progress.phase("sweep", "on " + (args.scheduler or f"a LocalCluster of {args.workers} workers")):
-            base, results, table = run_sweep(network, shipments, inventory, scenarios, options=options,
-                                             scheduler=args.scheduler, workers=args.workers, progress=progress,
-                                             warm=args.warm, keep_results=False)
-        paths = write_sweep(out, base, results, table, args.format)
+        where = "in this process" if args.in_process or (not args.scheduler and not dask_installed()) else \
+            "on " + (args.scheduler or f"a LocalCluster of {args.workers} workers")
+        with progress.phase("sweep", where):
+            base, results, table = run_sweep(network, shipments, inventory, scenarios, settings=settings,
+                                             options=options, scheduler=args.scheduler, workers=args.workers,
+                                             progress=progress, warm=args.warm, keep_results=False,
+                                             tables=args.plans, in_process=args.in_process)
+        paths = write_sweep(out, base, results, table, args.format, plans=args.plans)
     rows = table.to_pylist()
     for row in rows:
         delta = row.get("delta_cost_total")
         print(f"{row['scenario']:<28} " + (f"FAILED: {row['error']}" if row["error"] else
                                            f"{row['status']:<10} objective {row['objective']:>16,.2f}  "
                                            f"delta {delta:>+14,.2f}"))
-    print(f"wrote {paths['comparison']} and {len(paths) - 1} summaries")
+    summaries = len(paths) - 1 - ("plans" in paths)
+    print(f"wrote {paths['comparison']} and {summaries} summaries" +
+          (f", each plan in {paths['plans']}" if "plans" in paths else ""))
+    code = 0 if history is None else _record(args, progress, history, sweep_records(
+        base, results, table, out_dir=args.out, started_at=started, settings=settings, options=options,
+        inputs={"network": args.network, "shipments": args.shipments, "inventory": args.inventory,
+                "scenarios": args.scenarios}))
     failed = sum(1 for row in rows if row["error"])
     if failed:  # everything is written; a nightly job still learns that a scenario did not plan
         print(f"routing: {failed} of {len(scenarios)} scenario{'s' if len(scenarios) > 1 else ''} failed "
               f"(see {paths['comparison']})", file=sys.stderr)
-        return EXIT_FAILED
-    return 0
+        return code or EXIT_FAILED
+    return code
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -278,7 +398,7 @@ def _report(args: argparse.Namespace) -> int:
     # into the plan directory: claimed against a `routing plan` writing there at the same time
     inside = plan_dir.is_dir() and path.parent.resolve() == plan_dir.resolve()
     with OutputDir.claim(plan_dir) if inside else contextlib.nullcontext():
-        progress = Progress(quiet=args.quiet)
+        progress = _progress(args)
         with progress.phase("report", announce=False) as info:  # a refused plan directory: its one line only
             size = write_report(ReportData.from_plan_dir(plan_dir), path)
             info["done"] = f"{path}, {size / 1e6:.2f} MB"
@@ -286,10 +406,32 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validate(args: argparse.Namespace) -> int:
+    try:
+        found = check_plan_dir(args.plan_dir, args.network, args.shipments, args.inventory)
+    except ValueError as exc:
+        raise InputError(str(args.plan_dir), None, str(exc)) from None
+    except (KeyError, TypeError, OSError, UnicodeDecodeError) as exc:
+        raise InputError(str(args.plan_dir), None, f"cannot be checked: {type(exc).__name__}: {exc}") from None
+    if found.changed and not args.quiet:
+        print(f"note: {', '.join(found.changed)} changed since the plan was written (a hand edit?): every rule is "
+              "checked, the summary's figures are not")
+    for line in found.violations[:VALIDATE_SHOWN]:
+        print(line)
+    if found.violations:
+        more = len(found.violations) - VALIDATE_SHOWN
+        print(f"INVALID: {len(found.violations):,} violation(s)" + (f", {more:,} not shown" if more > 0 else ""))
+        return EXIT_INVALID
+    if not args.quiet:
+        print(f"valid: {found.shipments:,} shipments, {found.legs:,} legs checked against every rule "
+              f"({', '.join(f'{k} {v}' for k, v in found.inputs.items())})")
+    return 0
+
+
 def _generate(args: argparse.Namespace) -> int:
     check_generate(args.shipments, args.seed, args.days)
     with OutputDir.claim(args.out):
-        progress = Progress(quiet=args.quiet)
+        progress = _progress(args)
         network = load_network(args.network)
         with progress.phase("generate", f"{args.shipments:,} shipments, seed {args.seed}"):
             paths = write_generated(network, args.shipments, args.seed, args.out, inventory=args.inventory,
@@ -302,21 +444,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if getattr(args, "quiet", False):  # nothing on stderr but a refusal or a failure
         warnings.simplefilter("ignore")
+    handler = log_json() if args.log_format == "json" else None
     try:
         return {"plan": _plan, "sweep": _sweep, "generate": _generate, "explain": _explain,
-                "report": _report}[args.command](args)
+                "report": _report, "runs": runs_command, "validate": _validate}[args.command](args)
     except InputError as exc:
-        print(f"routing: error: {exc}", file=sys.stderr)
+        _stderr(args, "error", f"routing: error: {exc}", exit=EXIT_INPUT)
         return EXIT_INPUT
+    except HistoryError as exc:  # routing runs: the database failed
+        _stderr(args, "error", f"routing: history: {exc}", exit=EXIT_HISTORY)
+        return EXIT_HISTORY
     except RoutingError as exc:
-        print(f"routing: failed: {exc}", file=sys.stderr)
+        _stderr(args, "error", f"routing: failed: {exc}", exit=EXIT_FAILED)
         return EXIT_FAILED
     except BrokenPipeError:  # e.g. `routing plan ... | head`
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
-        print("routing: interrupted", file=sys.stderr)
+        _stderr(args, "error", "routing: interrupted", exit=EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
+    finally:
+        if handler is not None:  # main() may run again in the same process (tests, a notebook)
+            for name in ("routing", "py.warnings"):
+                logging.getLogger(name).removeHandler(handler)
 
 
 def run() -> NoReturn:

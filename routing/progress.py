@@ -24,7 +24,7 @@ class Progress:
 
     def say(self, message: str) -> None:
         elapsed = time.perf_counter() - self.start
-        LOG.info("[%7.2fs] %s", elapsed, message)
+        LOG.info("[%7.2fs] %s", elapsed, message, extra={"elapsed_s": round(elapsed, 3)})
         if not self.quiet:
             print(f"[{elapsed:7.2f}s] {message}", file=self.stream, flush=True)
 

@@ -11,6 +11,7 @@ carried over and improved (:mod:`routing.strategies.warm`).
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import replace
 
@@ -112,4 +113,12 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
     # the result tables count too: "plan" is everything from the candidates to the result
     done = time.perf_counter()
     seconds.update(result=done - t_result, plan=done - t0)
-    return replace(result, figures=replace(result.figures, seconds=seconds))
+    now = dt.datetime.now(dt.UTC)
+    began = now - dt.timedelta(seconds=done - started)
+    return replace(result, figures=replace(result.figures, seconds=seconds, started_at=utc_text(began),
+                                           finished_at=utc_text(now)))
+
+
+def utc_text(moment: dt.datetime) -> str:
+    """An ISO 8601 UTC timestamp to the millisecond, ``Z``-suffixed."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,4 +1,4 @@
-"""Scenario files and sweeps on Dask distributed.
+"""Scenario files and sweeps, on Dask distributed or in this process.
 
 A scenario file (YAML) lists named scenarios, each a list of edits from :mod:`routing.scenario`::
 
@@ -11,10 +11,12 @@ A scenario file (YAML) lists named scenarios, each a list of edits from :mod:`ro
           - scale_capacity: {factor: 0.7, mode: air, lane_from: CN-SZX-HUB}
 
 :func:`run_sweep` plans the base and every scenario as independent Dask tasks (a LocalCluster
-unless a scheduler address is given). The base inputs are scattered to the workers once; each
-task receives only its scenario's edits. A failed scenario becomes a row with its error. Without
-whole results (``keep_results=False``, the CLI's way) each comparison row is worked out where its
-scenario was planned and only plan tables and summaries come back.
+unless a scheduler address is given), or one after another in this process (``in_process``, and
+whenever Dask is not installed: it is the optional extra ``routing[dask]``). The base inputs are
+scattered to the workers once; each task receives only its scenario's edits. A failed scenario
+becomes a row with its error. Without whole results (``keep_results=False``, the CLI's way) each
+comparison row is worked out where its scenario was planned and only the plan's tables and summary
+come back (all five tables with ``tables=True``, for writing each scenario's plan).
 """
 
 from __future__ import annotations
@@ -185,16 +187,21 @@ def plan_task(network: Network, shipments: Shipments, inventory: Inventory | Non
         return failure(exc)
 
 
-def _summary_of(result: Result | Failed) -> PlanSummary | Failed:
-    return result if isinstance(result, Failed) else PlanSummary(result.plan, result.figures)
+def _summary_of(result: Result | Failed, tables: bool = False) -> PlanSummary | Failed:
+    """What comes back of a plan without its result: its plan table and summary (``tables``: and the legs,
+    lanes, nodes and stock tables, to write the plan)."""
+    if isinstance(result, Failed):
+        return result
+    return PlanSummary(result.plan, result.figures, kept=result.tables() if tables else None)
 
 
 def _row(name: str, base: Result | PlanSummary, result: Result | PlanSummary | None, error: str | None,
          seconds: float) -> dict[str, Any]:
-    row: dict[str, Any] = {"scenario": name, "error": error, "seconds": seconds}
+    row: dict[str, Any] = {"scenario": name, "error": error, "seconds": None, "finished_after_s": seconds}
     if result is None:
         return row
     s = result.summary_data
+    row["seconds"] = s["seconds"].get("plan")  # this scenario's own planning time
     row.update({"status": s["status"], "objective": s["objective"], "lower_bound": s["lower_bound"], "gap": s["gap"],
                 "assigned": s["counts"]["assigned"], "unassigned": s["counts"]["unassigned"],
                 "unroutable": s["counts"]["unroutable"]})
@@ -205,16 +212,20 @@ def _row(name: str, base: Result | PlanSummary, result: Result | PlanSummary | N
     row["targets_missed"] = ",".join(m for m, d in s["markets"].items() if not d["target_met"])
     row["newly_binding"] = sum(1 for c in cmp.capacities.to_pylist() if c["change"] == "newly_binding")
     row["freed"] = sum(1 for c in cmp.capacities.to_pylist() if c["change"] == "freed")
+    for m in cmp.markets.to_pylist():  # per market: its cost, the change, its on-time share
+        key = m["market"]
+        row[f"cost_{key}"], row[f"delta_cost_{key}"] = m["cost_other"], m["cost_delta"]
+        row[f"on_time_{key}"] = m["on_time_other"]
     return row
 
 
-def _outcome(name: str, base: PlanSummary | Failed, result: Result | Failed
+def _outcome(name: str, base: PlanSummary | Failed, result: Result | Failed, tables: bool = False
              ) -> tuple[PlanSummary, dict[str, Any]] | Failed:
     """A sweep task on the worker holding ``result``: its summary and comparison row (without the time)."""
     if isinstance(result, Failed) or isinstance(base, Failed):
         return result if isinstance(result, Failed) else Failed("the base plan failed")
     try:
-        return _summary_of(result), _row(name, base, result, None, 0.0)
+        return _summary_of(result, tables), _row(name, base, result, None, 0.0)
     except Exception as exc:
         return failure(exc)
 
@@ -222,7 +233,7 @@ def _outcome(name: str, base: PlanSummary | Failed, result: Result | Failed
 def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | None, scenarios: list[Scenario],
               *, settings: PlanSettings | None = None, options: SolveOptions | None = None,
               scheduler: str | None = None, workers: int = WORKERS, progress: Progress | None = None,
-              warm: bool = False, keep_results: bool = True,
+              warm: bool = False, keep_results: bool = True, tables: bool = False, in_process: bool = False,
               ) -> tuple[Result | PlanSummary, dict[str, Result | PlanSummary], pa.Table]:
     """Plan the base and every scenario on Dask; returns (base result, scenario results, comparison table).
 
@@ -230,14 +241,23 @@ def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | Non
     straight from the worker that planned it); otherwise all plans run from scratch side by side.
     ``keep_results=False``: each comparison row is worked out on the worker that planned the scenario
     and only plan tables and summaries (:class:`PlanSummary`) come back — a whole result, with the
-    options and model a re-plan reuses, is ~130 MB at 100,000 shipments."""
-    from dask.distributed import Client, LocalCluster, as_completed
-
+    options and model a re-plan reuses, is ~130 MB at 100,000 shipments; ``tables``: with each plan's
+    five tables (to write it). ``in_process``: plan one after another here, without Dask (also what
+    happens when Dask is not installed and no scheduler is given)."""
     if scheduler is None and workers < 1:  # a LocalCluster without workers would wait forever
         raise InputError("sweep", "workers", f"must be >= 1, got {workers!r}")
     settings = settings or PlanSettings()
     options = options or SolveOptions()
     progress = progress or Progress(quiet=True)
+    if not in_process and not dask_installed():
+        if scheduler:
+            raise InputError("scheduler", scheduler, 'needs Dask, which is not installed: pip install "routing[dask]"')
+        in_process = True
+    if in_process:
+        return _sweep_here(network, shipments, inventory, scenarios, settings, options, progress, warm,
+                           keep_results, tables)
+    from dask.distributed import Client, LocalCluster, as_completed
+
     cluster = None
     if scheduler:
         try:
@@ -253,14 +273,16 @@ def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | Non
         base_future = client.submit(plan_task, *inputs, Scenario("base"), settings, options, key="plan-base",
                                     pure=False)
         # without whole results: the base's plan table and summary, for the rows worked out on the workers
-        base_view = None if keep_results else client.submit(_summary_of, base_future, key="summary-base", pure=False)
+        base_view = None if keep_results else client.submit(_summary_of, base_future, key="summary-base",
+                                                            pure=False)
         warm_from = [base_future] if warm else []
         futures = {}
         for s in scenarios:
             planned = client.submit(plan_task, *inputs, s, settings, options, *warm_from, key=f"plan-{s.name}",
                                     pure=False)
             if not keep_results:
-                planned = client.submit(_outcome, s.name, base_view, planned, key=f"row-{s.name}", pure=False)
+                planned = client.submit(_outcome, s.name, base_view, planned, tables, key=f"row-{s.name}",
+                                        pure=False)
             futures[planned] = s
         base = base_future.result() if base_view is None else base_view.result()
         if isinstance(base, Failed):  # nothing to compare with
@@ -281,33 +303,84 @@ def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | Non
                 rows[s.name] = _row(s.name, base, None, value.error, took)
                 progress.say(f"sweep: {s.name}: FAILED {value.error}")
             else:
-                results[s.name], rows[s.name] = result, {**row, "seconds": took}
+                results[s.name], rows[s.name] = result, {**row, "finished_after_s": took}
                 progress.say(f"sweep: {s.name}: {result.status}, objective {result.objective:,.2f} ({took:.1f}s)")
             fut.release()  # the worker may drop the result now
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+    return base, results, _table(base, rows, scenarios)
+
+
+def dask_installed() -> bool:
+    """Whether Dask distributed can be imported (the optional extra ``routing[dask]``)."""
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _table(base: Result | PlanSummary, rows: dict[str, dict[str, Any]], scenarios: list[Scenario]) -> pa.Table:
+    """The comparison table, one row per scenario in file order."""
     ordered = [rows[s.name] for s in scenarios]
     # a planned scenario's row has every column; only if all failed is one made (base against itself)
     full = next((r for r in ordered if r["error"] is None), None) or _row("base", base, base, None, 0.0)
     columns = list(dict.fromkeys(k for r in [full, *ordered] for k in r))
-    table = pa.table({c: [r.get(c) for r in ordered] for c in columns})
-    return base, results, table
+    return pa.table({c: [r.get(c) for r in ordered] for c in columns})
+
+
+def _sweep_here(network: Network, shipments: Shipments, inventory: Inventory | None, scenarios: list[Scenario],
+                settings: PlanSettings, options: SolveOptions, progress: Progress, warm: bool, keep_results: bool,
+                tables: bool) -> tuple[Result | PlanSummary, dict[str, Result | PlanSummary], pa.Table]:
+    """The sweep in this process, one plan after another: the same rows as on Dask."""
+    t0 = time.perf_counter()
+    base_result = plan_task(network, shipments, inventory, Scenario("base"), settings, options)
+    if isinstance(base_result, Failed):
+        raise RoutingError(f"the base plan failed: {base_result.error}")
+    base = base_result if keep_results else _summary_of(base_result, tables)
+    progress.say(f"sweep: base planned, objective {base.objective:,.2f} ({time.perf_counter() - t0:.1f}s)")
+    results: dict[str, Result | PlanSummary] = {}
+    rows: dict[str, dict[str, Any]] = {}
+    for s in scenarios:
+        value = plan_task(network, shipments, inventory, s, settings, options, base_result if warm else None)
+        took = time.perf_counter() - t0
+        if not isinstance(value, Failed):
+            try:
+                rows[s.name] = {**_row(s.name, base, value, None, 0.0), "finished_after_s": took}
+                results[s.name] = value if keep_results else _summary_of(value, tables)
+            except Exception as exc:
+                value = failure(exc)
+        if isinstance(value, Failed):
+            rows[s.name] = _row(s.name, base, None, value.error, took)
+            progress.say(f"sweep: {s.name}: FAILED {value.error}")
+        else:
+            progress.say(f"sweep: {s.name}: {value.status}, objective {value.objective:,.2f} ({took:.1f}s)")
+    return base, results, _table(base, rows, scenarios)
 
 
 def write_sweep(out_dir: str | Path | OutputDir, base: Result | PlanSummary, results: dict[str, Result | PlanSummary],
-                table: pa.Table, fmt: str = "csv") -> dict[str, Path]:
-    """Publish each plan's summary JSON (``summaries/<name>.json``, base and scenarios) and then the
-    comparison table as one set: summaries of scenarios no longer in the sweep and the other format's
-    table are removed, the comparison is written last."""
+                table: pa.Table, fmt: str = "csv", plans: bool = False) -> dict[str, Path]:
+    """Publish each plan's summary JSON (``summaries/<name>.json``, base and scenarios), with ``plans``
+    each plan's tables (``plans/<name>/plan.<fmt>``, legs, lanes, nodes, stock), and then the comparison
+    table as one set: files of scenarios no longer in the sweep and the other format's are removed, the
+    comparison is written last. Returns the comparison's path, each summary's by name, and ``plans``
+    (the directory of the plans) when written."""
     files = {}
     for name, result in [("base", base), *results.items()]:
         text = json.dumps(result.summary_data, indent=2, allow_nan=False) + "\n"
         files[f"summaries/{name}.json"] = lambda path, text=text: path.write_text(text, encoding="utf-8")
+        if plans:
+            for kind, t in result.tables().items():
+                files[f"plans/{name}/{kind}.{fmt}"] = table_writer(t, fmt)
     comparison = f"comparison.{fmt}"
     with claimed(out_dir) as out:
         paths = out.publish(files, (comparison, lambda _hashes: table_writer(table, fmt)),
-                            stale=("comparison.csv", "comparison.parquet", "summaries/*.json"))
-    return {"comparison": paths[comparison], **{Path(name).stem: path for name, path in paths.items()
-                                                 if name != comparison}}
+                            stale=("comparison.csv", "comparison.parquet", "summaries/*.json", "plans/*/*.csv",
+                                   "plans/*/*.parquet"))
+    out_paths = {"comparison": paths[comparison], **{Path(name).stem: path for name, path in paths.items()
+                                                     if name.startswith("summaries/")}}
+    if plans:
+        out_paths["plans"] = Path(paths[comparison]).parent / "plans"
+    return out_paths

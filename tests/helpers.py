@@ -69,6 +69,14 @@ def plan(inst: Instance, *, fmt: str = "csv", validate: bool = True, out: str = 
     return result
 
 
+EXIT_BY_STATUS = {"optimal": 0, "time_limit": 3}  # any other plan status: 4 (docs/cli.md#exit-statuses)
+
+
+def expected_exit(summary: dict[str, Any]) -> int:
+    """The exit status `routing plan` owes a written plan, from its summary (without --strict)."""
+    return EXIT_BY_STATUS.get(summary["status"], 4)
+
+
 def read_plan(out_dir: Path) -> dict[str, dict[str, str]]:
     with open(out_dir / "plan.csv", newline="") as fh:
         return {r["shipment_id"]: r for r in csv.DictReader(fh)}

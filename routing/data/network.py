@@ -94,6 +94,7 @@ class Network:
     lanes: tuple[Lane, ...]
     epoch: dt.date | None = None
     source: str = field(default="<network>", compare=False)
+    currency: str | None = field(default=None, compare=False)  # the file's label for its money (not converted)
 
     @cached_property
     def node_index(self) -> dict[str, int]:
@@ -296,7 +297,11 @@ def network_from_dict(data: Any, source: str = "<network>") -> Network:
             raise InputError(source, f"lane '{lane.id}'",
                              f"field 'id': duplicate lane id (lanes[{k + 1}], first at lanes[{first[lane.id]}])")
         lanes[lane.id], first[lane.id] = lane, k + 1
-    return Network(nodes=tuple(nodes.values()), lanes=tuple(lanes.values()), epoch=epoch, source=source)
+    currency = data.get("currency")
+    if currency is not None and (not isinstance(currency, str) or not currency.strip() or len(currency) > 16):
+        raise InputError(source, "currency", f"must be a short label such as EUR or USD, got {show(currency)}")
+    return Network(nodes=tuple(nodes.values()), lanes=tuple(lanes.values()), epoch=epoch, source=source,
+                   currency=None if currency is None else currency.strip())
 
 
 def load_network(path: str | Path) -> Network:
@@ -328,7 +333,8 @@ def network_to_dict(network: Network) -> dict[str, Any]:
         if ln.capacity_kg_per_departure is not None:
             doc["capacity_kg_per_departure"] = ln.capacity_kg_per_departure
         lanes.append(doc)
-    return {**({"epoch": str(network.epoch)} if network.epoch else {}), "nodes": nodes, "lanes": lanes}
+    return {**({"epoch": str(network.epoch)} if network.epoch else {}),
+            **({"currency": network.currency} if network.currency else {}), "nodes": nodes, "lanes": lanes}
 
 
 def save_network(network: Network, path: str | Path) -> Path:

@@ -149,7 +149,9 @@ def write_result(result: Result, out: str | Path | OutputDir, fmt: str = "csv",
         secs = dict(result.figures.seconds)
         secs["write"] = time.perf_counter() - t
         secs["total"] = secs.get("load", 0.0) + secs.get("plan", 0.0) + secs["write"]
-        written.append(replace(result.figures, seconds=secs, files=hashes, inputs=record))
+        finished = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        written.append(replace(result.figures, seconds=secs, files=hashes, inputs=record,
+                               finished_at=finished))
         text = json.dumps(written[0].to_dict(), indent=2, allow_nan=False) + "\n"
         return lambda path: path.write_text(text, encoding="utf-8")
 
@@ -175,7 +177,13 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
 @dataclass(frozen=True, repr=False)
 class PlanSummary(SummaryView):
     """A plan's table and summary only: what a sweep keeps of a plan when it does not keep the
-    :class:`Result` (enough for :func:`~routing.report.compare.compare` and a comparison row)."""
+    :class:`Result` (enough for :func:`~routing.report.compare.compare` and a comparison row), and
+    ``kept``, all five tables by name when the sweep writes each plan."""
 
     plan: pa.Table
     figures: Summary
+    kept: dict[str, pa.Table] | None = field(default=None, compare=False)
+
+    def tables(self) -> dict[str, pa.Table]:
+        """The plan's tables by name (only the plan table unless the sweep kept them all)."""
+        return dict(self.kept) if self.kept is not None else {"plan": self.plan}

@@ -7,7 +7,9 @@ Money in the network's currency, weights in kg, rates and shares as fractions (0
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import enum
 import html
 import math
 from dataclasses import dataclass, field, fields
@@ -23,6 +25,7 @@ from ..model import Model
 from ..settings import MipSolver, PlanSettings, SolveOptions, Status, Strategy, proven_within
 from ..strategies.solution import Solution
 from ..strategies.warm import WarmReport
+from ..version import VERSION
 from .plan_tables import ASSIGNED, JIT, STATUS_NAMES, UNROUTABLE, PlanArrays, to_cent
 
 
@@ -127,6 +130,12 @@ class Summary:
     model: ModelSize
     files: dict[str, str] = field(default_factory=dict)  # written: each file of the plan and its SHA-256
     inputs: dict[str, dict[str, str]] = field(default_factory=dict)  # written: input files by kind (path, sha256)
+    version: str = VERSION  # of the routing package that made the plan
+    started_at: str = ""  # ISO 8601 UTC: the run's start (loading included from the CLI)
+    finished_at: str = ""  # ISO 8601 UTC: the plan made (in a written summary: the files written)
+    settings: dict[str, Any] = field(default_factory=dict)  # PlanSettings, as a document
+    options: dict[str, Any] = field(default_factory=dict)  # SolveOptions (seed, gap, time limit, ...), as a document
+    currency: str | None = None  # the network file's currency label (money is not converted)
 
     def to_dict(self) -> dict[str, Any]:
         """The summary.json document (``warm`` only for a warm re-plan)."""
@@ -385,4 +394,21 @@ def build_summary(network: Network, shipments: Shipments, inventory: Inventory |
         enumeration=cut.to_dict(),
         strategy=solution.strategy, bound_method=solution.bound_method, solver=options.solver, warm=warm,
         model=ModelSize(columns=model.n_cols, rows=model.n_rows, nonzeros=int(model.A.nnz), options=n_x,
-                        routes=cand.stats.routes, dominated_options=cand.stats.pruned_options))
+                        routes=cand.stats.routes, dominated_options=cand.stats.pruned_options),
+        settings=as_document(settings), options=as_document(options), currency=network.currency)
+
+
+def as_document(obj: Any) -> Any:
+    """A settings or options object as JSON-ready data: dataclasses as dicts, enums as their names,
+    tuples as lists, non-finite numbers as text."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: as_document(getattr(obj, f.name)) for f in fields(obj)}
+    if isinstance(obj, enum.Enum):
+        return str(obj.value)
+    if isinstance(obj, (list, tuple)):
+        return [as_document(v) for v in obj]
+    if isinstance(obj, dict):
+        return {str(k): as_document(v) for k, v in obj.items()}
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    return obj
