@@ -82,6 +82,9 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
         if warm is not None:
             info["done"] += f"; warm: table {reuse.table}, {reuse.repriced:,} shipments re-priced"
     _say_cut(progress, cand.table.enumeration, settings)
+    if (early := int((cand.order_day < 0).sum())):
+        progress.say(f"routes: {early:,} shipment(s) ordered before the network's epoch {cand.epoch} "
+                     "(planned all the same; summary orders_before_epoch)")
     with progress.phase("build") as info:
         model = None
         if warm is not None and cand is warm.candidates and \

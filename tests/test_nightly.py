@@ -140,3 +140,11 @@ def test_validate_takes_inputs_given_when_none_are_recorded(tmp_path, capsys):
     code, text, _ = _run(["validate", tmp_path / "py", "--network", inst.network, "--shipments", inst.shipments],
                          capsys)
     assert code == 0 and text.startswith("valid: 1 shipments")
+
+
+def test_orders_before_the_epoch_are_reported(tmp_path, capsys):
+    inst = write_instance(tmp_path, network(**NO_BONDED), [ship("a", order_date="2026-11-28"), ship("b")])
+    code, _, err = _run(_plan_argv(inst, tmp_path / "out"), capsys)
+    assert code == 0 and "1 shipment(s) ordered before the network's epoch 2026-11-30" in err
+    assert read_summary(tmp_path / "out")["orders_before_epoch"] == 1
+    validate_plan(inst.network, inst.shipments, tmp_path / "out")

@@ -136,6 +136,7 @@ class Summary:
     settings: dict[str, Any] = field(default_factory=dict)  # PlanSettings, as a document
     options: dict[str, Any] = field(default_factory=dict)  # SolveOptions (seed, gap, time limit, ...), as a document
     currency: str | None = None  # the network file's currency label (money is not converted)
+    orders_before_epoch: int = 0  # shipments ordered before the network's epoch (planned all the same)
 
     def to_dict(self) -> dict[str, Any]:
         """The summary.json document (``warm`` only for a warm re-plan)."""
@@ -395,7 +396,8 @@ def build_summary(network: Network, shipments: Shipments, inventory: Inventory |
         strategy=solution.strategy, bound_method=solution.bound_method, solver=options.solver, warm=warm,
         model=ModelSize(columns=model.n_cols, rows=model.n_rows, nonzeros=int(model.A.nnz), options=n_x,
                         routes=cand.stats.routes, dominated_options=cand.stats.pruned_options),
-        settings=as_document(settings), options=as_document(options), currency=network.currency)
+        settings=as_document(settings), options=as_document(options), currency=network.currency,
+        orders_before_epoch=int((cand.order_day < 0).sum()))
 
 
 def as_document(obj: Any) -> Any:
