@@ -21,6 +21,7 @@ from .candidates.reuse import warm_candidates
 from .data.network import Network
 from .data.shipments import Inventory, Shipments
 from .errors import InputError
+from .logs import utc_text
 from .model import build_model, with_new_limits
 from .progress import Progress
 from .report.result import Result, assemble_result
@@ -120,8 +121,3 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
     began = now - dt.timedelta(seconds=done - started)
     return replace(result, figures=replace(result.figures, seconds=seconds, started_at=utc_text(began),
                                            finished_at=utc_text(now)))
-
-
-def utc_text(moment: dt.datetime) -> str:
-    """An ISO 8601 UTC timestamp to the millisecond, ``Z``-suffixed."""
-    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -47,8 +47,11 @@ Stock = dict[tuple[str, str], float]
 
 
 class Violations:
+    """What a check found wrong, and how much it read (shipments, legs)."""
+
     def __init__(self) -> None:
         self.items: list[str] = []
+        self.shipments = self.legs = 0
 
     def add(self, sid: str | None, msg: str) -> None:
         self.items.append(f"shipment {sid}: {msg}" if sid else msg)
@@ -202,8 +205,13 @@ def _order_day(v: Any, zone: str | None) -> int | None:
 
 
 def load_shipments(path: str | Path, zones: dict[str, str | None] | None = None) -> list[Shipment]:
+    return _shipments(_read_table(Path(path))[1], zones)
+
+
+def _shipments(rows: list[Row], zones: dict[str, str | None] | None) -> list[Shipment]:
+    """The shipments of a table's rows (``zones``: each factory's time zone, for order timestamps)."""
     out = []
-    for r in _read_table(Path(path))[1]:
+    for r in rows:
         sid, promise = str(r["shipment_id"]), r.get("promise_days")
         zone = (zones or {}).get(str(r["origin"]))
         out.append(Shipment(sid, str(r["origin"]), str(r["destination"]), _order_day(r["order_date"], zone),
@@ -464,12 +472,7 @@ def check_capacity_tables(out: Path, ext: str, lane_load: dict, node_load: dict,
         seen.add(("stock", *key))
     if not (out / f"lanes.{ext}").exists():
         return
-    for (lane_id, day), kg in lane_load.items():
-        if c.net.lanes[lane_id].capacity is not None and ("lane", lane_id, day) not in seen:
-            c.v.add(None, f"lanes table lacks the loaded departure {lane_id} {_iso(day)} ({kg} kg)")
-    for (node, day), n in node_load.items():
-        if c.net.nodes[node].get("capacity_parcels_per_day") is not None and ("node", node, day) not in seen:
-            c.v.add(None, f"nodes table lacks {node} {_iso(day)} ({n} parcels)")
+    _check_listed(lane_load, node_load, seen, ("lanes table", "nodes table"), c)
     for (node, sku), n in used.items():
         if n and ("stock", node, sku) not in seen:
             c.v.add(None, f"stock table lacks {node} {sku} ({n} units drawn)")
@@ -555,12 +558,18 @@ def _check_loads(summary: Row, lane_load: dict, node_load: dict, c: Ctx) -> None
                 or e.get("capacity") != node.get("capacity_parcels_per_day"):
             c.v.add(None, f"summary node entry {e} != recomputed parcels {load} or capacity")
         seen.add(key)
+    _check_listed(lane_load, node_load, seen, ("summary lanes", "summary nodes"), c)
+
+
+def _check_listed(lane_load: dict, node_load: dict, seen: set, names: tuple[str, str], c: Ctx) -> None:
+    """Every loaded capacitated departure and node-day is among the rows ``seen`` (kind, id, day) of the
+    listing ``names`` (lanes, nodes)."""
     for (lane_id, day), kg in lane_load.items():
         if c.net.lanes[lane_id].capacity is not None and ("lane", lane_id, day) not in seen:
-            c.v.add(None, f"summary lanes lacks the loaded departure {lane_id} {_iso(day)} ({kg} kg)")
+            c.v.add(None, f"{names[0]} lacks the loaded departure {lane_id} {_iso(day)} ({kg} kg)")
     for (node, day), n in node_load.items():
         if c.net.nodes[node].get("capacity_parcels_per_day") is not None and ("node", node, day) not in seen:
-            c.v.add(None, f"summary nodes lacks {node} {_iso(day)} ({n} parcels)")
+            c.v.add(None, f"{names[1]} lacks {node} {_iso(day)} ({n} parcels)")
 
 
 def route_exists(s: Shipment, stocked: frozenset[str] | None, c: Ctx) -> bool:
@@ -643,7 +652,8 @@ def plan_violations(network_path: str | Path, shipments_path: str | Path, out_di
                     with_summary: bool = True) -> Violations:
     """Every violation of the plan in `out_dir` (``with_summary``: its summary.json's figures too)."""
     net = load_network(network_path)
-    ships = load_shipments(shipments_path, {n: raw.get("timezone") for n, raw in net.nodes.items()})
+    ship_cols, ship_rows = _read_table(Path(shipments_path))  # read once: the shipments and their extra columns
+    ships = _shipments(ship_rows, {n: raw.get("timezone") for n, raw in net.nodes.items()})
     stock = load_inventory(inventory_path) if inventory_path is not None else None
     out, ext = Path(out_dir), "parquet" if fmt == "parquet" else "csv"
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -654,7 +664,7 @@ def plan_violations(network_path: str | Path, shipments_path: str | Path, out_di
         max_legs = summary.get("max_legs")
     c = Ctx(net, int(14 if horizon is None else horizon), max_legs, _float(summary.get("unassigned_penalty")))
     v = c.v
-    ship_cols, ship_rows = _read_table(Path(shipments_path))
+    v.shipments, v.legs = len(ship_rows), len(raw_legs)
     extras = [k for k in ship_cols if k not in SHIP_COLUMNS]  # passed through to the plan untouched
     if plan_cols != PLAN_COLUMNS + extras or leg_cols != LEG_COLUMNS:
         v.add(None, f"columns differ: plan {plan_cols}, legs {leg_cols} (extra input columns {extras})")
@@ -754,9 +764,7 @@ def check_plan_dir(out_dir: str | Path, network: str | Path | None = None, shipm
             raise ValueError(f"{marker}: records no {kind} file (give it with --{kind})")
     v = plan_violations(paths["network"], paths["shipments"], out, paths.get("inventory"), fmt=fmt,
                         with_summary=not changed)
-    legs = _read_table(out / f"legs.{'parquet' if fmt == 'parquet' else 'csv'}")[1]
-    return PlanCheck(violations=list(v.items), changed=changed, inputs=paths,
-                     shipments=sum(1 for _ in _read_table(Path(paths["shipments"]))[1]), legs=len(legs))
+    return PlanCheck(violations=list(v.items), changed=changed, inputs=paths, shipments=v.shipments, legs=v.legs)
 
 
 def _sha256(path: Path) -> str:

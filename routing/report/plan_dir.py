@@ -46,17 +46,10 @@ class PlanDir:
             raise InputError(str(self.path / "summary.json"), "inputs",
                              "does not record the input files the plan was made from (written by `routing plan`, "
                              "or by Result.write(..., inputs=...))")
-        for kind, entry in recorded.items():
-            path = Path(entry["path"])
-            if not path.is_file():
-                raise InputError(str(path), None, f"the {kind} file this plan was made from is gone")
-            if sha256(path) != entry["sha256"]:
-                raise InputError(str(path), None, f"the {kind} file changed since the plan in {self.path} was made "
-                                                  "(its SHA-256 differs): plan again")
-        network = load_network(recorded["network"]["path"])
-        shipments = load_shipments(recorded["shipments"]["path"], network)
-        inv = recorded.get("inventory")
-        inventory = load_inventory(inv["path"], network) if inv else None
+        paths = {kind: self._checked(kind) for kind in recorded}
+        network = load_network(paths["network"])
+        shipments = load_shipments(paths["shipments"], network)
+        inventory = load_inventory(paths["inventory"], network) if "inventory" in paths else None
         return network, shipments, inventory
 
     def load_network(self) -> Network:
@@ -68,8 +61,11 @@ class PlanDir:
         if entry is None:
             raise InputError(str(self.path / "summary.json"), "inputs", f"does not record the {kind} file")
         path = Path(entry["path"])
-        if not path.is_file() or sha256(path) != entry["sha256"]:
-            raise InputError(str(path), None, f"the {kind} file is gone or changed since the plan was made")
+        if not path.is_file():
+            raise InputError(str(path), None, f"the {kind} file this plan was made from is gone")
+        if sha256(path) != entry["sha256"]:
+            raise InputError(str(path), None, f"the {kind} file changed since the plan in {self.path} was made "
+                                              "(its SHA-256 differs): plan again")
         return path
 
 

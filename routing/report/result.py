@@ -24,6 +24,7 @@ from ..data.network import Network
 from ..data.shipments import Inventory, Shipments
 from ..data.tables import table_writer
 from ..errors import InputError, InternalError
+from ..logs import utc_text
 from ..model import Model
 from ..settings import PlanSettings, SolveOptions
 from ..strategies.solution import Solution
@@ -149,9 +150,8 @@ def write_result(result: Result, out: str | Path | OutputDir, fmt: str = "csv",
         secs = dict(result.figures.seconds)
         secs["write"] = time.perf_counter() - t
         secs["total"] = secs.get("load", 0.0) + secs.get("plan", 0.0) + secs["write"]
-        finished = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         written.append(replace(result.figures, seconds=secs, files=hashes, inputs=record,
-                               finished_at=finished))
+                               finished_at=utc_text()))
         text = json.dumps(written[0].to_dict(), indent=2, allow_nan=False) + "\n"
         return lambda path: path.write_text(text, encoding="utf-8")
 
