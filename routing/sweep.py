@@ -219,13 +219,15 @@ def _row(name: str, base: Result | PlanSummary, result: Result | PlanSummary | N
     return row
 
 
-def _outcome(name: str, base: PlanSummary | Failed, result: Result | Failed, tables: bool = False
-             ) -> tuple[PlanSummary, dict[str, Any]] | Failed:
-    """A sweep task on the worker holding ``result``: its summary and comparison row (without the time)."""
+def _outcome(name: str, base: Result | PlanSummary | Failed, result: Result | Failed, tables: bool = False,
+             keep: bool = False) -> tuple[Result | PlanSummary, dict[str, Any]] | Failed:
+    """A scenario's plan as the sweep keeps it — the whole result (``keep``) or its summary (``tables``: with
+    its tables) — and its comparison row (without the times); on Dask, worked out on the worker holding
+    ``result``. A failure is returned, not raised."""
     if isinstance(result, Failed) or isinstance(base, Failed):
         return result if isinstance(result, Failed) else Failed("the base plan failed")
     try:
-        return _summary_of(result, tables), _row(name, base, result, None, 0.0)
+        return result if keep else _summary_of(result, tables), _row(name, base, result, None, 0.0)
     except Exception as exc:
         return failure(exc)
 
@@ -293,18 +295,12 @@ def run_sweep(network: Network, shipments: Shipments, inventory: Inventory | Non
         for fut in as_completed(list(futures)):
             s = futures[fut]
             took = time.perf_counter() - t0
-            try:
+            try:  # a result (its row made here) or a summary and its row (made on the worker)
                 value = fut.result()
-                if not isinstance(value, Failed):  # a result (its row made here) or a summary and its row
-                    result, row = (value, _row(s.name, base, value, None, took)) if keep_results else value
-            except Exception as exc:  # the task's worker died, the task was cancelled, the row failed
-                value = failure(exc)
-            if isinstance(value, Failed):  # a failed scenario is a row, not an abort
-                rows[s.name] = _row(s.name, base, None, value.error, took)
-                progress.say(f"sweep: {s.name}: FAILED {value.error}")
-            else:
-                results[s.name], rows[s.name] = result, {**row, "finished_after_s": took}
-                progress.say(f"sweep: {s.name}: {result.status}, objective {result.objective:,.2f} ({took:.1f}s)")
+                outcome = _outcome(s.name, base, value, keep=True) if keep_results else value
+            except Exception as exc:  # the task's worker died, the task was cancelled
+                outcome = failure(exc)
+            _settle(s.name, outcome, took, base, rows, results, progress)
             fut.release()  # the worker may drop the result now
     finally:
         client.close()
@@ -345,19 +341,23 @@ def _sweep_here(network: Network, shipments: Shipments, inventory: Inventory | N
     rows: dict[str, dict[str, Any]] = {}
     for s in scenarios:
         value = plan_task(network, shipments, inventory, s, settings, options, base_result if warm else None)
-        took = time.perf_counter() - t0
-        if not isinstance(value, Failed):
-            try:
-                rows[s.name] = {**_row(s.name, base, value, None, 0.0), "finished_after_s": took}
-                results[s.name] = value if keep_results else _summary_of(value, tables)
-            except Exception as exc:
-                value = failure(exc)
-        if isinstance(value, Failed):
-            rows[s.name] = _row(s.name, base, None, value.error, took)
-            progress.say(f"sweep: {s.name}: FAILED {value.error}")
-        else:
-            progress.say(f"sweep: {s.name}: {value.status}, objective {value.objective:,.2f} ({took:.1f}s)")
+        _settle(s.name, _outcome(s.name, base, value, tables, keep_results), time.perf_counter() - t0, base, rows,
+                results, progress)
     return base, results, _table(base, rows, scenarios)
+
+
+def _settle(name: str, outcome: tuple[Result | PlanSummary, dict[str, Any]] | Failed, took: float,
+            base: Result | PlanSummary, rows: dict[str, dict[str, Any]], results: dict[str, Result | PlanSummary],
+            progress: Progress) -> None:
+    """Record a scenario's outcome ``took`` seconds into the sweep: its row, and its plan unless it failed (a
+    failed scenario is a row, not an abort)."""
+    if isinstance(outcome, Failed):
+        rows[name] = _row(name, base, None, outcome.error, took)
+        progress.say(f"sweep: {name}: FAILED {outcome.error}")
+        return
+    result, row = outcome
+    results[name], rows[name] = result, {**row, "finished_after_s": took}
+    progress.say(f"sweep: {name}: {result.status}, objective {result.objective:,.2f} ({took:.1f}s)")
 
 
 def write_sweep(out_dir: str | Path | OutputDir, base: Result | PlanSummary, results: dict[str, Result | PlanSummary],
