@@ -319,15 +319,17 @@ class Column:
             return pc.cast(pc.cast(col, pa.date32()), pa.int32()).to_numpy(zero_copy_only=False)
         txt = self.text().combine_chunks()
         is_date = pc.match_substring_regex(txt, _DATE_RE).fill_null(False).to_numpy(zero_copy_only=False)
-        zoned = pc.match_substring_regex(txt, _DATE_RE[:-1] + _TIME_RE + _ZONE_RE + "$").fill_null(False)
-        zoned = zoned.to_numpy(zero_copy_only=False)
-        naive = pc.match_substring_regex(txt, _DATE_RE[:-1] + _TIME_RE + "$").fill_null(False)
-        naive = naive.to_numpy(zero_copy_only=False)
+        zoned = naive = np.zeros(len(txt), dtype=bool)
+        if not is_date.all():  # timestamps are looked for only when some cell is not a plain date
+            zoned = pc.match_substring_regex(txt, _DATE_RE[:-1] + _TIME_RE + _ZONE_RE + "$").fill_null(False)
+            zoned = zoned.to_numpy(zero_copy_only=False)
+            naive = pc.match_substring_regex(txt, _DATE_RE[:-1] + _TIME_RE + "$").fill_null(False)
+            naive = naive.to_numpy(zero_copy_only=False)
         ok_np = is_date | zoned | naive
         if not ok_np.all():
             row = int(np.flatnonzero(~ok_np)[0]) + 1
             self.fail(row, f"bad date {show(txt[row - 1].as_py())} (expected YYYY-MM-DD or an ISO 8601 timestamp)")
-        day_text = pc.utf8_slice_codeunits(txt, 0, 10)  # the date written (dates and timestamps without offset)
+        day_text = txt if is_date.all() else pc.utf8_slice_codeunits(txt, 0, 10)  # the date written
         try:
             days = pc.cast(day_text, pa.date32()).cast(pa.int32()).to_numpy(zero_copy_only=False).copy()
         except pa.ArrowInvalid:  # rejects 2026-02-30, which strptime rolls over to March 2

@@ -389,15 +389,10 @@ def _promise(opt: Option) -> dt.date:
 
 def _pick(judged: list[Alternative], chosen: Option | None, n: int) -> list[Alternative]:
     """The ``n`` cheapest alternatives, the cheapest on-time one when the parcel is late or out, and the
-    cheapest of the other channel; one per (route, departures), cheapest first."""
-    picked = judged[:n]
+    cheapest of the other channel; each once, cheapest first."""
+    picked = set(range(min(n, len(judged))))  # positions in ``judged``, which is cheapest first
     if chosen is None or chosen.days_late:
-        picked += [next((a for a in judged if not a.option.days_late), None)]
+        picked.add(next((i for i, a in enumerate(judged) if not a.option.days_late), -1))
     if chosen is not None:
-        picked += [next((a for a in judged if a.option.channel != chosen.channel), None)]
-    out, seen = [], set()
-    for a in sorted((a for a in picked if a is not None), key=lambda a: judged.index(a)):
-        if id(a) not in seen:
-            seen.add(id(a))
-            out.append(a)
-    return out
+        picked.add(next((i for i, a in enumerate(judged) if a.option.channel != chosen.channel), -1))
+    return [judged[i] for i in sorted(picked) if i >= 0]
