@@ -156,8 +156,7 @@ def sweep_records(base: Any, results: dict[str, Any], table: pa.Table, *, out_di
     recorded = input_record(inputs)
 
     def planned(name: str, result: Any) -> RunRecord:
-        tables = result.tables() if hasattr(result, "tables") else {"plan": result.plan}
-        record = plan_record(result.summary_data, tables, command="sweep", scenario=name,
+        record = plan_record(result.summary_data, result.tables(), command="sweep", scenario=name,
                              version=__version__, started_at=started_at, finished_at=finished, settings=settings,
                              options=options, out_dir=out)
         return replace(record, inputs=recorded)

@@ -70,13 +70,13 @@ class RunDiff:
             return {k: _text(r.row[k]) if isinstance(r.row[k], dt.date) else r.row[k] for k in (
                 "id", "started_at", "command", "scenario", "status", "objective", "lower_bound", "gap", "out_dir")}
 
-        def plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        def as_document(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             return [{k: _text(v) if isinstance(v, dt.date) else v for k, v in row.items()} for row in rows]
 
         return {"a": run(self.a), "b": run(self.b), "inputs": self.inputs, "settings": self.settings,
                 "options": self.options, "markets": self.markets, "shipments": self.shipments,
-                "changed": plain(self.changed), "capacities": self.capacities,
-                "capacity_rows": plain(self.capacity_rows)}
+                "changed": as_document(self.changed), "capacities": self.capacities,
+                "capacity_rows": as_document(self.capacity_rows)}
 
     def text(self) -> str:
         a, b = self.a.row, self.b.row

@@ -3,13 +3,13 @@ its files: the summary.json document and the plan's tables."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 
+from ..report.summary import as_document
 from .rows import TABLE_NAMES
 
 FAILED = "failed"  # the status of a sweep scenario that did not plan
@@ -31,19 +31,6 @@ def as_utc(value: Any, default: dt.datetime) -> dt.datetime:
         value = default
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
-
-
-def plain(value: Any) -> Any:
-    """Settings or options (dataclasses, enums) as JSON-ready values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return plain(dataclasses.asdict(value))
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)  # a StrEnum member as its text
     return value
 
 
@@ -89,8 +76,8 @@ def plan_record(summary: dict[str, Any], tables: dict[str, pa.Table], *, command
         command=command, status=str(summary.get("status")), version=str(summary.get("version") or version),
         started_at=as_utc(summary.get("started_at"), as_utc(started_at, started_at)),
         finished_at=as_utc(summary.get("finished_at"), as_utc(finished_at, finished_at)),
-        summary=summary, settings=plain(summary.get("settings") or settings),
-        options=plain(summary.get("options") or options),
+        summary=summary, settings=as_document(summary.get("settings") or settings),
+        options=as_document(summary.get("options") or options),
         tables={name: tables[name] for name in TABLE_NAMES if name in tables},
         out_dir=out_dir, scenario=scenario)
 
@@ -100,5 +87,5 @@ def failed_record(*, command: str, scenario: str, error: str, version: str, star
     """A sweep scenario that did not plan: its name and error."""
     return RunRecord(command=command, status=FAILED, started_at=as_utc(started_at, started_at),
                      finished_at=as_utc(finished_at, finished_at), version=version, summary=None,
-                     settings=plain(settings), options=plain(options), out_dir=out_dir, scenario=scenario,
+                     settings=as_document(settings), options=as_document(options), out_dir=out_dir, scenario=scenario,
                      error=error)

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ..report.capacity_tables import LANE_TOLERANCE, is_binding
 from .backend import Connection
 
 TABLE_NAMES = ("plan", "legs", "lanes", "nodes", "stock")  # a plan's tables, in the order they are stored
@@ -73,12 +74,6 @@ def shipment_rows(run_id: int, plan: pa.Table, legs: pa.Table | None = None) -> 
     return pa.table(columns)
 
 
-def _binding(used: np.ndarray, capacity: np.ndarray, price: np.ndarray, relative: float) -> np.ndarray:
-    """As the plan's capacity tables mark a row binding: at capacity (within ``relative`` × capacity, at
-    least that much absolute) or priced."""
-    return (used >= capacity - relative * np.maximum(1.0, capacity)) | (price > 1e-9)
-
-
 def _capacity_table(run_id: int, kind: str, ids: list[str], dates: list[str], capacity: list[Any], used: list[Any],
                     price: list[Any], binding: Any) -> pa.Table:
     n = len(ids)
@@ -118,12 +113,13 @@ def _from_summary(run_id: int, summary: dict[str, Any]) -> list[pa.Table]:
     cap, used = (np.array([e[k] for e in lanes], dtype=np.float64) for k in ("capacity_kg", "load_kg"))
     price = np.array([e["shadow_price"] for e in lanes], dtype=np.float64)
     out.append(_capacity_table(run_id, "lane", [e["lane_id"] for e in lanes], [e["departure_date"] for e in lanes],
-                               cap.tolist(), used.tolist(), price.tolist(), _binding(used, cap, price, 1e-6)))
+                               cap.tolist(), used.tolist(), price.tolist(),
+                               is_binding(used, cap, price, LANE_TOLERANCE)))
     nodes = summary.get("nodes") or []
     cap, used = (np.array([e[k] for e in nodes], dtype=np.float64) for k in ("capacity", "parcels"))
     price = np.array([e["shadow_price"] for e in nodes], dtype=np.float64)
     out.append(_capacity_table(run_id, "node", [e["node"] for e in nodes], [e["date"] for e in nodes],
-                               cap.tolist(), used.tolist(), price.tolist(), _binding(used, cap, price, 0.0)))
+                               cap.tolist(), used.tolist(), price.tolist(), is_binding(used, cap, price)))
     stock = summary.get("stock") or []
     known = np.array([e["units"] is not None for e in stock], dtype=bool)
     cap = np.array([e["units"] or 0 for e in stock], dtype=np.float64)
@@ -131,7 +127,7 @@ def _from_summary(run_id: int, summary: dict[str, Any]) -> list[pa.Table]:
     price = np.array([e["shadow_price"] for e in stock], dtype=np.float64)
     out.append(_capacity_table(run_id, "stock", [f"{e['node']}/{e['sku']}" for e in stock], [""] * len(stock),
                                [e["units"] for e in stock], used.tolist(), price.tolist(),
-                               known & _binding(used, cap, price, 0.0)))
+                               known & is_binding(used, cap, price)))
     return out
 
 

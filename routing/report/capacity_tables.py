@@ -15,6 +15,16 @@ from ..data.network import Network
 from .summary import Summary
 
 PRICE_DECIMALS = 4  # shadow prices are rates (currency per kg, parcel or unit): kept past the cent
+LANE_TOLERANCE = 1e-6  # relative: a departure's kg load is a sum of floats, at capacity within this
+
+
+def is_binding(used: np.ndarray | float, capacity: np.ndarray | float, price: np.ndarray | float,
+               relative: float = 0.0) -> np.ndarray:
+    """A capacity row binds when the plan uses it up (within ``relative`` × capacity, at least that much
+    absolute) or the relaxation prices it — the one rule of the capacity tables, ``compare()`` and the run
+    history's diff."""
+    used, capacity, price = (np.asarray(x, dtype=np.float64) for x in (used, capacity, price))
+    return (used >= capacity - relative * np.maximum(1.0, capacity)) | (price > 1e-9)
 
 
 def _share(used: np.ndarray, capacity: np.ndarray) -> np.ndarray:
@@ -50,7 +60,7 @@ def lanes_table(figures: Summary, network: Network) -> pa.Table:
         "used_kg": pa.array(used, pa.float64()),
         "share": pa.array(_share(used, cap), pa.float64()),
         "shadow_price": _price(price),
-        "binding": pa.array((used >= cap - 1e-6 * np.maximum(1.0, cap)) | (np.asarray(price) > 1e-9), pa.bool_()),
+        "binding": pa.array(is_binding(used, cap, price, LANE_TOLERANCE), pa.bool_()),
     })
 
 
@@ -70,7 +80,7 @@ def nodes_table(figures: Summary, network: Network) -> pa.Table:
         "used_parcels": pa.array(used, pa.int64()),
         "share": pa.array(_share(used.astype(float), cap.astype(float)), pa.float64()),
         "shadow_price": _price(price),
-        "binding": pa.array((used >= cap) | (np.asarray(price) > 1e-9), pa.bool_()),
+        "binding": pa.array(is_binding(used, cap, price), pa.bool_()),
     })
 
 
@@ -90,5 +100,5 @@ def stock_table(figures: Summary) -> pa.Table:
         "used_units": pa.array(used, pa.int64()),
         "share": pa.array(_share(used.astype(float), units.astype(float)), pa.float64(), mask=~known),
         "shadow_price": _price(price),
-        "binding": pa.array(known & ((used >= units) | (np.asarray(price) > 1e-9)), pa.bool_()),
+        "binding": pa.array(known & is_binding(used, units, price), pa.bool_()),
     })

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import InputError
+from .capacity_tables import LANE_TOLERANCE, is_binding
 from .summary import Summary, html_table
 
 COST_COLUMNS = ("cost_transport", "cost_handling", "cost_storage", "cost_duty", "cost_penalty", "cost_total")
@@ -86,10 +87,6 @@ def _capacity_rows(result: PlanLike) -> dict[tuple[str, str, str], dict[str, flo
     return out
 
 
-def _binding(entry: dict[str, float]) -> bool:
-    return entry["price"] > 1e-9 or entry["load"] >= entry["cap"] - 1e-9
-
-
 def _differs(a: pa.ChunkedArray, b: pa.ChunkedArray) -> np.ndarray:
     """Per row: ``a`` and ``b`` differ (a null equals only a null)."""
     same = pc.or_kleene(pc.equal(a, b), pc.and_(pc.is_null(a), pc.is_null(b)))
@@ -156,7 +153,9 @@ def compare(base: PlanLike, other: PlanLike) -> Comparison:
                                                   "capacity", "price_base", "price_other")}
     for key in sorted(set(bc) | set(oc)):
         before, after = bc.get(key, none), oc.get(key, none)
-        was, now = _binding(before) if key in bc else False, _binding(after) if key in oc else False
+        tolerance = LANE_TOLERANCE if key[0] == "lane" else 0.0
+        was = key in bc and bool(is_binding(before["load"], before["cap"], before["price"], tolerance))
+        now = key in oc and bool(is_binding(after["load"], after["cap"], after["price"], tolerance))
         if was == now:
             continue
         caps["change"].append("newly_binding" if now else "freed")
