@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputError
+from ..report.summary import text_table
 from .store import History, StoredRun
 
 SHIPMENT_HEAD = 20  # changed shipments and capacities listed by default
@@ -70,13 +71,13 @@ class RunDiff:
             return {k: _text(r.row[k]) if isinstance(r.row[k], dt.date) else r.row[k] for k in (
                 "id", "started_at", "command", "scenario", "status", "objective", "lower_bound", "gap", "out_dir")}
 
-        def as_document(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        def dated_text(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             return [{k: _text(v) if isinstance(v, dt.date) else v for k, v in row.items()} for row in rows]
 
         return {"a": run(self.a), "b": run(self.b), "inputs": self.inputs, "settings": self.settings,
                 "options": self.options, "markets": self.markets, "shipments": self.shipments,
-                "changed": as_document(self.changed), "capacities": self.capacities,
-                "capacity_rows": as_document(self.capacity_rows)}
+                "changed": dated_text(self.changed), "capacities": self.capacities,
+                "capacity_rows": dated_text(self.capacity_rows)}
 
     def text(self) -> str:
         a, b = self.a.row, self.b.row
@@ -99,7 +100,7 @@ class RunDiff:
             for m in self.markets:
                 rows.append([m["market"], _money(m["cost_a"]), _money(m["cost_b"]), _money(m["cost_delta"], True),
                              _share(m["on_time_a"]), _share(m["on_time_b"]), _points(m["on_time_delta"])])
-            lines += _columns(rows)
+            lines += text_table(rows[0], rows[1:])
         s = self.shipments
         lines.append(f"shipments: {s['changed']:,} changed: {s['status']:,} status; of the others "
                      f"{s['channel']:,} channel, {s['route']:,} route, {s['departure']:,} departure; "
@@ -138,12 +139,6 @@ def _points(v: float | None) -> str:
 
 def _num(v: float | None, digits: int = 1) -> str:
     return "-" if v is None else f"{v:,.{digits}f}"
-
-
-def _columns(rows: list[list[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return [f"{r[0]:<{widths[0]}}" + "".join(f"{c:>{w + 2}}" for c, w in zip(r[1:], widths[1:], strict=True))
-            for r in rows]
 
 
 def _shipment_line(row: dict[str, Any], ia: int, ib: int) -> str:

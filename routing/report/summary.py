@@ -167,7 +167,7 @@ class Summary:
             f"shipments {sum(c.values()):,}: assigned {c['assigned']:,}, unassigned {c['unassigned']:,}, "
             f"unroutable {c['unroutable']:,}",
         ]
-        lines += _columns(["market", "ships", "on-time", "target", "met", "short", "cost", "/kg", "jit", "/pt"], [
+        lines += text_table(["market", "ships", "on-time", "target", "met", "short", "cost", "/kg", "jit", "/pt"], [
             [m, f"{d.shipments:,}", f"{d.on_time_rate:.1%}", "-" if d.target is None else f"{d.target:.0%}",
              "yes" if d.target_met else "NO", f"{d.shortfall:,}", f"{d.cost:,.2f}", f"{d.cost_per_kg:.2f}",
              f"{d.jit_share:.0%}", "-" if d.target_price_per_point is None else f"{d.target_price_per_point:,.2f}"]
@@ -188,7 +188,7 @@ class Summary:
         return "\n".join(lines)
 
 
-def _columns(header: list[str], rows: list[list[str]]) -> list[str]:
+def text_table(header: list[str], rows: list[list[str]]) -> list[str]:
     """A text table: the first column left-aligned, the others right-aligned, each as wide as its widest
     cell plus two spaces (so that no two figures ever run together)."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
