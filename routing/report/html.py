@@ -129,9 +129,9 @@ def context(data: ReportData) -> dict[str, Any]:
         "costs": cost_components(data),
         "charts": charts,
         "capacity": {
-            "lanes": {"rows": lanes.num_rows, "lanes": len(set(lanes.column("lane_id").to_pylist())),
+            "lanes": {"rows": lanes.num_rows, "lanes": pc.count_distinct(lanes.column("lane_id")).as_py(),
                       "binding": lanes_binding, "top": lane_rows},
-            "nodes": {"rows": nodes.num_rows, "nodes": len(set(nodes.column("node").to_pylist())),
+            "nodes": {"rows": nodes.num_rows, "nodes": pc.count_distinct(nodes.column("node")).as_py(),
                       "binding": nodes_binding, "top": node_rows},
             "stock": {"rows": stock.num_rows, "binding": stock_binding, "top": stock_rows,
                       "inventory": stock.num_rows > 0 and stock.column("units").null_count < stock.num_rows},
