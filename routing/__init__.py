@@ -13,6 +13,7 @@ summary, result, comparison) → ``solve`` → ``sweep`` → ``cli``; ``settings
 docs/architecture.md has a line per module.
 """
 
+from .data.bookings import BookedLegs, Bookings, load_booked_legs
 from .data.network import Lane, Network, Node, load_network, save_network
 from .data.shipments import Inventory, Shipments, load_inventory, load_shipments
 from .errors import InfeasibleError, InputError, InternalError, RoutingError, SolverError
@@ -35,9 +36,10 @@ from .settings import (
 from .solve import solve
 
 __all__ = [
-    "AggregateParams", "ExactParams", "InfeasibleError", "InputError", "InternalError", "Inventory", "Lane", "LpSolver",
+    "AggregateParams", "BookedLegs", "Bookings", "ExactParams",
+    "InfeasibleError", "InputError", "InternalError", "Inventory", "Lane", "LpSolver",
     "MipParams", "MipSolver", "Network", "Node", "PlanSettings", "PricingParams", "RepairParams", "Result",
     "RoutingError", "Shipments", "SolveOptions", "SolverError", "Status", "Strategy", "Summary", "WarmParams",
-    "load_inventory", "load_network", "load_shipments", "save_network", "solve",
+    "load_booked_legs", "load_inventory", "load_network", "load_shipments", "save_network", "solve",
 ]
 from .version import VERSION as __version__  # noqa: E402, F401  (routing.__version__)

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
+from .data.bookings import Bookings, load_booked_legs
 from .data.generate import check_generate, write_generated
-from .data.network import load_network
+from .data.network import Network, load_network
 from .data.shipments import load_inventory, load_shipments
 from .errors import HistoryError, InputError, RoutingError
 from .history.commands import (
@@ -33,6 +34,7 @@ from .history.commands import (
     plan_records,
     record_runs,
     recorded_text,
+    run_legs,
     runs_command,
     sweep_records,
 )
@@ -42,7 +44,7 @@ from .logs import json_line, log_json
 from .progress import Progress
 from .report.explain import explain, plan_dir_facts
 from .report.output import OutputDir
-from .report.plan_dir import read_plan_dir
+from .report.plan_dir import plan_dir_legs, read_plan_dir
 from .report.report_data import ReportData
 from .report.result import write_result
 from .report.summary import Summary
@@ -113,6 +115,48 @@ def _load_inputs(args: argparse.Namespace) -> tuple:
     return network, shipments, inventory
 
 
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def _add_bookings(p: argparse.ArgumentParser) -> None:
+    """``--committed``, ``--previous`` and ``--change-penalty`` of ``plan`` (docs/cli.md#bookings)."""
+    p.add_argument("--committed", type=Path, metavar="FILE",
+                   help="legs already booked, as a plan's legs table (yesterday's legs.csv or rows of it): those "
+                        "shipments keep their legs, and their kg, parcels and stock count against the limits")
+    p.add_argument("--previous", metavar="PLAN_DIR|RUN",
+                   help="a previous plan (its directory, or a run of --history: id, last, last-N): the plan table "
+                        "marks the shipments whose route or departures changed")
+    p.add_argument("--change-penalty", type=_non_negative_float, default=0.0, metavar="COST",
+                   help="cost per shipment whose route or departures differ from --previous (default 0: changes "
+                        "are marked, not penalised)")
+
+
+def _load_bookings(args: argparse.Namespace, network: Network) -> Bookings | None:
+    """The bookings of a ``plan`` command line, read against ``network`` (None without any)."""
+    if args.previous is None and args.change_penalty:
+        raise InputError("--change-penalty", None, "needs --previous PLAN_DIR|RUN (the plan changes are counted from)")
+    committed = load_booked_legs(args.committed, network) if args.committed is not None else None
+    previous = None
+    if args.previous is not None:
+        where = Path(args.previous)
+        if where.is_dir():
+            previous = load_booked_legs(plan_dir_legs(where), network, known_lanes=False)
+        else:
+            url = history_url(args.history)
+            if url is None:
+                raise InputError("--previous", args.previous, "is no plan directory (and no --history to look a "
+                                                              "run up in)")
+            table, source = run_legs(url, args.previous)
+            previous = load_booked_legs(table, network, source=source, known_lanes=False)
+    if committed is None and previous is None:
+        return None
+    return Bookings(committed=committed, previous=previous, change_penalty=args.change_penalty)
+
+
 def _add_solve_options(p: argparse.ArgumentParser) -> None:
     """The planning settings and solve options ``plan`` and ``sweep`` share."""
     p.add_argument("--solver", choices=[str(s) for s in MipSolver], default=str(SOLVE.solver),
@@ -168,6 +212,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--out", required=True, help="output directory")
     plan.add_argument("--format", choices=("csv", "parquet"), help="plan/legs format (default csv)")
     _add_solve_options(plan)
+    _add_bookings(plan)
     plan.add_argument("--report", action="store_true",
                       help="also write report.html into --out: the plan as one self-contained HTML page "
                            "(docs/report.md)")
@@ -256,6 +301,8 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--network", type=Path, help="network file (default: the one the plan records)")
     val.add_argument("--shipments", type=Path, help="shipments table (default: the one the plan records)")
     val.add_argument("--inventory", type=Path, help="stock table (default: the one the plan records, if any)")
+    val.add_argument("--committed", type=Path, metavar="FILE",
+                     help="booked legs the plan must keep (default: the --committed file the plan records, if any)")
     val.add_argument("--quiet", action="store_true", help="print only violations")
     for command in sub.choices.values():
         command.add_argument("--log-format", choices=("text", "json"), default="text",
@@ -294,12 +341,15 @@ def _plan(args: argparse.Namespace) -> int:
         progress = _progress(args)
         with progress.phase("load", announce=False) as info:
             network, shipments, inventory = _load_inputs(args)
+            bookings = _load_bookings(args, network)
             info["done"] = f"{len(network.nodes)} nodes, {len(network.lanes)} lanes, {len(shipments):,} shipments"
         result = solve(network, shipments, inventory, settings=settings, options=options, progress=progress,
-                       load_seconds=time.perf_counter() - t)
+                       load_seconds=time.perf_counter() - t, bookings=bookings)
         with progress.phase("write", str(args.out)):
+            previous = args.previous if args.previous is not None and Path(args.previous).is_dir() else None
             written = write_result(result, out, args.format or "csv", inputs={
-                "network": args.network, "shipments": args.shipments, "inventory": args.inventory})
+                "network": args.network, "shipments": args.shipments, "inventory": args.inventory,
+                "committed": args.committed, "previous": previous and plan_dir_legs(Path(previous))})
         paths = list(written.paths.values())
         if args.report:  # after the plan's files, in the directory still claimed; not among summary.json's files
             from .report.html import write_report  # imports matplotlib: only when a report is asked for
@@ -408,9 +458,10 @@ def _report(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     try:
-        found = check_plan_dir(args.plan_dir, args.network, args.shipments, args.inventory)
-    except ValueError as exc:
-        raise InputError(str(args.plan_dir), None, str(exc)) from None
+        found = check_plan_dir(args.plan_dir, args.network, args.shipments, args.inventory, args.committed)
+    except ValueError as exc:  # its message names the file already
+        where, _, what = str(exc).partition(": ")
+        raise InputError(where, None, what or where) from None
     except (KeyError, TypeError, OSError, UnicodeDecodeError) as exc:
         raise InputError(str(args.plan_dir), None, f"cannot be checked: {type(exc).__name__}: {exc}") from None
     if found.changed and not args.quiet:

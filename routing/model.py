@@ -10,6 +10,7 @@ shortfall reaches ``ceil(target × shipments)``.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -22,7 +23,7 @@ from .candidates.candidates import Candidates
 from .candidates.keys import RES_LANE, RES_NODE, RES_STOCK, factorize_keys, unpack_key
 from .data.network import Network
 from .data.shipments import Inventory, Shipments
-from .errors import InternalError
+from .errors import InputError, InternalError
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,6 +45,7 @@ class Model:
     res_cap: np.ndarray
     shortfall_penalty: float
     unassigned_penalty: float
+    res_booked: np.ndarray | None = None  # per capacity row, what committed shipments take of it (None: none)
 
     @property
     def n_cols(self) -> int:
@@ -64,6 +66,16 @@ class Model:
     @property
     def target_row0(self) -> int:
         return self.n_u + len(self.res_keys)
+
+    @property
+    def res_limit(self) -> np.ndarray:
+        """Per capacity row, its limit as the inputs give it: ``res_cap`` plus what committed shipments take."""
+        return self.res_cap if self.res_booked is None else self.res_cap + self.res_booked
+
+    def res_load(self, values: np.ndarray) -> np.ndarray:
+        """Per capacity row, what the plan ``values`` takes of it, committed shipments included."""
+        load = self.A_res @ values[:self.n_x]
+        return load if self.res_booked is None else load + self.res_booked
 
     @cached_property
     def A_csc(self) -> sp.csc_matrix:
@@ -126,6 +138,30 @@ def resource_capacity(network: Network, inventory: Inventory | None, sku_names: 
     return cap
 
 
+def left_for_plan(cap: np.ndarray, booked: np.ndarray | None, keys: np.ndarray, network: Network,
+                  sku_names: list[str] | None, source: str | None, epoch: dt.date | None = None) -> np.ndarray:
+    """The limits ``cap`` of capacity rows ``keys`` less what committed shipments take (``booked``); an
+    :class:`InputError` (naming ``source``) where they take more than the limit (days counted from ``epoch``)."""
+    if booked is None:
+        return cap
+    left = cap - booked
+    over = np.flatnonzero(left < -1e-9 * np.maximum(1.0, cap))
+    if len(over):
+        r = int(over[0])
+        kind, ident, value = (int(a[0]) for a in unpack_key(keys[r:r + 1]))
+        day = str(epoch + dt.timedelta(days=value)) if epoch is not None else f"day {value}"
+        if kind == RES_LANE:
+            what = f"{booked[r]:g} chargeable kg of lane {network.lanes[ident].id} departing {day}"
+        elif kind == RES_NODE:
+            what = f"{booked[r]:g} parcels of node {network.nodes[ident].id} on {day}"
+        else:
+            what = f"{booked[r]:g} units of sku {sku_names[value] if sku_names else value} at {network.nodes[ident].id}"
+        raise InputError(source or "committed", None, f"the committed legs take {what}, more than its limit "
+                                                      f"{cap[r]:g} (keep those legs out of the file, or give the "
+                                                      "limit they were booked under)")
+    return np.maximum(left, 0.0)
+
+
 def _targets(network: Network, shipments: Shipments, routable: np.ndarray) -> tuple[list, list, list]:
     """Markets with an on-time need: (market node, parcels needed on time, routable shipments)."""
     targets = [(i, n.on_time_target) for i, n in enumerate(network.nodes)
@@ -149,7 +185,8 @@ def with_new_limits(model: Model, network: Network, shipments: Shipments, invent
     if t_market != model.target_markets.tolist():
         return None
     sku_names = shipments.sku_names.to_pylist() if inventory is not None else None
-    res_cap = resource_capacity(network, inventory, sku_names, model.res_keys)
+    res_cap = left_for_plan(resource_capacity(network, inventory, sku_names, model.res_keys), model.res_booked,
+                            model.res_keys, network, sku_names, None)
     need = np.asarray(t_need, dtype=float)
     out = replace(model, res_cap=res_cap, target_need=np.asarray(t_need, dtype=np.int64),
                   target_shipments=np.asarray(t_ships, dtype=np.int64),
@@ -170,10 +207,19 @@ def build_model(network: Network, shipments: Shipments, inventory: Inventory | N
     ship_row = np.full(len(shipments), -1, dtype=np.int64)
     ship_row[routable] = np.arange(n_u)
 
-    res_keys, res_row = factorize_keys(cand.inc_key)
+    booked = cand.booked_key is not None and len(cand.booked_key) > 0
+    if booked:  # the rows committed shipments take are rows too, whether or not an option takes them
+        res_keys, rows = factorize_keys(np.concatenate([cand.inc_key, cand.booked_key]))
+        res_row = rows[:len(cand.inc_key)]
+        res_booked = np.bincount(rows[len(cand.inc_key):], weights=cand.booked_coef, minlength=len(res_keys))
+    else:
+        res_keys, res_row = factorize_keys(cand.inc_key)
+        res_booked = None
     n_res = len(res_keys)
     sku_names = shipments.sku_names.to_pylist() if inventory is not None else None
-    res_cap = resource_capacity(network, inventory, sku_names, res_keys)
+    source = cand.booked.committed_source if cand.booked is not None else None
+    res_cap = left_for_plan(resource_capacity(network, inventory, sku_names, res_keys), res_booked, res_keys,
+                            network, sku_names, source, cand.epoch)
 
     t_market, t_need, t_ships = _targets(network, shipments, routable)
     n_t = len(t_market)
@@ -192,12 +238,14 @@ def build_model(network: Network, shipments: Shipments, inventory: Inventory | N
     row_ub = np.concatenate([np.ones(n_u), res_cap, np.full(n_t, np.inf)])
     cost = np.concatenate([cand.var_cost, np.full(n_u, unassigned_penalty), np.full(n_t, shortfall_penalty)])
     col_ub = np.concatenate([np.ones(n_x + n_u), np.asarray(t_need, float)])
+    if cand.booked is not None:  # a committed shipment is never left out
+        col_ub[n_x:n_x + n_u][cand.booked.is_committed[routable]] = 0.0
     model = Model(
         cost=cost, col_ub=col_ub, A=A, row_lb=row_lb, row_ub=row_ub, n_x=n_x, u_ship=routable,
         col_assign_row=np.concatenate([var_row, np.arange(n_u)]),
         target_markets=np.asarray(t_market, dtype=np.int64), target_need=np.asarray(t_need, dtype=np.int64),
         target_shipments=np.asarray(t_ships, dtype=np.int64), res_keys=res_keys, res_cap=res_cap,
-        shortfall_penalty=shortfall_penalty, unassigned_penalty=unassigned_penalty,
+        shortfall_penalty=shortfall_penalty, unassigned_penalty=unassigned_penalty, res_booked=res_booked,
     )
     model.__dict__["A_csc"] = A_csc  # built by columns: the row-wise copy is the conversion
     return model

@@ -18,6 +18,7 @@ from dataclasses import replace
 from .candidates.candidates import build_candidates
 from .candidates.option_table import EnumerationReport
 from .candidates.reuse import warm_candidates
+from .data.bookings import Bookings
 from .data.network import Network
 from .data.shipments import Inventory, Shipments
 from .errors import InputError
@@ -29,6 +30,7 @@ from .settings import PlanSettings, SolveOptions, Strategy
 from .strategies.aggregate import solve_aggregate
 from .strategies.auto import solve_auto
 from .strategies.exact import solve_exact
+from .strategies.solution import previous_plan, with_committed
 from .strategies.warm import solve_warm
 
 RESERVE_SECONDS, RESERVE_PER_SHIPMENT = 0.1, 3e-6  # time kept for the result tables and the files (s; 1M as CSV: 2.0 s)
@@ -48,18 +50,26 @@ def _say_cut(progress: Progress, cut: EnumerationReport, settings: PlanSettings)
 
 def solve(network: Network, shipments: Shipments, inventory: Inventory | None = None, *,
           settings: PlanSettings | None = None, options: SolveOptions | None = None,
-          progress: Progress | None = None, load_seconds: float = 0.0, base: Result | None = None) -> Result:
+          progress: Progress | None = None, load_seconds: float = 0.0, base: Result | None = None,
+          bookings: Bookings | None = None) -> Result:
     """Plan every shipment: the minimum-cost assignment to routes and departures (docs/rules.md).
 
     ``base``, a previous result on related inputs (a what-if edit of them), makes this a warm
     re-plan: its option table, candidates and plan are reused where the edit leaves them valid.
-    ``settings`` and ``options`` default to the base's.
+    ``settings`` and ``options`` default to the base's. ``bookings``: committed legs that their
+    shipments keep (their capacity and stock taken off the limits) and a previous plan to stay close
+    to (docs/rules.md#bookings); a plan with bookings, or from a base that had them, is planned cold.
     """
     if base is not None and not (isinstance(base, Result) and base.warm_start is not None):
         kind = type(base).__name__ if not isinstance(base, Result) else "Result without its warm start"
         raise InputError("solve", "base", f"must be a Result of solve(), got {kind} (a sweep's PlanSummary or "
                                           "a result without its warm start keeps no options or model to re-plan from)")
     warm = base.warm_start if base is not None else None
+    if bookings is not None and bookings.empty:
+        bookings = None
+    if warm is not None and (bookings is not None or warm.candidates.booked is not None):
+        settings, options = settings or warm.settings, options or warm.options
+        warm = None  # the base's kept options and plan do not know the bookings: planned cold
     if warm is not None:
         settings = settings or warm.settings
         options = options or warm.options
@@ -74,7 +84,8 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
                                          options.time_limit - reserve - TABLES_PER_SHIPMENT * len(shipments))
     with progress.phase("routes", f"{len(shipments):,} shipments") as info:
         if warm is None:
-            cand = build_candidates(network, shipments, inventory, settings, deadline=enumeration_deadline)
+            cand = build_candidates(network, shipments, inventory, settings, deadline=enumeration_deadline,
+                                    bookings=bookings)
         else:
             cand, reuse = warm_candidates(warm, network, shipments, inventory, settings, enumeration_deadline)
         stats = cand.stats
@@ -105,15 +116,20 @@ def solve(network: Network, shipments: Shipments, inventory: Inventory | None = 
         solution, report = solve_warm(warm, network, shipments, inventory, cand, model, reuse, strategy, timed,
                                       progress)
     elif strategy == Strategy.EXACT:
-        solution = solve_exact(model, cand, timed, progress)
+        solution = solve_exact(model, cand, timed, progress, start=previous_plan(model, cand))
     elif strategy == Strategy.AUTO:
-        solution = solve_auto(network, shipments, inventory, cand, model, timed, progress, limit=options.time_limit)
+        solution = solve_auto(network, shipments, inventory, cand, model, timed, progress, limit=options.time_limit,
+                              start=previous_plan(model, cand))
     else:
         solution = solve_aggregate(network, shipments, inventory, cand, model, timed, progress)
+    solution, put_back = with_committed(model, cand, solution)
+    if put_back:
+        progress.say(f"bookings: {put_back:,} committed shipment(s) put back on their committed legs")
     t_result = time.perf_counter()  # the strategy's whole run is "solve", its set-up outside phases included
     seconds = {"load": load_seconds, **{k: progress.seconds.get(k, 0.0) for k in ("routes", "build")},
                "solve": t_result - t_solve}
-    result = assemble_result(network, shipments, inventory, settings, options, cand, model, solution, seconds, report)
+    result = assemble_result(network, shipments, inventory, settings, options, cand, model, solution, seconds, report,
+                             bookings)
     # the result tables count too: "plan" is everything from the candidates to the result
     done = time.perf_counter()
     seconds.update(result=done - t_result, plan=done - t0)

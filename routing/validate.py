@@ -26,8 +26,8 @@ import yaml
 
 PLAN_COLUMNS = ["shipment_id", "status", "channel", "origin", "destination", "order_date", "promise_date", "route",
                 "lanes", "dispatch_date", "delivery_date", "days_late", "on_time",
-                "cost_transport", "cost_handling", "cost_storage", "cost_duty", "cost_penalty", "cost_total",
-                "reason"]
+                "cost_transport", "cost_handling", "cost_storage", "cost_duty", "cost_penalty", "cost_change",
+                "cost_total", "reason", "changed"]
 CENT = 0.005 + 1e-9  # money is written rounded to the cent
 TOTAL_CENT = 0.01 + 1e-9  # cost_total: within a cent, the column summing to the objective to the cent
 LEG_COLUMNS = ["shipment_id", "seq", "lane_id", "from", "to", "departure_date", "arrival_date",
@@ -235,6 +235,7 @@ class Ctx:
     horizon: int
     max_legs: int | None
     penalty: float | None
+    change_penalty: float | None = None  # currency per changed shipment (None: not known, any amount >= 0)
     v: Violations = field(default_factory=Violations)
 
 
@@ -249,7 +250,8 @@ class Placed:
 
 
 def _parse_row(r: Row) -> Row:
-    return {**r, **{k: _float(r[k]) for k in COSTS + ["cost_total"]}, "on_time": _bool(r["on_time"]),
+    return {**r, **{k: _float(r[k]) for k in COSTS + ["cost_change", "cost_total"]}, "on_time": _bool(r["on_time"]),
+            "changed": _bool(r["changed"]),
             "dispatch_date": _day(r["dispatch_date"]), "delivery_date": _day(r["delivery_date"]),
             "order_date": _day(r["order_date"]), "promise_date": _day(r["promise_date"]),
             "days_late": None if r["days_late"] in (None, "") else int(float(r["days_late"]))}
@@ -277,7 +279,8 @@ def check_unplaced(row: Row, c: Ctx) -> None:
         if row[k] is not None:
             c.v.add(sid, f"{status} row has {k}={row[k]!r}")
     penalty = (c.penalty or 0.0) if status == "unassigned" else 0.0
-    for k, want in (dict.fromkeys(COSTS, 0.0) | {"cost_penalty": penalty, "cost_total": penalty}).items():
+    for k, want in (dict.fromkeys(COSTS + ["cost_change"], 0.0)
+                    | {"cost_penalty": penalty, "cost_total": penalty}).items():
         if not _close(row[k], want, TOTAL_CENT if k == "cost_total" else CENT):
             c.v.add(sid, f"{status} row {k}={row[k]} expected {want}")
     if not row["reason"]:
@@ -392,7 +395,12 @@ def _check_costs(s: Shipment, row: Row, route: list[str], lanes: list[Lane], b: 
             "cost_handling": sum(_num(nodes[n], "handling_cost") for n in route),
             "cost_storage": _num(bonded, "storage_cost_per_kg_day") * _num(bonded, "dwell_days") * s.weight,
             "cost_duty": duty, "cost_penalty": _num(market, "late_penalty_per_day") * late}
-    want["cost_total"] = sum(want.values())
+    change = row["cost_change"] or 0.0
+    if c.change_penalty is not None:  # the penalty is paid exactly by the shipments that changed
+        want["cost_change"] = change = c.change_penalty if row["changed"] else 0.0
+    elif change < 0 or (change > 0 and not row["changed"]):
+        c.v.add(s.sid, f"cost_change={change} on a shipment that did not change")
+    want["cost_total"] = sum(want.values()) + (0.0 if "cost_change" in want else change)
     for k, w in want.items():
         if not _close(row[k], w, TOTAL_CENT if k == "cost_total" else CENT):
             c.v.add(s.sid, f"{k}={row[k]} expected {w}")
@@ -503,6 +511,12 @@ def check_summary(summary: Row, rows: list[tuple[Shipment, Row]], lane_load: dic
         c.v.add(None, f"summary reasons {summary.get('reasons')} != plan {dict(reasons)}")
     _check_markets(summary.get("markets") or {}, rows, c)
     _check_loads(summary, lane_load, node_load, c)
+    if isinstance(booked := summary.get("bookings"), dict) and booked.get("previous") is not None:
+        changed = sum(r["changed"] is True for _, r in rows)
+        cost = sum(r["cost_change"] or 0.0 for _, r in rows)
+        if booked.get("changed") != changed or not _close(booked.get("change_cost") or 0.0, cost, TOTAL_CENT):
+            c.v.add(None, f"summary bookings changed={booked.get('changed')} change_cost={booked.get('change_cost')} "
+                          f"!= plan {changed} / {cost}")
 
 
 def _check_markets(markets: Row, rows: list[tuple[Shipment, Row]], c: Ctx) -> None:
@@ -642,15 +656,18 @@ def check_unroutable(rows: list[tuple[Shipment, Row]], stock: Stock | None, c: C
 
 def validate_plan(network_path: str | Path, shipments_path: str | Path, out_dir: str | Path,
                   inventory_path: str | Path | None = None, *, fmt: str = "csv",
-                  max_legs: int | None = None) -> None:
-    """Raise AssertionError listing the violations of the plan in `out_dir`; return None if it is valid."""
-    _raise(plan_violations(network_path, shipments_path, out_dir, inventory_path, fmt=fmt, max_legs=max_legs))
+                  max_legs: int | None = None, committed: str | Path | None = None) -> None:
+    """Raise AssertionError listing the violations of the plan in `out_dir`; return None if it is valid
+    (``committed``: a legs table of booked legs the plan must keep)."""
+    _raise(plan_violations(network_path, shipments_path, out_dir, inventory_path, fmt=fmt, max_legs=max_legs,
+                           committed_path=committed))
 
 
 def plan_violations(network_path: str | Path, shipments_path: str | Path, out_dir: str | Path,
                     inventory_path: str | Path | None = None, *, fmt: str = "csv", max_legs: int | None = None,
-                    with_summary: bool = True) -> Violations:
-    """Every violation of the plan in `out_dir` (``with_summary``: its summary.json's figures too)."""
+                    with_summary: bool = True, committed_path: str | Path | None = None) -> Violations:
+    """Every violation of the plan in `out_dir` (``with_summary``: its summary.json's figures too;
+    ``committed_path``: a legs table of booked legs, which the plan must keep)."""
     net = load_network(network_path)
     ship_cols, ship_rows = _read_table(Path(shipments_path))  # read once: the shipments and their extra columns
     ships = _shipments(ship_rows, {n: raw.get("timezone") for n, raw in net.nodes.items()})
@@ -662,7 +679,12 @@ def plan_violations(network_path: str | Path, shipments_path: str | Path, out_di
     horizon = summary.get("horizon_days")
     if max_legs is None:
         max_legs = summary.get("max_legs")
-    c = Ctx(net, int(14 if horizon is None else horizon), max_legs, _float(summary.get("unassigned_penalty")))
+    # the change penalty: none without a previous plan, unknown from a summary that does not say
+    booked = summary.get("bookings") if isinstance(summary.get("bookings"), dict) else {}
+    change_penalty = None if "bookings" not in summary else \
+        (_float(booked.get("change_penalty"), 0.0) if booked.get("previous") is not None else 0.0)
+    c = Ctx(net, int(14 if horizon is None else horizon), max_legs, _float(summary.get("unassigned_penalty")),
+            change_penalty)
     v = c.v
     v.shipments, v.legs = len(ship_rows), len(raw_legs)
     extras = [k for k in ship_cols if k not in SHIP_COLUMNS]  # passed through to the plan untouched
@@ -711,12 +733,28 @@ def plan_violations(network_path: str | Path, shipments_path: str | Path, out_di
                 placed.append(p)
     for sid in set(legs) - by_id.keys():
         v.add(sid, "legs for an unknown shipment")
+    if committed_path is not None:
+        check_committed(Path(committed_path), legs, c)
     lane_load, node_load, used = check_capacities(placed, stock, c)
     if with_summary:
         check_summary(summary, rows, lane_load, node_load, c)
         check_capacity_tables(out, ext, lane_load, node_load, used, stock, c)
     check_unroutable(rows, stock, c)
     return v
+
+
+def check_committed(path: Path, legs: dict[str, list[Row]], c: Ctx) -> None:
+    """Every shipment of the committed legs table keeps exactly those legs: lanes in order, same departures."""
+    _, rows = _read_table(path)
+    booked: dict[str, list[tuple[int, str, int | None]]] = defaultdict(list)
+    for k, g in enumerate(rows):
+        seq = k if g.get("seq") is None else int(float(g["seq"]))
+        booked[str(g["shipment_id"])].append((seq, str(g["lane_id"]).strip(), _day(g.get("departure_date"))))
+    for sid, want in booked.items():
+        kept = [(g["lane_id"], g["dep"]) for g in sorted(legs.get(sid, []), key=lambda g: g["seq"])]
+        if kept != [(lane, day) for _, lane, day in sorted(want)]:
+            c.v.add(sid, f"committed legs not kept: plan has {[(x, d and _iso(d)) for x, d in kept]}, "
+                         f"{path.name} books {[(x, d and _iso(d)) for _, x, d in sorted(want)]}")
 
 
 @dataclass
@@ -732,12 +770,12 @@ class PlanCheck:
 
 
 def check_plan_dir(out_dir: str | Path, network: str | Path | None = None, shipments: str | Path | None = None,
-                   inventory: str | Path | None = None) -> PlanCheck:
+                   inventory: str | Path | None = None, committed: str | Path | None = None) -> PlanCheck:
     """Check the plan directory `out_dir` against the input files it records in summary.json (or those
     given). A table changed since the plan was written (a hand edit: its SHA-256 differs from the
     summary's) is checked against every rule, but the summary's figures are then not. Raises ValueError
     for what cannot be checked at all (no plan directory, inputs neither recorded nor given, an input
-    changed since the plan was made)."""
+    changed since the plan was made). ``committed``: a legs table of booked legs the plan must keep."""
     out = Path(out_dir)
     marker = out / "summary.json"
     if not marker.is_file():
@@ -748,9 +786,9 @@ def check_plan_dir(out_dir: str | Path, network: str | Path | None = None, shipm
     fmt = "parquet" if plan_name.endswith(".parquet") else "csv"
     changed = [n for n, digest in files.items() if not (out / n).is_file() or _sha256(out / n) != digest]
     recorded = summary.get("inputs") or {}
-    given = {"network": network, "shipments": shipments, "inventory": inventory}
+    given = {"network": network, "shipments": shipments, "inventory": inventory, "committed": committed}
     paths: dict[str, str] = {}
-    for kind in ("network", "shipments", "inventory"):
+    for kind in ("network", "shipments", "inventory", "committed"):
         if given[kind] is not None:
             paths[kind] = str(given[kind])
         elif kind in recorded:
@@ -763,7 +801,7 @@ def check_plan_dir(out_dir: str | Path, network: str | Path | None = None, shipm
         if kind not in paths:
             raise ValueError(f"{marker}: records no {kind} file (give it with --{kind})")
     v = plan_violations(paths["network"], paths["shipments"], out, paths.get("inventory"), fmt=fmt,
-                        with_summary=not changed)
+                        with_summary=not changed, committed_path=paths.get("committed"))
     return PlanCheck(violations=list(v.items), changed=changed, inputs=paths, shipments=v.shipments, legs=v.legs)
 
 

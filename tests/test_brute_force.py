@@ -7,6 +7,7 @@ The enumeration here is written from docs/rules.md alone; it shares no code with
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import itertools
 import math
@@ -14,12 +15,16 @@ import random
 
 import pytest
 
+import routing
+
 from .helpers import plan, write_instance
+from .validator import validate_plan
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 EPOCH = dt.date(2026, 11, 30)
 HORIZON = 5
 PENALTY = 60.0
+STATS_BOOKINGS: list[tuple[int, int, int]] = []  # per seed: committed, changed, with a previous option
 
 
 def random_instance(seed: int) -> tuple[dict, list[dict], list[dict] | None]:
@@ -125,7 +130,10 @@ def _options(net: dict, ship: dict, inventory: list[dict] | None) -> list[dict]:
         first = route[start]
         node_res0 = [(first, order)] if nodes[first].get("capacity_parcels_per_day") else []
 
-        def legs(k: int, ready: int, res: list, lane_res: list, timed=timed, base=base, bonded=bonded) -> None:
+        untimed = tuple((_lane_id(ln), None) for ln in path[:start])  # replenishment: no departure date
+
+        def legs(k: int, ready: int, res: list, lane_res: list, timed=timed, base=base, bonded=bonded,
+                 deps: tuple = untimed) -> None:
             if k == len(timed):
                 return
             ln = timed[k]
@@ -135,27 +143,46 @@ def _options(net: dict, ship: dict, inventory: list[dict] | None) -> list[dict]:
                     continue
                 arr = d + ln["transit_days"]
                 nres = res + ([(ln["to"], arr)] if nodes[ln["to"]].get("capacity_parcels_per_day") else [])
-                lres = lane_res + ([(ln.get("id") or f"{ln['from']}>{ln['to']}:{ln['mode']}", d, chg(ln),
-                                     ln["capacity_kg_per_departure"])]
+                lres = lane_res + ([(_lane_id(ln), d, chg(ln), ln["capacity_kg_per_departure"])]
                                    if ln.get("capacity_kg_per_departure") else [])
+                here = deps + ((_lane_id(ln), d),)
                 if k + 1 == len(timed):
                     late = max(0, arr - order - promise)
                     options.append({"cost": base + market["late_penalty_per_day"] * late, "on_time": late == 0,
-                                    "nodes": nres, "lanes": lres,
+                                    "nodes": nres, "lanes": lres, "legs": here,
                                     "stock": (bonded[0], ship["sku"], ship["quantity"]) if bonded else None})
                 else:
-                    legs(k + 1, arr + nodes[ln["to"]]["handling_days"], nres, lres)
+                    legs(k + 1, arr + nodes[ln["to"]]["handling_days"], nres, lres, deps=here)
 
         legs(0, order + nodes[first]["handling_days"], node_res0, [])
     return options
 
 
-def brute_force(net: dict, ships: list[dict], inventory: list[dict] | None) -> tuple[int, float]:
-    """(minimum total shortfall, minimum cost at that shortfall) over every assignment."""
+def _lane_id(ln: dict) -> str:
+    return ln.get("id") or f"{ln['from']}>{ln['to']}:{ln['mode']}"
+
+
+def brute_force(net: dict, ships: list[dict], inventory: list[dict] | None, committed: dict | None = None,
+                previous: dict | None = None, change_penalty: float = 0.0) -> tuple[int, float]:
+    """(minimum total shortfall, minimum cost at that shortfall) over every assignment. ``committed``:
+    shipment id -> its legs ((lane id, day) in route order, None for a replenishment leg's day), the only
+    option it may take; ``previous``: shipment id -> its legs in the previous plan, any other option of an
+    assigned shipment costing ``change_penalty`` more."""
     nodes = {n["id"]: n for n in net["nodes"]}
     market = net["nodes"][-1]
-    per_ship = [_options(net, s, inventory) + [None] for s in ships]
-    routable = [s for s, opts in zip(ships, per_ship, strict=True) if len(opts) > 1]
+    committed, previous = committed or {}, previous or {}
+    per_ship = []
+    for s in ships:
+        opts = _options(net, s, inventory)
+        sid = s["shipment_id"]
+        if sid in previous:
+            opts = [{**o, "cost": o["cost"] + change_penalty * (o["legs"] != previous[sid])} for o in opts]
+        if sid in committed:
+            per_ship.append([o for o in opts if o["legs"] == committed[sid]])
+            assert len(per_ship[-1]) == 1, (sid, committed[sid])
+        else:
+            per_ship.append(opts + [None])
+    routable = [s for s, opts in zip(ships, per_ship, strict=True) if any(o is not None for o in opts)]
     target = market.get("on_time_target")
     need = math.ceil(target * len(routable) - 1e-9) if target else 0
     stock = {(r["node"], r["sku"]): r["units"] for r in inventory} if inventory is not None else None
@@ -200,6 +227,64 @@ def test_solver_matches_brute_force(tmp_path, seed):
     assert summary["markets"]["M1"]["shortfall"] == shortfall
     assert summary["objective"] == pytest.approx(cost, rel=1e-9, abs=1e-9)
     assert summary["gap"] <= 1e-6
+
+
+def _written_legs(out) -> dict[str, tuple]:
+    """Each shipment's legs in a written plan: ((lane id, day since the epoch or None), ...) in route order."""
+    found: dict[str, list] = {}
+    with open(out / "legs.csv", newline="") as fh:
+        for r in csv.DictReader(fh):
+            day = (dt.date.fromisoformat(r["departure_date"]) - EPOCH).days if r["departure_date"] else None
+            found.setdefault(r["shipment_id"], []).append((int(r["seq"]), r["lane_id"], day))
+    return {sid: tuple((lane, day) for _, lane, day in sorted(legs)) for sid, legs in found.items()}
+
+
+def _write_legs(path, legs: dict[str, tuple]) -> None:
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["shipment_id", "seq", "lane_id", "departure_date"])
+        for sid, route in legs.items():
+            for seq, (lane, day) in enumerate(route, 1):
+                w.writerow([sid, seq, lane, "" if day is None else str(EPOCH + dt.timedelta(days=day))])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_solver_matches_brute_force_with_bookings(tmp_path, seed):
+    """Some shipments of the optimal plan are committed to their legs; every other one had some option
+    (drawn at random) in a previous plan, and pays a change penalty to take another."""
+    network, shipments, inventory = random_instance(seed)
+    rng = random.Random(1000 + seed)
+    inst = write_instance(tmp_path, network, shipments, inventory)
+    plan(inst, horizon_days=HORIZON, unassigned_penalty=PENALTY)
+    committed = {sid: legs for sid, legs in _written_legs(inst.dir / "out").items() if rng.random() < 0.4}
+    previous = {}
+    for s in shipments:
+        options = _options(network, s, inventory)
+        if options and s["shipment_id"] not in committed:
+            previous[s["shipment_id"]] = rng.choice(options)["legs"]
+    _write_legs(inst.dir / "committed.csv", committed)
+    _write_legs(inst.dir / "previous.csv", previous)
+    penalty = rng.choice([0.5, 2.0, 8.0])
+    net = routing.load_network(inst.network)
+    ships = routing.load_shipments(inst.shipments, net)
+    inv = routing.load_inventory(inst.inventory, net) if inst.inventory else None
+    bookings = routing.Bookings(committed=routing.load_booked_legs(inst.dir / "committed.csv", net),
+                                previous=routing.load_booked_legs(inst.dir / "previous.csv", net),
+                                change_penalty=penalty)
+    result = routing.solve(net, ships, inv, settings=routing.PlanSettings(horizon_days=HORIZON,
+                                                                          unassigned_penalty=PENALTY),
+                           options=routing.SolveOptions(gap=0.0), bookings=bookings)
+    result.write(inst.dir / "booked")
+    validate_plan(inst.network, inst.shipments, inst.dir / "booked", inst.inventory,
+                  committed=inst.dir / "committed.csv")
+    shortfall, cost = brute_force(network, shipments, inventory, committed, previous, penalty)
+    summary = result.summary_data
+    assert summary["status"] == "optimal"
+    assert summary["markets"]["M1"]["shortfall"] == shortfall
+    assert summary["objective"] == pytest.approx(cost, rel=1e-9, abs=1e-9)
+    kept = _written_legs(inst.dir / "booked")
+    assert all(kept[sid] == legs for sid, legs in committed.items())
+    STATS_BOOKINGS.append((len(committed), summary["bookings"]["changed"], len(previous)))
 
 
 def test_instances_exercise_every_constraint():

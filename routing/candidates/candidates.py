@@ -16,9 +16,12 @@ from functools import cached_property
 import numpy as np
 
 from ..arrays import concat_ranges
+from ..data.bookings import Bookings
 from ..data.network import Network
 from ..data.shipments import Inventory, Shipments
 from ..settings import PlanSettings
+from .booked_slots import BookedSlots
+from .bookings import booked_slots
 from .keys import RES_STOCK, resource_key
 from .option_table import OptionTable, build_option_table
 from .pricing import PricedOptions, price_options, stocked_skus
@@ -60,6 +63,10 @@ class Candidates:
     inc_coef: np.ndarray
     stats: CandidateStats
     stock: dict[int, np.ndarray] | None = None  # stocked skus per bonded node (None: unlimited stock)
+    booked: BookedSlots | None = None  # committed and previous slots (None: no bookings)
+    # capacity taken by committed shipments (row key, coefficient): off the model's limits, not in ``inc_*``
+    booked_key: np.ndarray | None = None
+    booked_coef: np.ndarray | None = None
 
     @property
     def n_vars(self) -> int:
@@ -118,10 +125,12 @@ class Candidates:
 
 def build_candidates(network: Network, shipments: Shipments, inventory: Inventory | None,
                      settings: PlanSettings, epoch: dt.date | None = None,
-                     table: OptionTable | None = None, deadline: float | None = None) -> Candidates:
+                     table: OptionTable | None = None, deadline: float | None = None,
+                     bookings: Bookings | None = None) -> Candidates:
     """Emit one variable per useful (shipment, option): the option table's slots, priced per shipment
     and pruned by dominance (``table``: one already built for these shipments on ``network``; ``deadline``:
-    when enumeration stops, a ``time.perf_counter()`` value)."""
+    when enumeration stops, a ``time.perf_counter()`` value; ``bookings``: committed shipments get their
+    committed option only, and options other than a shipment's previous one cost the change penalty)."""
     epoch = epoch or network.epoch or shipments.first_order_date()
     data = shipment_data(network, shipments, epoch)
     if table is None:
@@ -129,22 +138,31 @@ def build_candidates(network: Network, shipments: Shipments, inventory: Inventor
                                    settings.waiting_days, settings.max_legs,
                                    limits=settings.enumeration, deadline=deadline)
     stock = stocked_skus(inventory, shipments.sku_names.to_pylist()) if inventory is not None else None
-    priced = price_options(table, data, stock, inventory is not None, settings, np.arange(len(shipments)))
-    return make_candidates(table, data, inventory, stock, priced, priced.reason, priced.pruned)
+    booked, table = booked_slots(table, data, shipments, bookings, stock, network, settings.horizon_days)
+    priced = price_options(table, data, stock, inventory is not None, settings, np.arange(len(shipments)), booked)
+    return make_candidates(table, data, inventory, stock, priced, priced.reason, priced.pruned, booked=booked)
 
 
 def make_candidates(table: OptionTable, data: ShipmentData, inventory: Inventory | None,
                     stock: dict[int, np.ndarray] | None, priced: PricedOptions, reason: np.ndarray,
-                    pruned: int, incidence: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Candidates:
+                    pruned: int, incidence: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                    booked: BookedSlots | None = None) -> Candidates:
     """Candidates of the kept options ``priced`` (every shipment's, in shipment order); ``incidence``
-    their capacity-row incidence (:func:`slot_incidence`, entries in any order) if already known."""
+    their capacity-row incidence (:func:`slot_incidence`, entries in any order) if already known;
+    ``booked``: the committed shipments' incidence is set apart (``booked_key``, ``booked_coef``)."""
     ship, slot = priced.ship, priced.slot
     inc_var, inc_key, inc_coef = incidence or slot_incidence(table, data, inventory, ship, slot)
+    booked_key = booked_coef = None
+    if booked is not None:
+        held = booked.is_committed[ship[inc_var]]
+        booked_key, booked_coef = inc_key[held], inc_coef[held]
+        inc_var, inc_key, inc_coef = inc_var[~held], inc_key[~held], inc_coef[~held]
     return Candidates(
         table=table, data=data, unroutable_reason=reason,
         var_ship=ship, var_slot=slot, var_route=table.route.ravel()[slot], var_sched=table.sched.ravel()[slot],
         var_cost=priced.cost, var_ontime=priced.ontime,
         inc_var=inc_var, inc_key=inc_key, inc_coef=inc_coef, stock=stock,
+        booked=booked, booked_key=booked_key, booked_coef=booked_coef,
         stats=CandidateStats(routes=len(table.routes), schedules=len(table.schedules), pruned_options=pruned,
                              groups=len(table.group_day), slots=table.K),
     )

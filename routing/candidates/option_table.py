@@ -439,3 +439,70 @@ def reprice_table(table: OptionTable, network: Network, lane_cls: np.ndarray,
         route[g] = kept
     fixed[g], storage[g], kgcoef[:, g] = cost_grids(route[g], rc, n_div)
     return replace(out, route=route, fixed=fixed, storage=storage, kgcoef=kgcoef), changed
+
+
+def with_extra_slots(table: OptionTable, network: Network, group: np.ndarray, route: np.ndarray,
+                     schedules: list[Schedule]) -> tuple[OptionTable, np.ndarray, np.ndarray]:
+    """``table`` with one more option for some groups: new group ``j`` copies group ``group[j]`` and adds
+    the slot (route ``route[j]``, schedule ``schedules[j]``) in its first empty place (the grids grow a
+    column if a group is full). The new groups come after the old ones (same pair and order day) and
+    the new schedules after the old ones; what enumeration did not keep, e.g. a booked departure that
+    another one dominates, is an option of only the shipments moved to those groups.
+
+    Returns (the table, each new group's index, its new slot's k)."""
+    G, K, n = len(table.group_day), table.K, len(group)
+    n_sched = len(table.schedules)
+    empty = table.route[group] < 0
+    place = np.where(empty.any(axis=1), empty.argmax(axis=1), K)
+    K2 = max(K, int(place.max(initial=-1)) + 1)
+
+    def grown(grid: np.ndarray, fill: object, new: np.ndarray) -> np.ndarray:
+        """``grid`` (G, K) widened to K2 with ``fill``, the new groups' rows (old row, then ``new`` at ``place``)."""
+        out = np.full((G + n, K2), fill, dtype=grid.dtype)
+        out[:G, :K] = grid
+        out[G:, :K] = grid[group]
+        out[G + np.arange(n), place] = new
+        return out
+
+    s_arr = ScheduleArrays.of(schedules)
+    lane_cls = lane_divclasses(network)
+    n_div = table.kgcoef.shape[0]
+    fixed, storage, kgcoef = cost_grids(route, table.rc, n_div)
+    kg_new = np.zeros((n_div, G + n, K2))
+    kg_new[:, :G, :K] = table.kgcoef
+    kg_new[:, G:, :K] = table.kgcoef[:, group]
+    kg_new[:, G + np.arange(n), place] = kgcoef
+    # slot resources, group after group in k order: the old groups' as they were, then each new group's
+    old_count = np.diff(table.res_ptr).reshape(G, K)
+    count = np.zeros((G + n, K2), dtype=np.int64)
+    count[:G, :K] = old_count
+    count[G:, :K] = old_count[group]
+    count[G + np.arange(n), place] = np.diff(s_arr.res_ptr)
+    keys, divs = [table.res_key], [table.res_div]
+    for j in range(n):
+        g, k = int(group[j]), int(place[j])
+        lo, mid, hi = (int(table.res_ptr[g * K + x]) for x in (0, min(k, K), K))
+        own = slice(int(s_arr.res_ptr[j]), int(s_arr.res_ptr[j + 1]))
+        kind, ident = s_arr.res_kind[own], s_arr.res_ident[own]
+        lane_rows = kind == RES_LANE
+        keys += [table.res_key[lo:mid], resource_key(kind, ident, s_arr.res_off[own] + table.group_day[g]),
+                 table.res_key[mid:hi]]
+        divs += [table.res_div[lo:mid], np.where(lane_rows, np.append(lane_cls, 0)[np.where(lane_rows, ident, -1)], -1),
+                 table.res_div[mid:hi]]
+    return replace(
+        table, schedules=table.schedules + list(schedules),
+        group_day=np.r_[table.group_day, table.group_day[group]],
+        group_market=np.r_[table.group_market, table.group_market[group]],
+        group_pair=np.r_[table.group_pair, table.group_pair[group]],
+        group_routes=np.vstack([table.group_routes, table.group_routes[group]]),
+        has_jit=np.r_[table.has_jit, table.has_jit[group]], has_bonded=np.r_[table.has_bonded, table.has_bonded[group]],
+        group_cut=None if table.group_cut is None else np.r_[table.group_cut, table.group_cut[group]],
+        route=grown(table.route, -1, route), sched=grown(table.sched, 0, n_sched + np.arange(n)),
+        delivery=grown(table.delivery, 0, s_arr.delivery), bonded_node=grown(table.bonded_node, -1,
+                                                                              table.route_bonded[route]),
+        fixed=grown(table.fixed, 0.0, fixed), storage=grown(table.storage, 0.0, storage), kgcoef=kg_new,
+        free=grown(table.free, True, np.diff(s_arr.res_ptr) == 0),
+        res_ptr=np.r_[0, np.cumsum(count.ravel())], res_key=np.concatenate(keys), res_div=np.concatenate(divs),
+        schedule_arrays=ScheduleArrays.concat([table.schedule_arrays, s_arr]),
+        schedule_from=np.r_[table.schedule_from, np.full(n, -1, dtype=np.int64)],
+    ), G + np.arange(n), place

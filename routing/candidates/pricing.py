@@ -11,6 +11,7 @@ import numpy as np
 
 from ..data.shipments import CHANNEL_BONDED, CHANNEL_JIT, Inventory
 from ..settings import PlanSettings
+from .booked_slots import BookedSlots
 from .option_table import OptionTable
 from .shipment_data import ShipmentData
 
@@ -113,22 +114,33 @@ class PricedOptions:
 
 
 def price_options(table: OptionTable, data: ShipmentData, stock: dict[int, np.ndarray] | None, has_inventory: bool,
-                  settings: PlanSettings, idx: np.ndarray) -> PricedOptions:
+                  settings: PlanSettings, idx: np.ndarray, booked: BookedSlots | None = None) -> PricedOptions:
     """Price shipments ``idx`` (ascending) on every slot of their group and keep the undominated
     options, ``settings.pricing.chunk`` shipments at a time, split in pieces priced side by side on
     ``settings.pricing.threads`` threads (numpy releases the GIL in the grid arithmetic; the result does
-    not depend on the split)."""
+    not depend on the split). ``booked``: a slot other than a shipment's previous one costs the change
+    penalty more, and a committed shipment keeps its committed slot only (never pruned)."""
     K = table.K
     chunk, threads = settings.pricing.chunk, settings.pricing.threads
 
     def piece(part: np.ndarray) -> tuple[np.ndarray, ...]:
         stocked = stock_mask(table, data, stock, part)
         cost, ontime, allowed = slot_costs(table, data, part, stocked)
+        held = None
+        if booked is not None:
+            slots = np.arange(K)[None, :]
+            cost += booked.change_cost(part[:, None], slots)
+            fixed = booked.committed[part]
+            held = np.flatnonzero(fixed >= 0)
+            only = slots == fixed[held, None]
+            allowed[held] = only  # a committed slot was checked allowed when it was matched
         reason = unroutable_reasons(table, data, part, allowed, stocked)
         g = table.group_of[part]
         free = table.free[g] & ((table.bonded_node[g] < 0) | (not has_inventory))
         if settings.prune:
             keep = prune_options(cost, allowed, free, ontime, settings.unassigned_penalty, data.has_target[part])
+            if held is not None and len(held):
+                keep[held] = only
             pruned = int(allowed.sum() - keep.sum())
         else:
             keep, pruned = allowed, 0

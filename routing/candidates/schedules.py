@@ -9,6 +9,7 @@ when A delivers no later and uses a subset of B's resources.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -147,3 +148,35 @@ class ScheduleArrays:
                    res_kind=np.concatenate([p.res_kind for p in parts]),
                    res_ident=np.concatenate([p.res_ident for p in parts]),
                    res_off=np.concatenate([p.res_off for p in parts]))
+
+
+def booked_schedule(network: Network, timed_lanes: tuple[int, ...], timed_nodes: tuple[int, ...], order: dt.date,
+                    departures: tuple[int, ...], horizon_days: int, lane_cap: np.ndarray,
+                    node_cap: np.ndarray) -> Schedule | str:
+    """The schedule of given ``departures`` (days after the ``order`` date, one per timed leg), by the timing
+    rules of :func:`enumerate_schedules` but with no waiting window and no dominance (a booked departure
+    stands as booked); or why it breaks a rule."""
+    nodes, lanes = network.nodes, network.lanes
+    first = timed_nodes[0]
+    res: list[tuple[int, int, int]] = [(RES_NODE, first, 0)] if node_cap[first] else []
+    ready, arrival = nodes[first].handling_days, 0
+
+    def day(offset: int) -> str:
+        date = order + dt.timedelta(days=offset)
+        return f"{date} ({date.strftime('%a')})"
+
+    for lane_idx, nxt, d in zip(timed_lanes, timed_nodes[1:], departures, strict=True):
+        lane = lanes[lane_idx]
+        if d < ready:
+            return f"lane {lane.id} departs {day(d)}, before the parcel is ready for it on {day(ready)}"
+        if d > horizon_days:
+            return f"lane {lane.id} departs {day(d)}, beyond the horizon ({horizon_days} days after the order)"
+        if not _departs(lane.departures, order.weekday() + d):
+            return f"lane {lane.id} does not depart on {day(d)}"
+        arrival = d + lane.transit_days
+        if lane_cap[lane_idx]:
+            res.append((RES_LANE, lane_idx, d))
+        if node_cap[nxt]:
+            res.append((RES_NODE, nxt, arrival))
+        ready = arrival + nodes[nxt].handling_days
+    return Schedule(tuple(departures), arrival, tuple(res))

@@ -30,7 +30,7 @@ INVENTORY_COLUMNS = {"node": True, "sku": True, "units": True}
 PLAN_OUTPUT_COLUMNS = (
     "shipment_id", "status", "channel", "origin", "destination", "order_date", "promise_date", "route", "lanes",
     "dispatch_date", "delivery_date", "days_late", "on_time", "cost_transport", "cost_handling", "cost_storage",
-    "cost_duty", "cost_penalty", "cost_total", "reason",
+    "cost_duty", "cost_penalty", "cost_change", "cost_total", "reason", "changed",
 )
 _EPOCH_1970 = dt.date(1970, 1, 1)
 

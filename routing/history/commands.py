@@ -124,6 +124,17 @@ def runs_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_legs(url: HistoryUrl, ref: str) -> tuple[pa.Table, str]:
+    """The legs table of run ``ref`` (an id, ``last`` or ``last-N``) and how messages name it
+    (``run 7 in URL``); :class:`InputError` if the run keeps no legs."""
+    with open_history(url, create=False) as history:
+        run_id = history.resolve(ref)
+        tables = history.tables(run_id)
+    if "legs" not in tables:
+        raise InputError("run", str(ref), "keeps no legs table (a sweep scenario that failed)")
+    return tables["legs"].table, f"run {run_id} in {url.shown}"
+
+
 def record_runs(url: HistoryUrl, records: Sequence[RunRecord]) -> list[int]:
     """Record ``records`` in the history at ``url`` (created if need be; a sweep's: the base first, its
     scenarios pointing to it); their ids. :class:`~routing.errors.HistoryError` on any database failure."""

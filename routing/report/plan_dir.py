@@ -110,3 +110,12 @@ def read_plan_dir(path: str | Path) -> PlanDir:
     if "plan" not in tables:
         raise InputError(str(marker), "files", "names no plan table")
     return PlanDir(path=out, summary=summary, tables=tables, fmt=fmt)
+
+
+def plan_dir_legs(path: Path) -> Path:
+    """The legs table of plan directory ``path`` (legs.csv or legs.parquet, as the plan wrote it; a hand edit
+    of it is taken as it stands)."""
+    found = [path / name for name in ("legs.csv", "legs.parquet") if (path / name).is_file()]
+    if not found:
+        raise InputError(str(path), None, "is not a plan directory: no legs.csv or legs.parquet")
+    return found[0]

@@ -195,6 +195,8 @@ class PlanArrays:
     cost_total: np.ndarray
     bonded_node: np.ndarray
     reason: np.ndarray
+    changed: np.ndarray  # left the previous plan's route or departures (False without a previous plan)
+    cost_change: np.ndarray  # change penalty (currency)
 
 
 def plan_table(network: Network, shipments: Shipments, cand: Candidates, model: Model, values: np.ndarray
@@ -231,7 +233,10 @@ def plan_table(network: Network, shipments: Shipments, cand: Candidates, model: 
     cost_storage, cost_duty = full(storage), full(duty)
     cost_penalty = full(penalty)
     cost_penalty[unassigned] = model.unassigned_penalty
-    cost_total = cost_transport + cost_handling + cost_storage + cost_duty + cost_penalty
+    booked = cand.booked
+    slot_k = cand.var_slot[v] % table.K
+    cost_change = full(booked.change_cost(a_idx, slot_k)) if booked is not None else np.zeros(n)
+    cost_total = cost_transport + cost_handling + cost_storage + cost_duty + cost_penalty + cost_change
     if len(a_idx):
         drift = np.abs(cost_total[a_idx] - cand.var_cost[v]).max()
         if not drift < 1e-6 * max(1.0, float(np.abs(cand.var_cost).max())):
@@ -258,6 +263,11 @@ def plan_table(network: Network, shipments: Shipments, cand: Candidates, model: 
     on_time[a_idx] = late_days == 0
     days_late = np.zeros(n, dtype=np.int64)
     days_late[a_idx] = late_days
+    # the route or a departure is not the previous plan's, or the shipment left the plan
+    has_previous = booked.has_previous if booked is not None else np.zeros(n, dtype=bool)
+    changed = has_previous.copy()
+    if booked is not None:
+        changed[a_idx] = booked.changed(a_idx, slot_k)
     node_ids = [nd.id for nd in network.nodes]
     everyone = np.ones(n, dtype=bool)
     # why a shipment is not in the plan: its unroutable reason, or what kept its options out
@@ -285,11 +295,12 @@ def plan_table(network: Network, shipments: Shipments, cand: Candidates, model: 
         "on_time": pa.array(on_time, pa.bool_(), mask=~assigned),
         **{name: to_cent(money) for name, money in (
             ("cost_transport", cost_transport), ("cost_handling", cost_handling), ("cost_storage", cost_storage),
-            ("cost_duty", cost_duty), ("cost_penalty", cost_penalty))},
+            ("cost_duty", cost_duty), ("cost_penalty", cost_penalty), ("cost_change", cost_change))},
         "cost_total": to_cent_summing(cost_total),  # sums to the objective, to the cent
         "reason": coded(reason_code, labels.tolist(), assigned),
+        "changed": pa.array(changed, pa.bool_(), mask=~has_previous),  # null: not in a previous plan
     })
     for name in shipments.extra_columns:  # the input's own columns, untouched
         plan = plan.append_column(name, shipments.extra.column(name))
     return plan, PlanArrays(status=status, channel=channel, on_time=on_time, cost_total=cost_total,
-                            bonded_node=bonded_node, reason=reason)
+                            bonded_node=bonded_node, reason=reason, changed=changed, cost_change=cost_change)

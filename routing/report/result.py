@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 from ..candidates.candidates import Candidates
+from ..data.bookings import Bookings
 from ..data.network import Network
 from ..data.shipments import Inventory, Shipments
 from ..data.tables import table_writer
@@ -163,11 +164,13 @@ def write_result(result: Result, out: str | Path | OutputDir, fmt: str = "csv",
 
 def assemble_result(network: Network, shipments: Shipments, inventory: Inventory | None, settings: PlanSettings,
                     options: SolveOptions, cand: Candidates, model: Model, solution: Solution,
-                    seconds: dict[str, float], warm: WarmReport | None = None) -> Result:
-    """The result of ``solution``: plan table, summary (``warm``: what a warm re-plan reused) and warm start."""
+                    seconds: dict[str, float], warm: WarmReport | None = None,
+                    bookings: Bookings | None = None) -> Result:
+    """The result of ``solution``: plan table, summary (``warm``: what a warm re-plan reused; ``bookings``:
+    the committed legs and previous plan it kept to) and warm start."""
     plan, arrays = plan_table(network, shipments, cand, model, solution.values)
     figures = build_summary(network, shipments, inventory, settings, options, cand, model, solution, arrays,
-                            seconds, warm)
+                            seconds, warm, bookings)
     warm_start = WarmStart(network=network, shipments=shipments, inventory=inventory, settings=settings,
                            options=options, candidates=cand, model=model, solution=solution, gap=figures.gap)
     return Result(plan=plan, figures=figures, lanes=lanes_table(figures, network), nodes=nodes_table(figures, network),

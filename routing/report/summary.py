@@ -19,6 +19,7 @@ import numpy as np
 
 from ..candidates.candidates import Candidates
 from ..candidates.keys import RES_LANE, RES_NODE, RES_STOCK, unpack_key
+from ..data.bookings import Bookings
 from ..data.network import Network
 from ..data.shipments import Inventory, Shipments
 from ..model import Model
@@ -86,6 +87,20 @@ class StockUse:
 
 
 @dataclass(frozen=True)
+class BookingFigures:
+    """What the plan kept of earlier ones: the committed legs table and its shipments (each kept its legs),
+    the previous plan, the change penalty (currency per shipment), the shipments whose route or departures
+    changed or that left the plan, and what the assigned ones of them paid (currency, in the objective)."""
+
+    committed: str | None
+    committed_shipments: int
+    previous: str | None
+    change_penalty: float
+    changed: int
+    change_cost: float
+
+
+@dataclass(frozen=True)
 class ModelSize:
     """The optimisation model: columns, rows, nonzeros, option columns, routes, options dropped as dominated."""
 
@@ -137,6 +152,7 @@ class Summary:
     options: dict[str, Any] = field(default_factory=dict)  # SolveOptions (seed, gap, time limit, ...), as a document
     currency: str | None = None  # the network file's currency label (money is not converted)
     orders_before_epoch: int = 0  # shipments ordered before the network's epoch (planned all the same)
+    bookings: BookingFigures | None = None  # committed legs and the previous plan (None: neither given)
 
     def to_dict(self) -> dict[str, Any]:
         """The summary.json document (``warm`` only for a warm re-plan)."""
@@ -145,7 +161,8 @@ class Summary:
                    counts=dict(self.counts), seconds=dict(self.seconds), reasons=dict(self.reasons),
                    markets={m: dict(vars(v)) for m, v in self.markets.items()},
                    lanes=[dict(vars(e)) for e in self.lanes], nodes=[dict(vars(e)) for e in self.nodes],
-                   stock=[dict(vars(e)) for e in self.stock], model=dict(vars(self.model)))
+                   stock=[dict(vars(e)) for e in self.stock], model=dict(vars(self.model)),
+                   bookings=None if self.bookings is None else dict(vars(self.bookings)))
         if self.warm is None:
             del out["warm"]
         else:
@@ -180,6 +197,13 @@ class Summary:
             f"{sum(e.units is not None and e.units_used >= e.units for e in self.stock)})")
         if self.reasons:
             lines.append("reasons: " + ", ".join(f"{k} {v}" for k, v in self.reasons.items()))
+        if (b := self.bookings) is not None:
+            parts = [f"{b.committed_shipments:,} committed shipments kept their legs ({b.committed})"] \
+                if b.committed else []
+            if b.previous:
+                parts.append(f"{b.changed:,} changed from the previous plan ({b.previous}; "
+                             f"{b.change_penalty:,.2f} each: {b.change_cost:,.2f})")
+            lines.append("bookings: " + "; ".join(parts))
         if self.warm is not None:
             w = self.warm
             lines.append(f"warm re-plan: option table {w.table}; {w.repriced:,} shipments re-priced, "
@@ -304,7 +328,7 @@ def _status(solved: Status, heuristic: bool, timed_out: bool, within_target: boo
 
 def build_summary(network: Network, shipments: Shipments, inventory: Inventory | None, settings: PlanSettings,
                   options: SolveOptions, cand: Candidates, model: Model, solution: Solution, arrays: PlanArrays,
-                  seconds: dict[str, float], warm: WarmReport | None) -> Summary:
+                  seconds: dict[str, float], warm: WarmReport | None, bookings: Bookings | None = None) -> Summary:
     """The summary of a plan (``arrays``: what the plan table holds per shipment)."""
     status, on_time, cost_total, channel = arrays.status, arrays.on_time, arrays.cost_total, arrays.channel
     n_x = model.n_x
@@ -348,7 +372,7 @@ def build_summary(network: Network, shipments: Shipments, inventory: Inventory |
             shortfall=max(0, need - on), cost=cost, cost_per_kg=cost / kg if kg > 0 else 0.0,
             jit_share=float(jit_m[m]) / n_assigned if n_assigned else 0.0, target_price=price,
             target_price_per_point=None if price is None else float(to_cent(np.array(price * ships / 100))))
-    load = model.A_res @ values[:n_x]
+    load = model.res_load(values)  # committed shipments' use included
     load = np.where(np.abs(load) < 1e-12, 0.0, load)
     price = np.zeros(len(model.res_keys)) if solution.duals is None else \
         -solution.duals[model.res_row0:model.target_row0]
@@ -361,7 +385,7 @@ def build_summary(network: Network, shipments: Shipments, inventory: Inventory |
     def rows_of(k: int, names: list[str]) -> zip:
         r = np.flatnonzero(kind == k)
         return zip([names[i] for i in ident[r].tolist()], val[r].tolist(), load[r].tolist(),
-                   model.res_cap[r].tolist(), (price[r] + 0.0).tolist(), strict=True)
+                   model.res_limit[r].tolist(), (price[r] + 0.0).tolist(), strict=True)
 
     lanes = [LaneLoad(i, day_names[d], ld, float(cap), p) for i, d, ld, cap, p in rows_of(RES_LANE, lane_ids)]
     nodes = [NodeLoad(i, day_names[d], int(round(ld)), int(cap), p)
@@ -397,7 +421,18 @@ def build_summary(network: Network, shipments: Shipments, inventory: Inventory |
         model=ModelSize(columns=model.n_cols, rows=model.n_rows, nonzeros=int(model.A.nnz), options=n_x,
                         routes=cand.stats.routes, dominated_options=cand.stats.pruned_options),
         settings=as_document(settings), options=as_document(options), currency=network.currency,
-        orders_before_epoch=int((cand.order_day < 0).sum()))
+        orders_before_epoch=int((cand.order_day < 0).sum()), bookings=_booking_figures(cand, arrays, bookings))
+
+
+def _booking_figures(cand: Candidates, arrays: PlanArrays, bookings: Bookings | None) -> BookingFigures | None:
+    if bookings is None or bookings.empty or cand.booked is None:
+        return None
+    return BookingFigures(
+        committed=None if bookings.committed is None else bookings.committed.source,
+        committed_shipments=int(cand.booked.is_committed.sum()),
+        previous=None if bookings.previous is None else bookings.previous.source,
+        change_penalty=bookings.change_penalty, changed=int(arrays.changed.sum()),
+        change_cost=float(to_cent(np.array(arrays.cost_change.sum()))))
 
 
 def as_document(obj: Any) -> Any:

@@ -29,7 +29,7 @@ from ..candidates.candidates import Candidates
 from ..candidates.keys import factorize_keys
 from ..data.network import Network
 from ..data.shipments import Inventory, Shipments
-from ..model import Model, resource_capacity
+from ..model import Model
 from ..progress import Progress
 from ..settings import SolveOptions, Status, Strategy
 from .lagrangian import lagrangian_bound, priced_best, priced_costs
@@ -81,6 +81,8 @@ def make_classes(cand: Candidates, shipments: Shipments, bucket: float, with_sku
             shipments.origin.astype(np.int64)] + [kg[:, d] for d in range(kg.shape[1])]
     if with_sku:
         cols += [shipments.sku.astype(np.int64), shipments.quantity.astype(np.int64)]
+    if cand.booked is not None and cand.booked.has_previous.any():  # members share the options the penalty spares
+        cols.append(cand.booked.previous)
     inv = factorize([c[contested] for c in cols])
     of_ship = np.full(n, -1, dtype=np.int64)
     of_ship[contested] = inv
@@ -135,8 +137,7 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
     A_res = sp.csr_matrix((cand.inc_coef[inc_mask], (row_of.ravel(), var_col[cand.inc_var[inc_mask]])),
                           shape=(n_res, n_col))
     A_res = sp.csr_matrix(A_res.multiply(1.0 / col_count[None, :]))
-    sku_names = shipments.sku_names.to_pylist() if inventory is not None else None
-    res_cap = resource_capacity(network, inventory, sku_names, row_keys)
+    res_cap = model.res_cap[np.searchsorted(model.res_keys, row_keys)]  # what committed shipments leave
     # targets: need net of settled on-time shipments
     t_markets, t_need = model.target_markets, model.target_need.astype(np.float64)
     settled = cls.settled_var >= 0
@@ -180,7 +181,8 @@ def solve_aggregate(network: Network, shipments: Shipments, inventory: Inventory
     # prices on the model's rows: Lagrangian reduced costs of every shipment option
     model_price = np.zeros(len(model.res_keys))
     pos = np.searchsorted(row_keys, model.res_keys)
-    found = (pos < n_res) & (row_keys[np.minimum(pos, n_res - 1)] == model.res_keys)
+    # (rows only committed shipments take are model rows without a class column)
+    found = (pos < n_res) & (row_keys[np.minimum(pos, n_res - 1)] == model.res_keys) if n_res else pos < 0
     model_price[found] = price[pos[found]]
     priced = priced_costs(model, cand, model_price, mu)
     with progress.phase("solve", "disaggregating classes, repairing capacities") as info:

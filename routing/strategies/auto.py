@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+import numpy as np
+
 from ..candidates.candidates import Candidates
 from ..data.network import Network
 from ..data.shipments import Inventory, Shipments
@@ -26,12 +28,17 @@ EXACT_LP_SHARE = 0.5  # the exact strategy runs if its LP is expected to take at
 
 
 def solve_auto(network: Network, shipments: Shipments, inventory: Inventory | None, cand: Candidates,
-               model: Model, options: SolveOptions, progress: Progress, limit: float | None = None) -> Solution:
+               model: Model, options: SolveOptions, progress: Progress, limit: float | None = None,
+               start: np.ndarray | None = None) -> Solution:
     """Plan ``model`` to ``options.gap`` by the fastest way that reaches it (see the module's description);
     ``options.time_limit`` is the time this solve has, ``limit`` the run's whole time limit (s), which the
-    choice is made against (default: the solve's)."""
+    choice is made against (default: the solve's); ``start``: a feasible plan (the previous one) that the
+    aggregate's plan must beat to be kept."""
     deadline = time.perf_counter() + options.time_limit
     first = solve_aggregate(network, shipments, inventory, cand, model, options, progress)
+    if start is not None and float(model.cost @ start) < first.model_objective:
+        cost = float(model.cost @ start)
+        first = replace(first, values=start, model_objective=cost, model_bound=min(first.model_bound, cost))
     if within_gap(model, first.values, first.model_bound, options.gap):
         return first
     estimate = EXACT_LP_SECONDS_PER_NONZERO * model.A.nnz

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..backends.component_lp import LPBasis
+from ..candidates.candidates import Candidates
 from ..model import Model
 from ..settings import Status, Strategy, proven_within
 
@@ -75,3 +76,46 @@ def empty_solution(n_rows: int, strategy: Strategy) -> Solution:
     """The solution of a model without columns (nothing to plan)."""
     return Solution(values=np.zeros(0), status=Status.OPTIMAL, model_objective=0.0, model_bound=0.0,
                     lp_objective=0.0, duals=np.zeros(n_rows), strategy=strategy)
+
+
+def with_committed(model: Model, cand: Candidates, solution: Solution) -> tuple[Solution, int]:
+    """``solution`` with every committed shipment on its committed option (its only one, which takes no
+    capacity row: committed use is off the limits already) and how many a strategy's heuristic had left
+    out. The model forbids leaving them out; this holds it whatever path a strategy took."""
+    if cand.booked is None or not len(solution.values):
+        return solution, 0
+    ships = np.flatnonzero(cand.booked.is_committed & cand.routable)
+    var = cand.ship_first[ships]
+    off = np.flatnonzero(solution.values[var] < 0.5)
+    if not len(off):
+        return solution, 0
+    values = solution.values.copy()
+    values[var[off]] = 1.0
+    values[model.n_x + np.cumsum(cand.routable)[ships[off]] - 1] = 0.0  # u columns: one per routable shipment
+    objective = float(model.cost @ values)
+    return replace(solution, values=values, model_objective=objective,
+                   model_bound=min(solution.model_bound, objective)), len(off)
+
+
+def previous_plan(model: Model, cand: Candidates) -> np.ndarray | None:
+    """The previous plan as column values of ``model`` (committed shipments on their options, the others
+    on their previous option where they have it, else unassigned; shortfall where targets are missed), or
+    None when that plan does not fit tonight's limits: a start that changes nothing."""
+    booked = cand.booked
+    if booked is None or not booked.has_previous.any():
+        return None
+    k = cand.var_slot % cand.table.K
+    ships = cand.var_ship
+    take = booked.has_previous[ships] & (k == booked.previous[ships])
+    take |= booked.is_committed[ships]
+    values = np.zeros(model.n_cols)
+    values[np.flatnonzero(take)] = 1.0
+    taken = model.options_taken(values) > 0.5
+    values[model.n_x:model.n_x + model.n_u] = ~taken
+    on = model.A_target @ values[:model.n_x]
+    values[model.n_x + model.n_u:] = np.maximum(0.0, model.target_need - on)
+    activity = model.A @ values
+    tol = 1e-9 * np.maximum(1.0, np.abs(model.row_ub))
+    fits = np.all(activity >= model.row_lb - tol) & np.all(activity <= model.row_ub + tol) & \
+        np.all(values <= model.col_ub + 1e-9)
+    return values if fits else None

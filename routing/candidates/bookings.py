@@ -1,0 +1,182 @@
+"""Bookings on the option table: which slot (route and departures) of its group each committed
+shipment is held to, and which slot each shipment held in the previous plan (docs/rules.md#bookings).
+
+A booked shipment's legs name a route by its lanes and a schedule by the departure dates of its timed
+legs; the slot is the option of the shipment's group with that route and those departures. A committed
+shipment whose legs are no option of tonight's network (a lane closed, a departure outside the
+horizon or the waiting window, another channel, a sku not stocked there) is refused; a previous plan's
+shipment whose option is gone simply changes, whatever it is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pyarrow.compute as pc
+
+from ..data.bookings import NO_DATE, BookedLegs, Bookings
+from ..data.network import Network
+from ..data.shipments import CHANNEL_BONDED, CHANNEL_JIT, CHANNELS, Shipments
+from ..errors import InputError
+from .booked_slots import FREE, GONE, NOT_PREVIOUS, BookedSlots
+from .option_table import OptionTable, with_extra_slots
+from .pricing import slot_costs, stock_mask
+from .schedules import Schedule, booked_schedule
+from .shipment_data import ShipmentData
+
+
+@dataclass(frozen=True)
+class _Match:
+    """A booked shipment's option in the table: its slot k, or (k -1) the schedule to add for its route
+    (a booked departure enumeration did not keep), or why its legs are no option at all."""
+
+    k: int
+    route: int = -1
+    schedule: Schedule | None = None
+    why: str = ""
+
+
+class _Matcher:
+    """Finds booked legs among the slots of the shipments' groups (:meth:`match`)."""
+
+    def __init__(self, table: OptionTable, data: ShipmentData, network: Network, horizon_days: int) -> None:
+        self.table, self.data, self.network, self.horizon = table, data, network, horizon_days
+        self.routes: dict[tuple[int, ...], list[int]] = {}
+        for r, row in enumerate(table.route_lanes.tolist()):
+            self.routes.setdefault(tuple(x for x in row if x >= 0), []).append(r)
+        self.epoch_day = (table.epoch - dt.date(1970, 1, 1)).days
+        self.lane_cap = np.array([ln.capacity_kg_per_departure is not None for ln in network.lanes])
+        self.node_cap = np.array([n.capacity_parcels_per_day is not None for n in network.nodes])
+        self.cache: dict[tuple, _Match] = {}
+
+    def match(self, ship: int, lanes: tuple[int, ...], departures: tuple[int, ...]) -> _Match:
+        """The option of ``ship`` with route ``lanes`` and ``departures`` (days since 1970)."""
+        key = (int(self.table.group_of[ship]), lanes, departures)
+        if key not in self.cache:
+            self.cache[key] = self._match(ship, lanes, departures)
+        return self.cache[key]
+
+    def _match(self, ship: int, lanes: tuple[int, ...], departures: tuple[int, ...]) -> _Match:
+        table = self.table
+        g = int(table.group_of[ship])
+        lo, hi = (int(x) for x in table.group_routes[g])
+        mine = [r for r in self.routes.get(lanes, []) if lo <= r < hi]
+        if not mine:
+            return _Match(-1, why="its lanes are no route from its origin to its market"
+                          + ("" if -1 not in lanes else " (a lane the network does not have)"))
+        r = mine[0]
+        route = table.routes[r]
+        first = route.first_timed
+        if any(d != NO_DATE for d in departures[:first]) or any(d == NO_DATE for d in departures[first:]):
+            return _Match(-1, why=f"route {table.route_names[r]} has {first} replenishment leg(s) without a "
+                                  "departure date and a date on every other leg")
+        order = self.epoch_day + int(self.data.order_day[ship])
+        offsets = tuple(d - order for d in departures[first:])
+        for k in np.flatnonzero(table.route[g] == r).tolist():
+            if table.schedules[int(table.sched[g, k])].departures == offsets:
+                return _Match(k)
+        if not table.route_open[r]:
+            return _Match(-1, why=f"route {table.route_names[r]} runs through a closed lane or node")
+        day = dt.date(1970, 1, 1) + dt.timedelta(days=order)
+        found = booked_schedule(self.network, route.lanes[first:], route.nodes[first:], day, offsets,
+                                self.horizon, self.lane_cap, self.node_cap)
+        if isinstance(found, str):
+            return _Match(-1, why=f"its departures break the timing rules for an order of {day} on route "
+                                  f"{table.route_names[r]}: {found}")
+        return _Match(-1, route=r, schedule=found)
+
+
+def _slots(matcher: _Matcher, shipments: Shipments, legs: BookedLegs,
+           refuse: bool) -> tuple[np.ndarray, list[_Match]]:
+    """(shipment index, its match) per booked shipment in ``shipments``; ``refuse``: a booked shipment not
+    in the shipments, or whose legs are no option, is an error (else left out, or matched to nothing)."""
+    pos = pc.index_in(legs.shipment_ids, value_set=shipments.ids)
+    missing = pc.is_null(pos).to_numpy(zero_copy_only=False)
+    if refuse and missing.any():
+        i = int(np.flatnonzero(missing)[0])
+        raise InputError(legs.source, f"row {int(legs.first_row[i])}",
+                         f"shipment {legs.shipment_ids[i].as_py()!r} is not in the shipments")
+    kept = np.flatnonzero(~missing)
+    ships = pc.fill_null(pos, 0).to_numpy(zero_copy_only=False).astype(np.int64)[kept]
+    found = []
+    for i, s in zip(kept.tolist(), ships.tolist(), strict=True):
+        m = matcher.match(s, *legs.legs_of(i))
+        if refuse and m.why:
+            raise InputError(legs.source, f"row {int(legs.first_row[i])}",
+                             f"shipment {legs.shipment_ids[i].as_py()!r}: {m.why}")
+        found.append(m)
+    return ships, found
+
+
+def _check_allowed(table: OptionTable, data: ShipmentData, shipments: Shipments, legs: BookedLegs,
+                   stock: dict[int, np.ndarray] | None, ships: np.ndarray, slot: np.ndarray) -> None:
+    """Refuse a committed slot the shipment may not take: another channel, or its sku not stocked there."""
+    if not len(ships):
+        return
+    stocked = stock_mask(table, data, stock, ships)
+    _, _, allowed = slot_costs(table, data, ships, stocked)
+    bad = np.flatnonzero(~allowed[np.arange(len(ships)), slot])
+    if not len(bad):
+        return
+    j = int(bad[0])
+    s, k = int(ships[j]), int(slot[j])
+    bonded = bool(table.bonded_node[table.group_of[s], k] >= 0)
+    channel = int(shipments.channel[s])
+    if (channel == CHANNEL_JIT and bonded) or (channel == CHANNEL_BONDED and not bonded):
+        why = f"its channel is {CHANNELS[channel]}, the booked route is {'bonded' if bonded else 'jit'}"
+    else:
+        why = "its sku has no stock at the booked bonded warehouse"
+    i = pc.index(legs.shipment_ids, shipments.ids[s]).as_py()
+    raise InputError(legs.source, f"row {int(legs.first_row[i])}", f"shipment {shipments.ids[s].as_py()!r}: {why}")
+
+
+def booked_slots(table: OptionTable, data: ShipmentData, shipments: Shipments, bookings: Bookings | None,
+                 stock: dict[int, np.ndarray] | None, network: Network,
+                 horizon_days: int) -> tuple[BookedSlots | None, OptionTable]:
+    """The slots ``bookings`` hold the shipments to (None without bookings), and the table with the booked
+    options enumeration did not keep added for the shipments booked on them."""
+    if bookings is None or bookings.empty:
+        return None, table
+    n = len(shipments)
+    matcher = _Matcher(table, data, network, horizon_days)
+    matched: dict[str, tuple[np.ndarray, list[_Match]]] = {}
+    if bookings.committed is not None:
+        matched["committed"] = _slots(matcher, shipments, bookings.committed, refuse=True)
+    if bookings.previous is not None:
+        matched["previous"] = _slots(matcher, shipments, bookings.previous, refuse=False)
+    # options to add: a committed shipment's, else a previous one's (one new group per distinct option)
+    committed_ships = set(matched["committed"][0].tolist()) if "committed" in matched else set()
+    extra: dict[tuple, list[int]] = {}
+    for kind, (ships, found) in matched.items():
+        for s, m in zip(ships.tolist(), found, strict=True):
+            if m.schedule is not None and (kind == "committed" or s not in committed_ships):
+                extra.setdefault((int(table.group_of[s]), m.route, m.schedule.departures), []).append(s)
+    schedule = {(int(table.group_of[s]), m.route, m.schedule.departures): m.schedule
+                for ships, found in matched.values() for s, m in zip(ships.tolist(), found, strict=True)
+                if m.schedule is not None}
+    place = np.full(n, -1, dtype=np.int64)
+    if extra:
+        keys = list(extra)
+        table, new_groups, new_k = with_extra_slots(
+            table, network, np.array([k[0] for k in keys], dtype=np.int64),
+            np.array([k[1] for k in keys], dtype=np.int64), [schedule[k] for k in keys])
+        group_of = table.group_of.copy()
+        for key, g, k in zip(keys, new_groups.tolist(), new_k.tolist(), strict=True):
+            group_of[extra[key]] = g
+            place[extra[key]] = k
+        table = replace(table, group_of=group_of)
+    committed = np.full(n, FREE, dtype=np.int64)
+    previous = np.full(n, NOT_PREVIOUS, dtype=np.int64)
+    for kind, (ships, found) in matched.items():
+        k = np.array([m.k for m in found], dtype=np.int64)
+        if len(ships):
+            k = np.where(place[ships] >= 0, place[ships], k)
+        if kind == "committed":
+            _check_allowed(table, data, shipments, bookings.committed, stock, ships, k)
+            committed[ships] = k
+        else:
+            previous[ships] = np.where(k >= 0, k, GONE)
+    return BookedSlots(committed=committed, previous=previous, change_penalty=bookings.change_penalty,
+                       committed_source=None if bookings.committed is None else bookings.committed.source), table
