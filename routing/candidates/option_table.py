@@ -202,7 +202,9 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
                                schedules_capped=schedules_capped, slots_capped=slots_capped,
                                groups_cut=int(group_cut.sum()), timed_out=timed_out)
     pw_count = np.zeros(len(pw_key), dtype=np.int64)
-    filled = np.argsort(pw_start, kind="stable")  # the order the (pair, weekday) lists were filled in
+    # the order the (pair, weekday) lists were filled in: the loop's (by pw_start alone, ties among empty
+    # lists would fall back to key order and hand one weekday's slots to another)
+    filled = np.argsort(pw_first, kind="stable")
     pw_count[filled] = np.diff(np.r_[pw_start[filled], len(slot_route)])
     counts = pw_count[group_pw]
     sg = np.repeat(np.arange(G), counts)
