@@ -11,6 +11,8 @@ day); express (20/kg) daily; last mile 1 per parcel; handling 0.1 + 0.2 + 0.5. S
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -276,3 +278,36 @@ def test_bookings_are_validated_in_python_too():
     with pytest.raises(InputError, match="change_penalty"):
         Bookings(change_penalty=-1.0)
     assert Bookings().empty
+
+
+# -- explain -----------------------------------------------------------------------------------------
+
+def test_explain_names_a_commitment_and_the_change_penalty(tmp_path, capsys):
+    inst = write_instance(tmp_path, jit_only(lane_air={"capacity_kg_per_departure": 2.0}),
+                          [ship("a", weight_kg=1.5, promise_days=10), ship("e", weight_kg=1.0),
+                           ship("b", weight_kg=0.5)])
+    late = [("truck", "2026-12-02"), ("air", "2026-12-03"), ("lm", "2026-12-06")]  # no enumerated option
+    booked = legs_file(tmp_path / "committed.csv", {"b": late})
+    previous = legs_file(tmp_path / "yesterday.csv", {"a": THURSDAY})
+    result, _ = solve_booked(inst, committed=booked, previous=previous, change_penalty=5.0)
+    b = result.explain("b")
+    assert b.note.startswith("committed: its legs were booked") and b.chosen.legs[0][1].isoformat() == "2026-12-02"
+    assert b.alternatives and {x.reason for x in b.alternatives} == {"committed"}
+    # 'a' keeps Thursday (1.5 of the 2 kg, 'b' takes 0.5): Monday is on time for it too and costs the same
+    # to run, but leaving yesterday's flight costs the penalty of 5
+    a = result.explain("a")
+    assert a.chosen.legs == tuple((lane, dt.date.fromisoformat(d)) for lane, d in THURSDAY)
+    monday = next(x for x in a.alternatives if x.option.legs[1][1].isoformat() == "2026-12-07")
+    assert (monday.reason, monday.cost_difference) == ("change_penalty", pytest.approx(5.0))
+    assert "change penalty 5.00" in monday.detail and monday.option.costs["change"] == 5.0
+    # the same from the plan directory, the command line reading the recorded committed and previous files
+    base = ["plan", "--network", str(inst.network), "--shipments", str(inst.shipments), "--quiet", "--gap", "0"]
+    assert main([*base, "--out", str(tmp_path / "y"), "--committed", str(booked)]) == 0
+    capsys.readouterr()
+    assert main([*base, "--out", str(tmp_path / "t"), "--committed", str(booked), "--previous", str(tmp_path / "y"),
+                 "--change-penalty", "5"]) == 0
+    capsys.readouterr()
+    assert main(["explain", str(tmp_path / "t"), "a", "b", "--format", "json"]) == 0
+    found = {d["shipment_id"]: d for d in json.loads(capsys.readouterr().out)}
+    assert found["b"]["note"].startswith("committed") and found["a"]["chosen"]["cost_change"] == 0.0
+    assert {x["reason"] for x in found["a"]["alternatives"]} >= {"change_penalty"}

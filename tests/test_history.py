@@ -200,6 +200,41 @@ def test_three_runs_listed_shown_and_diffed(three_runs, capsys):
     assert "channel jit -> bonded; route F>H>G>M -> F>H>B>M" in text
 
 
+def test_nightly_sequence_with_bookings(instances, history, tmp_path, capsys):
+    """README's nightly sequence: last night's plan recorded; tonight (air's Thursday departure down to
+    2 kg) 'a' and 'b', booked on it, are committed, the plan stays close to last night's run at a change
+    penalty, and is recorded; `runs diff` and `validate` follow."""
+    night1 = tmp_path / "night1"
+    assert _plan(capsys, instances[10.0], night1, history)[0] == 0
+    legs = (night1 / "legs.csv").read_text().splitlines()
+    committed = tmp_path / "committed.csv"
+    committed.write_text("\n".join([legs[0], *(r for r in legs[1:] if r.split(",")[0] in ('"a"', '"b"'))]) + "\n")
+    night2 = tmp_path / "night2"
+    code, out, err = _plan(capsys, instances[2.0], night2, history, "--committed", committed,
+                           "--previous", "last", "--change-penalty", "1")
+    assert code == 0, err
+    assert "bookings: 2 committed shipments kept their legs" in out and "2 changed from the previous plan" in out
+    kept = {r["shipment_id"]: r for r in read_plan(night2).values()}
+    assert _departures(night2)["a"] == _departures(night1)["a"] and _departures(night2)["b"] == _departures(night1)["b"]
+    assert [kept[s]["changed"] for s in "abcd"] == ["false", "false", "true", "true"]
+    assert [float(kept[s]["cost_change"]) for s in "abcd"] == [0.0, 0.0, 1.0, 1.0]
+    summary = read_summary(night2)
+    assert summary["bookings"]["previous"] == f"run 1 in {parse_url(history).shown}"
+    assert summary["bookings"]["committed"] == str(committed) and summary["inputs"]["committed"]["path"] == str(
+        committed.absolute())
+    code, diff, err = _run(capsys, "runs", "diff", "last-1", "last", "--history", history, "--format", "json")
+    assert code == 0, err
+    assert {r["shipment_id"] for r in json.loads(diff)["changed"]} == {"c", "d"}
+    code, checked, err = _run(capsys, "validate", night2)
+    assert code == 0 and "valid: 4 shipments" in checked, err
+    # a run id names the previous plan as well; one the history lacks is bad input
+    code, _, err = _plan(capsys, instances[2.0], tmp_path / "night3", history, "--previous", "1",
+                         "--change-penalty", "1")
+    assert code == 0, err
+    code, _, err = _plan(capsys, instances[2.0], tmp_path / "night4", history, "--previous", "99")
+    assert code == EXIT_INPUT and err.count("\n") == 1 and "run: 99: no such run" in err, err
+
+
 def test_export_writes_the_runs_own_files(three_runs, instances, tmp_path, capsys):
     history, outs = three_runs
     exported = tmp_path / "exported"

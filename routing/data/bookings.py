@@ -9,6 +9,7 @@ they are.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,18 @@ class BookedLegs:
 
     def __len__(self) -> int:
         return len(self.shipment_ids)
+
+    def by_shipment(self, network: Network) -> dict[str, tuple[tuple[str, dt.date | None], ...]]:
+        """Each shipment's legs as (lane id, departure date or None), in route order (a lane the network
+        lacks as ``?``)."""
+        lane_ids = [ln.id for ln in network.lanes]
+        day0 = dt.date(1970, 1, 1)
+        out = {}
+        for i, sid in enumerate(self.shipment_ids.to_pylist()):
+            lanes, days = self.legs_of(i)
+            out[sid] = tuple((lane_ids[x] if x >= 0 else "?", None if d == NO_DATE else day0 + dt.timedelta(days=d))
+                             for x, d in zip(lanes, days, strict=True))
+        return out
 
     def legs_of(self, i: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """Shipment ``i``'s lanes and departure days, in route order."""

@@ -25,6 +25,7 @@ from ..candidates.keys import RES_LANE, RES_NODE, unpack_key
 from ..candidates.option_table import build_option_table
 from ..candidates.pricing import PricedOptions, slot_costs
 from ..candidates.shipment_data import shipment_data
+from ..data.bookings import Bookings, load_booked_legs
 from ..data.network import Network
 from ..data.shipments import CHANNEL_ANY, CHANNEL_BONDED, CHANNEL_JIT, Inventory, Shipments
 from ..errors import InputError
@@ -40,6 +41,7 @@ CHANNEL, NOT_STOCKED, NO_STOCK = "channel", "not_stocked", "no_stock"
 FULL_DEPARTURE, FULL_NODE_DAY = "full_departure", "full_node_day"
 LATE_TARGET, DUTY, DEARER = "late_target", "duty", "dearer"
 PENALTY_CHEAPER, EQUAL_COST, WITHIN_GAP = "penalty_cheaper", "equal_cost", "within_gap"
+COMMITTED, CHANGE = "committed", "change_penalty"
 
 UNROUTABLE_TEXT = {
     "no_route": "no route of either kind joins its origin and destination (within the leg limit, through open "
@@ -181,12 +183,17 @@ class PlanFacts:
     rows: dict[tuple[str, str, str], tuple[float, float | None, float]]
     target_price: dict[str, float | None]
     gap_target: float
+    committed: frozenset[str] = frozenset()  # shipments held to their booked legs
+    committed_source: str = ""
+    previous: dict[str, tuple] | None = None  # each shipment's legs in the previous plan (None: not at hand)
+    change_penalty: float = 0.0  # currency per shipment leaving its previous option
 
     @classmethod
     def of(cls, network: Network, shipments: Shipments, inventory: Inventory | None, settings: PlanSettings,
            epoch: dt.date, tables: dict[str, pa.Table], markets: dict[str, dict[str, Any]],
-           gap_target: float) -> PlanFacts:
-        """From the plan's tables (plan, legs, lanes, nodes, stock) and its summary's markets."""
+           gap_target: float, bookings: Bookings | None = None) -> PlanFacts:
+        """From the plan's tables (plan, legs, lanes, nodes, stock), its summary's markets and the bookings it
+        kept to."""
         rows: dict[tuple[str, str, str], tuple[float, float | None, float]] = {}
         for kind, name, ids, at, used, cap in (("lane", "lanes", "lane_id", "departure_date", "used_kg", "capacity_kg"),
                                                ("node", "nodes", "node", "date", "used_parcels", "capacity_parcels"),
@@ -198,8 +205,13 @@ class PlanFacts:
                 rows[kind, str(r[ids]), str(r[at])] = (float(r[used]), None if r[cap] is None else float(r[cap]),
                                                        float(r["shadow_price"] or 0.0))
         price = {m: v.get("target_price") for m, v in markets.items()}
+        booked = bookings or Bookings()
         return cls(network, shipments, inventory, settings, epoch, tables["plan"], tables["legs"], rows, price,
-                   gap_target)
+                   gap_target,
+                   committed=frozenset(booked.committed.shipment_ids.to_pylist()) if booked.committed else frozenset(),
+                   committed_source=booked.committed.source if booked.committed else "",
+                   previous=booked.previous.by_shipment(network) if booked.previous else None,
+                   change_penalty=booked.change_penalty)
 
 
 def plan_dir_facts(plan_dir: PlanDir) -> PlanFacts:
@@ -209,8 +221,14 @@ def plan_dir_facts(plan_dir: PlanDir) -> PlanFacts:
     s = plan_dir.summary
     settings = PlanSettings(horizon_days=int(s["horizon_days"]), waiting_days=s.get("waiting_days"),
                             max_legs=int(s["max_legs"]), unassigned_penalty=float(s["unassigned_penalty"]))
+    booked = s.get("bookings") or {}
+    committed, previous = (plan_dir.input_path(kind) for kind in ("committed", "previous"))
+    # a previous plan named by a run of the history is not at hand: its option is then not told apart
+    bookings = Bookings(committed=load_booked_legs(committed, network) if committed else None,
+                        previous=load_booked_legs(previous, network, known_lanes=False) if previous else None,
+                        change_penalty=float(booked.get("change_penalty") or 0.0))
     return PlanFacts.of(network, shipments, inventory, settings, dt.date.fromisoformat(s["epoch"]), plan_dir.tables,
-                        s.get("markets", {}), float(s.get("gap_target", 0.0)))
+                        s.get("markets", {}), float(s.get("gap_target", 0.0)), bookings)
 
 
 def explain(facts: PlanFacts, shipment_id: str, alternatives: int = 3) -> Explanation:
@@ -228,7 +246,18 @@ def explain(facts: PlanFacts, shipment_id: str, alternatives: int = 3) -> Explan
     if one.ids[0].as_py() != str(shipment_id) or node_ids[int(one.destination[0])] != row["destination"]:
         raise InputError("explain", str(shipment_id), "the shipments file does not match the plan (rows differ)")
     options, needs = _options(facts, one)
-    chosen_at = _chosen(facts, row, options) if row["status"] == "assigned" else None
+    sid = str(shipment_id)
+    committed = sid in facts.committed
+    chosen_at = _chosen(facts, row, options, committed) if row["status"] == "assigned" else None
+    if chosen_at == len(options):  # a booked departure no enumeration keeps: the plan's own option
+        options.append(_booked_option(facts, row))
+        needs.append({})
+    if row.get("changed") is not None:  # the change penalty: in the chosen option's cost and the others'
+        previous = (facts.previous or {}).get(sid) if facts.previous is not None else \
+            (options[chosen_at].legs if chosen_at is not None and row["changed"] is False else None)
+        options = [replace(o, costs={**o.costs, "change": facts.change_penalty * (previous is None
+                                                                                   or o.legs != previous)})
+                   for o in options]
     chosen = options[chosen_at] if chosen_at is not None else None
     market = row["destination"]
     price = facts.target_price.get(market)
@@ -240,11 +269,17 @@ def explain(facts: PlanFacts, shipment_id: str, alternatives: int = 3) -> Explan
     for i, opt in enumerate(options):
         if i == chosen_at:
             continue
-        reason, detail, limit = _why(facts, one, opt, needs[i], own, chosen, base, price, market)
+        if committed:
+            reason, limit = COMMITTED, None
+            detail = f"the shipment is committed to its booked legs ({facts.committed_source})"
+        else:
+            reason, detail, limit = _why(facts, one, opt, needs[i], own, chosen, base, price, market)
         judged.append(Alternative(opt, opt.total - base, reason, detail, limit))
     picked = _pick(judged, chosen, alternatives)
     note = ""
-    if row["status"] == "unroutable":
+    if committed:
+        note = f"committed: its legs were booked ({facts.committed_source}) and are kept as booked"
+    elif row["status"] == "unroutable":
         note = "unroutable: " + UNROUTABLE_TEXT.get(row["reason"], row["reason"])
     elif row["status"] == "unassigned":
         note = (f"left out at the unassigned penalty {facts.settings.unassigned_penalty:,.2f}: every option below "
@@ -310,15 +345,30 @@ def _options(facts: PlanFacts, one: Shipments) -> tuple[list[Option], list[dict[
     return [options[j] for j in order], [needs[j] for j in order]
 
 
-def _chosen(facts: PlanFacts, row: dict[str, Any], options: list[Option]) -> int:
-    """Which of ``options`` the plan row and its legs are."""
-    legs = facts.legs.filter(pc.equal(facts.legs["shipment_id"], pa.scalar(row["shipment_id"], pa.string())))
-    taken = tuple(zip(legs["lane_id"].to_pylist(), legs["departure_date"].to_pylist(), strict=True))
+def _taken(facts: PlanFacts, sid: str) -> tuple[tuple[str, dt.date | None], ...]:
+    """The legs of ``sid`` in the plan: (lane id, departure date or None) in route order."""
+    legs = facts.legs.filter(pc.equal(facts.legs["shipment_id"], pa.scalar(sid, pa.string())))
+    return tuple(zip(legs["lane_id"].to_pylist(), legs["departure_date"].to_pylist(), strict=True))
+
+
+def _chosen(facts: PlanFacts, row: dict[str, Any], options: list[Option], committed: bool) -> int:
+    """Which of ``options`` the plan row and its legs are (``len(options)``: a committed shipment's booked
+    departure, no enumerated option)."""
+    taken = _taken(facts, row["shipment_id"])
     for i, opt in enumerate(options):
         if opt.route == row["route"] and opt.legs == taken:
             return i
+    if committed:
+        return len(options)
     raise InputError("explain", row["shipment_id"], f"the plan's path {row['route']} with its departures is not an "
                                                     "option on these inputs and settings (a hand-edited plan?)")
+
+
+def _booked_option(facts: PlanFacts, row: dict[str, Any]) -> Option:
+    """The plan row's own option, read from the row and its legs."""
+    return Option(route=row["route"], lanes=row["lanes"], channel=row["channel"], dispatch_date=row["dispatch_date"],
+                  delivery_date=row["delivery_date"], days_late=int(row["days_late"]),
+                  costs={k: float(row[f"cost_{k}"]) for k in COMPONENTS}, legs=_taken(facts, row["shipment_id"]))
 
 
 def _why(facts: PlanFacts, one: Shipments, opt: Option, need: dict[tuple[str, str, str], float],
@@ -365,6 +415,10 @@ def _why(facts: PlanFacts, one: Shipments, opt: Option, need: dict[tuple[str, st
                                      f"{base:,.2f}{also}"), None
         return WITHIN_GAP, (f"costs {-delta:,.2f} less than the penalty; left out within the plan's gap target "
                             f"({facts.gap_target:g})"), None
+    change = opt.costs.get("change", 0.0) - chosen.costs.get("change", 0.0)
+    if change > 0 and delta > TOLERANCE and delta - change <= TOLERANCE:
+        return CHANGE, (f"costs {change - delta:,.2f} less to run, but leaves the previous plan's route or departures: "
+                        f"change penalty {facts.change_penalty:,.2f}"), None
     if delta <= TOLERANCE and opt.days_late and not chosen.days_late and price:
         return LATE_TARGET, (f"{opt.days_late} day(s) late (delivery {opt.delivery_date}, promised by "
                              f"{_promise(opt)}) while {market}'s on-time target binds: an on-time parcel there is "

@@ -85,7 +85,7 @@ class Result(SummaryView):
             markets = {m: dict(vars(v)) for m, v in self.figures.markets.items()}
             object.__setattr__(self, "_facts", PlanFacts.of(
                 w.network, w.shipments, w.inventory, w.settings, dt.date.fromisoformat(self.figures.epoch),
-                self.tables(), markets, self.figures.gap_target))
+                self.tables(), markets, self.figures.gap_target, w.bookings))
         return explain(self._facts, shipment_id, alternatives)
 
     def tables(self) -> dict[str, pa.Table]:
@@ -172,7 +172,8 @@ def assemble_result(network: Network, shipments: Shipments, inventory: Inventory
     figures = build_summary(network, shipments, inventory, settings, options, cand, model, solution, arrays,
                             seconds, warm, bookings)
     warm_start = WarmStart(network=network, shipments=shipments, inventory=inventory, settings=settings,
-                           options=options, candidates=cand, model=model, solution=solution, gap=figures.gap)
+                           options=options, candidates=cand, model=model, solution=solution, gap=figures.gap,
+                           bookings=bookings)
     return Result(plan=plan, figures=figures, lanes=lanes_table(figures, network), nodes=nodes_table(figures, network),
                   stock=stock_table(figures), warm_start=warm_start)
 

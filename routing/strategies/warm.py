@@ -31,6 +31,7 @@ import numpy as np
 from ..arrays import index_by_content, index_in, new_of_base, segment_min
 from ..candidates.candidates import Candidates
 from ..candidates.reuse import Reuse
+from ..data.bookings import Bookings
 from ..data.network import Network
 from ..data.shipments import Inventory, Shipments
 from ..model import Model
@@ -79,6 +80,7 @@ class WarmStart:
     model: Model
     solution: Solution
     gap: float  # (objective - lower bound) / max(1, |objective|) of the plan, shortfall penalties left out
+    bookings: Bookings | None = None  # the committed legs and previous plan it kept to
 
 
 def solve_warm(base: WarmStart, network: Network, shipments: Shipments, inventory: Inventory | None,
