@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pyarrow.compute as pc
 
+from ..arrays import concat_ranges
 from ..data.bookings import NO_DATE, BookedLegs, Bookings
 from ..data.network import Network
 from ..data.shipments import CHANNEL_BONDED, CHANNEL_JIT, CHANNELS, Shipments
@@ -88,10 +89,26 @@ class _Matcher:
         return _Match(-1, route=r, schedule=found)
 
 
-def _slots(matcher: _Matcher, shipments: Shipments, legs: BookedLegs,
-           refuse: bool) -> tuple[np.ndarray, list[_Match]]:
-    """(shipment index, its match) per booked shipment in ``shipments``; ``refuse``: a booked shipment not
-    in the shipments, or whose legs are no option, is an error (else left out, or matched to nothing)."""
+@dataclass(frozen=True, eq=False)
+class _Booked:
+    """The booked shipments of one legs table found in the shipments: shipment index each, and its match
+    as ``matches[alike[j]]`` (shipments booked alike share one)."""
+
+    ships: np.ndarray
+    alike: np.ndarray
+    matches: list[_Match]
+
+    def per_ship(self, field: str, dtype: type) -> np.ndarray:
+        """A field of each shipment's match (k, route), or whether it has a schedule to add ("schedule")."""
+        values = [getattr(m, field) if field != "schedule" else m.schedule is not None for m in self.matches]
+        return np.array(values, dtype=dtype)[self.alike] if self.matches else np.zeros(0, dtype=dtype)
+
+
+def _slots(matcher: _Matcher, shipments: Shipments, legs: BookedLegs, refuse: bool) -> _Booked:
+    """The booked shipments of ``legs`` in ``shipments`` and their matches; ``refuse``: a booked shipment not
+    in the shipments, or whose legs are no option, is an error (else left out, or matched to nothing).
+    Shipments booked alike (same pair, order weekday, lanes and departures after the order) are matched
+    once: their groups' slots are the same."""
     pos = pc.index_in(legs.shipment_ids, value_set=shipments.ids)
     missing = pc.is_null(pos).to_numpy(zero_copy_only=False)
     if refuse and missing.any():
@@ -100,14 +117,46 @@ def _slots(matcher: _Matcher, shipments: Shipments, legs: BookedLegs,
                          f"shipment {legs.shipment_ids[i].as_py()!r} is not in the shipments")
     kept = np.flatnonzero(~missing)
     ships = pc.fill_null(pos, 0).to_numpy(zero_copy_only=False).astype(np.int64)[kept]
-    found = []
-    for i, s in zip(kept.tolist(), ships.tolist(), strict=True):
-        m = matcher.match(s, *legs.legs_of(i))
-        if refuse and m.why:
-            raise InputError(legs.source, f"row {int(legs.first_row[i])}",
-                             f"shipment {legs.shipment_ids[i].as_py()!r}: {m.why}")
-        found.append(m)
-    return ships, found
+    first, alike = _alike(matcher, legs, kept, ships)
+    matches = [matcher.match(int(ships[j]), *legs.legs_of(int(kept[j]))) for j in first.tolist()]
+    if refuse and any(m.why for m in matches):
+        bad = np.array([bool(m.why) for m in matches])
+        j = int(np.flatnonzero(bad[alike])[0])  # the first in the file; its own message (its order date)
+        why = matcher.match(int(ships[j]), *legs.legs_of(int(kept[j]))).why
+        raise InputError(legs.source, f"row {int(legs.first_row[kept[j]])}",
+                         f"shipment {legs.shipment_ids[int(kept[j])].as_py()!r}: {why}")
+    return _Booked(ships, alike, matches)
+
+
+def _alike(matcher: _Matcher, legs: BookedLegs, kept: np.ndarray, ships: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Booked shipments ``kept`` (shipments ``ships``) grouped by (pair, order weekday, lanes, departures
+    after the order day): the position of each kind's first shipment, and each shipment's kind (rows
+    hashed, then checked against their representative, so a hash collision only matches twice)."""
+    n = len(kept)
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    table = matcher.table
+    group = table.group_of[ships]
+    count = np.diff(legs.leg_ptr)[kept]
+    width = int(count.max())
+    row = np.repeat(np.arange(n), count)
+    at = concat_ranges(legs.leg_ptr[kept], count)
+    col = at - np.repeat(legs.leg_ptr[kept], count)
+    order = matcher.epoch_day + matcher.data.order_day[ships]
+    key = np.full((n, 2 + 2 * width), -3, dtype=np.int64)
+    key[:, 0] = table.group_pair[group]
+    key[:, 1] = (table.epoch.weekday() + table.group_day[group]) % 7
+    key[row, 2 + col] = legs.lane[at]
+    dep = legs.departure[at]
+    key[row, 2 + width + col] = np.where(dep == NO_DATE, NO_DATE - 10**6, dep - order[row])
+    with np.errstate(over="ignore"):  # a hash: wrapping is meant
+        h = np.zeros(n, dtype=np.uint64)
+        for c in range(key.shape[1]):
+            h = h * np.uint64(1_000_003) + key[:, c].astype(np.uint64)
+    _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
+    differ = np.flatnonzero((key != key[first[inverse]]).any(axis=1))  # hash collisions: each its own kind
+    inverse[differ] = len(first) + np.arange(len(differ))
+    return np.r_[first, differ], inverse
 
 
 def _check_allowed(table: OptionTable, data: ShipmentData, shipments: Shipments, legs: BookedLegs,
@@ -141,42 +190,43 @@ def booked_slots(table: OptionTable, data: ShipmentData, shipments: Shipments, b
         return None, table
     n = len(shipments)
     matcher = _Matcher(table, data, network, horizon_days)
-    matched: dict[str, tuple[np.ndarray, list[_Match]]] = {}
+    found: dict[str, _Booked] = {}
     if bookings.committed is not None:
-        matched["committed"] = _slots(matcher, shipments, bookings.committed, refuse=True)
+        found["committed"] = _slots(matcher, shipments, bookings.committed, refuse=True)
     if bookings.previous is not None:
-        matched["previous"] = _slots(matcher, shipments, bookings.previous, refuse=False)
-    # options to add: a committed shipment's, else a previous one's (one new group per distinct option)
-    committed_ships = set(matched["committed"][0].tolist()) if "committed" in matched else set()
-    extra: dict[tuple, list[int]] = {}
-    for kind, (ships, found) in matched.items():
-        for s, m in zip(ships.tolist(), found, strict=True):
-            if m.schedule is not None and (kind == "committed" or s not in committed_ships):
-                extra.setdefault((int(table.group_of[s]), m.route, m.schedule.departures), []).append(s)
-    schedule = {(int(table.group_of[s]), m.route, m.schedule.departures): m.schedule
-                for ships, found in matched.values() for s, m in zip(ships.tolist(), found, strict=True)
-                if m.schedule is not None}
+        found["previous"] = _slots(matcher, shipments, bookings.previous, refuse=False)
+    is_committed = np.zeros(n, dtype=bool)
+    if "committed" in found:
+        is_committed[found["committed"].ships] = True
+    # options to add: a committed shipment's, else a previous one's; one new group per (group, option)
+    adds, add_kinds = [], []
+    for kind, b in found.items():
+        idx = np.flatnonzero(b.per_ship("schedule", bool) & ((kind == "committed") | ~is_committed[b.ships]))
+        adds.append(np.column_stack([b.ships[idx], table.group_of[b.ships[idx]], b.alike[idx]]))
+        add_kinds += [kind] * len(idx)
     place = np.full(n, -1, dtype=np.int64)
-    if extra:
-        keys = list(extra)
-        table, new_groups, new_k = with_extra_slots(
-            table, network, np.array([k[0] for k in keys], dtype=np.int64),
-            np.array([k[1] for k in keys], dtype=np.int64), [schedule[k] for k in keys])
+    add = np.vstack(adds) if adds else np.zeros((0, 3), dtype=np.int64)
+    if len(add):
+        kind_code = np.array([0 if k == "committed" else 1 for k in add_kinds], dtype=np.int64)
+        keys, new_of = np.unique(np.column_stack([add[:, 1], kind_code, add[:, 2]]), axis=0, return_inverse=True)
+        options = [found["committed" if c == 0 else "previous"].matches[u] for _, c, u in keys.tolist()]
+        table, new_groups, new_k = with_extra_slots(table, network, keys[:, 0],
+                                                    np.array([m.route for m in options], dtype=np.int64),
+                                                    [m.schedule for m in options])
         group_of = table.group_of.copy()
-        for key, g, k in zip(keys, new_groups.tolist(), new_k.tolist(), strict=True):
-            group_of[extra[key]] = g
-            place[extra[key]] = k
+        group_of[add[:, 0]] = new_groups[new_of.ravel()]
+        place[add[:, 0]] = new_k[new_of.ravel()]
         table = replace(table, group_of=group_of)
     committed = np.full(n, FREE, dtype=np.int64)
     previous = np.full(n, NOT_PREVIOUS, dtype=np.int64)
-    for kind, (ships, found) in matched.items():
-        k = np.array([m.k for m in found], dtype=np.int64)
-        if len(ships):
-            k = np.where(place[ships] >= 0, place[ships], k)
+    for kind, b in found.items():
+        k = b.per_ship("k", np.int64)
+        if len(b.ships):
+            k = np.where(place[b.ships] >= 0, place[b.ships], k)
         if kind == "committed":
-            _check_allowed(table, data, shipments, bookings.committed, stock, ships, k)
-            committed[ships] = k
+            _check_allowed(table, data, shipments, bookings.committed, stock, b.ships, k)
+            committed[b.ships] = k
         else:
-            previous[ships] = np.where(k >= 0, k, GONE)
+            previous[b.ships] = np.where(k >= 0, k, GONE)
     return BookedSlots(committed=committed, previous=previous, change_penalty=bookings.change_penalty,
                        committed_source=None if bookings.committed is None else bookings.committed.source), table
