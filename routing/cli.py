@@ -51,7 +51,7 @@ from .report.summary import Summary
 from .settings import STRATEGY_CHOICES, MipSolver, PlanSettings, SolveOptions, Status
 from .solve import solve
 from .sweep import WORKERS, dask_installed, load_scenarios, run_sweep, write_sweep
-from .validate import check_plan_dir
+from .validate import PlanDirError, check_plan_dir
 
 EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 1, 2, 130
 # a plan was written, but: the time limit cut the search / it is not proven within the gap target /
@@ -346,7 +346,9 @@ def _plan(args: argparse.Namespace) -> int:
         result = solve(network, shipments, inventory, settings=settings, options=options, progress=progress,
                        load_seconds=time.perf_counter() - t, bookings=bookings)
         with progress.phase("write", str(args.out)):
-            previous = args.previous if args.previous is not None and Path(args.previous).is_dir() else None
+            # a previous plan directory is recorded as an input, unless this plan replaces it (--out the same)
+            previous = args.previous if args.previous is not None and Path(args.previous).is_dir() \
+                and Path(args.previous).resolve() != out.path.resolve() else None
             written = write_result(result, out, args.format or "csv", inputs={
                 "network": args.network, "shipments": args.shipments, "inventory": args.inventory,
                 "committed": args.committed, "previous": previous and plan_dir_legs(Path(previous))})
@@ -459,10 +461,9 @@ def _report(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     try:
         found = check_plan_dir(args.plan_dir, args.network, args.shipments, args.inventory, args.committed)
-    except ValueError as exc:  # its message names the file already
-        where, _, what = str(exc).partition(": ")
-        raise InputError(where, None, what or where) from None
-    except (KeyError, TypeError, OSError, UnicodeDecodeError) as exc:
+    except PlanDirError as exc:
+        raise InputError(exc.path, None, exc.message) from None
+    except (ValueError, KeyError, TypeError, OSError, UnicodeDecodeError) as exc:
         raise InputError(str(args.plan_dir), None, f"cannot be checked: {type(exc).__name__}: {exc}") from None
     if found.changed and not args.quiet:
         print(f"note: {', '.join(found.changed)} changed since the plan was written (a hand edit?): every rule is "

@@ -748,13 +748,25 @@ def check_committed(path: Path, legs: dict[str, list[Row]], c: Ctx) -> None:
     _, rows = _read_table(path)
     booked: dict[str, list[tuple[int, str, int | None]]] = defaultdict(list)
     for k, g in enumerate(rows):
-        seq = k if g.get("seq") is None else int(float(g["seq"]))
-        booked[str(g["shipment_id"])].append((seq, str(g["lane_id"]).strip(), _day(g.get("departure_date"))))
+        try:
+            seq = k if g.get("seq") is None else int(float(g["seq"]))
+            day = _day(g.get("departure_date"))
+        except (ValueError, TypeError) as exc:
+            raise PlanDirError(path, f"row {k + 1}: {exc}") from None
+        booked[str(g["shipment_id"])].append((seq, str(g["lane_id"]).strip(), day))
     for sid, want in booked.items():
         kept = [(g["lane_id"], g["dep"]) for g in sorted(legs.get(sid, []), key=lambda g: g["seq"])]
         if kept != [(lane, day) for _, lane, day in sorted(want)]:
             c.v.add(sid, f"committed legs not kept: plan has {[(x, d and _iso(d)) for x, d in kept]}, "
                          f"{path.name} books {[(x, d and _iso(d)) for _, x, d in sorted(want)]}")
+
+
+class PlanDirError(ValueError):
+    """What cannot be checked at all, with the file it is about: ``path: message``."""
+
+    def __init__(self, path: str | Path, message: str) -> None:
+        self.path, self.message = str(path), message
+        super().__init__(f"{path}: {message}")
 
 
 @dataclass
@@ -779,7 +791,7 @@ def check_plan_dir(out_dir: str | Path, network: str | Path | None = None, shipm
     out = Path(out_dir)
     marker = out / "summary.json"
     if not marker.is_file():
-        raise ValueError(f"{out}: not a plan directory (no summary.json)")
+        raise PlanDirError(out, "not a plan directory (no summary.json)")
     summary = json.loads(marker.read_text(encoding="utf-8"))
     files = summary.get("files") or {}
     plan_name = next((n for n in files if n.startswith("plan.")), "plan.csv")
@@ -794,12 +806,12 @@ def check_plan_dir(out_dir: str | Path, network: str | Path | None = None, shipm
         elif kind in recorded:
             entry = recorded[kind]
             if not Path(entry["path"]).is_file() or _sha256(Path(entry["path"])) != entry["sha256"]:
-                raise ValueError(f"{entry['path']}: the {kind} file is gone or changed since the plan was made "
+                raise PlanDirError(entry["path"], f"the {kind} file is gone or changed since the plan was made "
                                  f"(give it with --{kind})")
             paths[kind] = entry["path"]
     for kind in ("network", "shipments"):
         if kind not in paths:
-            raise ValueError(f"{marker}: records no {kind} file (give it with --{kind})")
+            raise PlanDirError(marker, f"records no {kind} file (give it with --{kind})")
     v = plan_violations(paths["network"], paths["shipments"], out, paths.get("inventory"), fmt=fmt,
                         with_summary=not changed, committed_path=paths.get("committed"))
     return PlanCheck(violations=list(v.items), changed=changed, inputs=paths, shipments=v.shipments, legs=v.legs)

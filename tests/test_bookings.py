@@ -15,6 +15,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 import routing
@@ -311,3 +312,91 @@ def test_explain_names_a_commitment_and_the_change_penalty(tmp_path, capsys):
     found = {d["shipment_id"]: d for d in json.loads(capsys.readouterr().out)}
     assert found["b"]["note"].startswith("committed") and found["a"]["chosen"]["cost_change"] == 0.0
     assert {x["reason"] for x in found["a"]["alternatives"]} >= {"change_penalty"}
+
+
+# -- what a review found -----------------------------------------------------------------------------
+
+LATE_TRUCK = [("truck", "2026-12-02"), ("air", "2026-12-03"), ("lm", "2026-12-06")]  # no enumerated option
+
+
+def test_a_committed_shipment_on_an_added_departure_still_counts_its_change(tmp_path):
+    # 'b' was on express last night; now committed to the late truck (an option added for it): a change
+    inst = write_instance(tmp_path, jit_only(), [ship("a", weight_kg=1.5), ship("b", weight_kg=1.5)])
+    booked = legs_file(tmp_path / "committed.csv", {"b": LATE_TRUCK})
+    previous = legs_file(tmp_path / "previous.csv", {"b": EXPRESS})
+    result, out = solve_booked(inst, committed=booked, previous=previous, change_penalty=5.0)
+    row = read_plan(out)["b"]
+    assert plan_legs(out)["b"] == LATE_TRUCK and (row["changed"], float(row["cost_change"])) == ("true", 5.0)
+    assert result.summary_data["bookings"]["changed"] == 1
+    # and committed to its previous option, added all the same: no change
+    same = legs_file(tmp_path / "same.csv", {"b": LATE_TRUCK})
+    result, out = solve_booked(inst, committed=booked, previous=same, change_penalty=5.0, out="same")
+    assert read_plan(out)["b"]["changed"] == "false" and result.summary_data["bookings"]["changed"] == 0
+
+
+def test_a_shipment_kept_on_its_previous_added_departure_is_explained(tmp_path):
+    inst = write_instance(tmp_path, jit_only(), [ship("a", weight_kg=1.5), ship("b", weight_kg=1.5)])
+    previous = legs_file(tmp_path / "previous.csv", {"a": THURSDAY, "b": LATE_TRUCK})
+    result, out = solve_booked(inst, previous=previous, change_penalty=2.0)  # staying (+1 late) beats moving (+2)
+    assert plan_legs(out)["b"] == LATE_TRUCK and read_plan(out)["b"]["changed"] == "false"
+    b = result.explain("b")
+    assert b.chosen.legs[0][1] == dt.date(2026, 12, 2) and b.chosen.costs["change"] == 0.0
+    thursday = next(x for x in b.alternatives if x.option.legs[0][1] == dt.date(2026, 12, 1))
+    assert thursday.reason == "change_penalty" and thursday.cost_difference == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("strategy", ["exact", "aggregate", "auto"])
+def test_a_committed_shipment_dearer_than_the_penalty_is_proven_optimal(tmp_path, strategy):
+    # 'b' booked by express (31.8) costs more than leaving a parcel out (10): kept all the same, and the bound
+    # knows it cannot be left out
+    inst = write_instance(tmp_path, jit_only(), [ship("a", weight_kg=1.5), ship("b", weight_kg=1.5)])
+    booked = legs_file(tmp_path / "committed.csv", {"b": EXPRESS})
+    net = routing.load_network(inst.network)
+    ships = routing.load_shipments(inst.shipments, net)
+    result = routing.solve(net, ships, None, settings=routing.PlanSettings(unassigned_penalty=10.0),
+                           options=SolveOptions(gap=0.0, strategy=strategy),
+                           bookings=Bookings(committed=load_booked_legs(booked, net)))
+    s = result.summary_data
+    assert (s["status"], s["objective"], s["lower_bound"]) == ("optimal", pytest.approx(4.8 + 31.8),
+                                                               pytest.approx(4.8 + 31.8))
+
+
+def test_a_committed_shipment_the_enumeration_never_reached_is_refused_saying_so(tmp_path):
+    inst = write_instance(tmp_path, jit_only(), [ship("a", weight_kg=1.5), ship("b", weight_kg=1.5)])
+    booked = legs_file(tmp_path / "committed.csv", {"b": THURSDAY})
+    net = routing.load_network(inst.network)
+    ships = routing.load_shipments(inst.shipments, net)
+    with pytest.raises(InputError, match="the enumeration stopped before its order group"):
+        routing.solve(net, ships, None, options=SolveOptions(time_limit=0.001),
+                      bookings=Bookings(committed=load_booked_legs(booked, net)))
+
+
+@pytest.mark.parametrize(("column", "message"), [
+    (pa.array([dt.datetime(2026, 12, 3, 2), None], pa.timestamp("ns")), None),
+    (pa.array([dt.date(2026, 12, 3), None], pa.date32()), None),
+    (pa.array(["2026-12-03T02:00:00", ""]), None),
+    (pa.array([dt.datetime(2026, 12, 3, 2), None], pa.timestamp("ns", tz="UTC")),
+     "row 1: column 'departure_date': must be the departure's date, not a time with a time zone"),
+    (pa.array(["2026-12-03T02:00:00+08:00", ""]), "row 1: column 'departure_date': must be a date YYYY-MM-DD"),
+])
+def test_departure_dates_are_dates_whatever_the_column_type(tmp_path, column, message):
+    net = routing.load_network(write_instance(tmp_path, jit_only(), [ship("b")]).network)
+    table = pa.table({"shipment_id": ["b", "b"], "seq": [1, 2], "lane_id": ["air", "lm"], "departure_date": column})
+    if message is None:
+        assert load_booked_legs(table, net, known_lanes=False).departure.tolist() == [
+            (dt.date(2026, 12, 3) - dt.date(1970, 1, 1)).days, -1]
+    else:
+        with pytest.raises(InputError, match=message):
+            load_booked_legs(table, net)
+
+
+def test_validate_names_the_committed_file_it_cannot_read(tmp_path, capsys):
+    inst = write_instance(tmp_path, jit_only(), [ship("a")])
+    assert main(["plan", "--network", str(inst.network), "--shipments", str(inst.shipments), "--quiet",
+                 "--out", str(tmp_path / "out")]) == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("shipment_id,seq,lane_id,departure_date\na,1,truck,garbage\n")
+    capsys.readouterr()
+    assert main(["validate", str(tmp_path / "out"), "--committed", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"routing: error: {bad}: row 1: ") and "garbage" in err, err

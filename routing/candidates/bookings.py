@@ -62,11 +62,17 @@ class _Matcher:
     def _match(self, ship: int, lanes: tuple[int, ...], departures: tuple[int, ...]) -> _Match:
         table = self.table
         g = int(table.group_of[ship])
+        if table.group_cut is not None and table.group_cut[g]:
+            return _Match(-1, why="the enumeration stopped before its order group (the time limit or the "
+                                  "enumeration budgets): no option of it is known; give more --time-limit")
         lo, hi = (int(x) for x in table.group_routes[g])
         mine = [r for r in self.routes.get(lanes, []) if lo <= r < hi]
         if not mine:
+            pair = int(table.group_pair[g])
+            cut = pair in table.enumeration.legs_capped or pair in table.enumeration.routes_capped
             return _Match(-1, why="its lanes are no route from its origin to its market"
-                          + ("" if -1 not in lanes else " (a lane the network does not have)"))
+                          + (" (a lane the network does not have)" if -1 in lanes else
+                             " among those enumerated (--max-legs or the route budget cut some)" if cut else ""))
         r = mine[0]
         route = table.routes[r]
         first = route.first_timed
@@ -204,7 +210,8 @@ def booked_slots(table: OptionTable, data: ShipmentData, shipments: Shipments, b
         idx = np.flatnonzero(b.per_ship("schedule", bool) & ((kind == "committed") | ~is_committed[b.ships]))
         adds.append(np.column_stack([b.ships[idx], table.group_of[b.ships[idx]], b.alike[idx]]))
         add_kinds += [kind] * len(idx)
-    place = np.full(n, -1, dtype=np.int64)
+    place = np.full(n, -1, dtype=np.int64)  # per shipment: the slot its added option took
+    added: dict[int, tuple] = {}  # shipment -> (route, departures) of its added option
     add = np.vstack(adds) if adds else np.zeros((0, 3), dtype=np.int64)
     if len(add):
         kind_code = np.array([0 if k == "committed" else 1 for k in add_kinds], dtype=np.int64)
@@ -217,12 +224,18 @@ def booked_slots(table: OptionTable, data: ShipmentData, shipments: Shipments, b
         group_of[add[:, 0]] = new_groups[new_of.ravel()]
         place[add[:, 0]] = new_k[new_of.ravel()]
         table = replace(table, group_of=group_of)
+        added = {s: (options[o].route, options[o].schedule.departures)
+                 for s, o in zip(add[:, 0].tolist(), new_of.ravel().tolist(), strict=True)}
     committed = np.full(n, FREE, dtype=np.int64)
     previous = np.full(n, NOT_PREVIOUS, dtype=np.int64)
     for kind, b in found.items():
         k = b.per_ship("k", np.int64)
-        if len(b.ships):
-            k = np.where(place[b.ships] >= 0, place[b.ships], k)
+        # a shipment's added option takes its slot in this table only if it is this one (a committed shipment's
+        # previous option may be another)
+        for j in np.flatnonzero(place[b.ships] >= 0).tolist():
+            m = b.matches[int(b.alike[j])]
+            if m.schedule is not None and added[int(b.ships[j])] == (m.route, m.schedule.departures):
+                k[j] = place[b.ships[j]]
         if kind == "committed":
             _check_allowed(table, data, shipments, bookings.committed, stock, b.ships, k)
             committed[b.ships] = k

@@ -109,14 +109,7 @@ def load_booked_legs(path: str | Path | Any, network: Network, source: str | Non
     if known_lanes:
         col["lane_id"].check(pc.is_null(lane).to_numpy(zero_copy_only=False), "is not a lane of the network")
     lane_idx = pc.fill_null(lane, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    blank = col["departure_date"].blank()
-    departure = np.full(table.num_rows, NO_DATE, dtype=np.int64)
-    if not blank.all():  # a replenishment leg's blank cell read as any valid date, then set apart
-        text = col["departure_date"].text().fill_null("")
-        filled = table.set_column(table.column_names.index("departure_date"), "departure_date",
-                                  pc.if_else(pc.equal(text, ""), str(FIRST_DATE), text))
-        days = Column(source, filled, "departure_date").dates().astype(np.int64)
-        departure[~blank] = days[~blank]
+    departure = _departures(col["departure_date"], table, source)
     enc = pc.dictionary_encode(ids)
     code = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)  # in order of first appearance
     n_ship = len(enc.dictionary)
@@ -135,3 +128,33 @@ def load_booked_legs(path: str | Path | Any, network: Network, source: str | Non
     np.minimum.at(first_row, code, np.arange(table.num_rows))
     return BookedLegs(source=source, shipment_ids=enc.dictionary, leg_ptr=np.r_[0, np.cumsum(counts)],
                       lane=lane_idx[order], departure=departure[order], first_row=first_row + 1)
+
+
+_DATE_TEXT = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"  # a date, or a time without an offset
+
+
+def _departures(col: Column, table: pa.Table, source: str) -> np.ndarray:
+    """Per leg row, its departure day (days since 1970-01-01; ``NO_DATE`` where blank: a replenishment
+    leg). A departure is a date: a time without an offset counts on the date written (as in the plan's
+    legs); a time with an offset or zone is refused, its day being a matter of where it is read."""
+    blank = col.blank()
+    departure = np.full(table.num_rows, NO_DATE, dtype=np.int64)
+    if blank.all():
+        return departure
+    raw = col.col
+    if pa.types.is_timestamp(raw.type) and raw.type.tz is not None:
+        col.check(~blank, "must be the departure's date, not a time with a time zone")
+    if pa.types.is_date(raw.type) or pa.types.is_timestamp(raw.type):
+        fill = pa.scalar(dt.datetime.combine(FIRST_DATE, dt.time()), pa.timestamp("s")).cast(raw.type) \
+            if pa.types.is_timestamp(raw.type) else pa.scalar(FIRST_DATE, pa.date32()).cast(raw.type)
+        filled = pc.fill_null(raw, fill)
+    else:
+        text = col.text().fill_null("")
+        col.check(~blank & ~pc.match_substring_regex(text, _DATE_TEXT).to_numpy(zero_copy_only=False),
+                  "must be a date YYYY-MM-DD (a time without an offset is read as its date)")
+        filled = pc.if_else(pc.equal(text, ""), str(FIRST_DATE), text)
+    at = table.column_names.index(col.name)
+    days = Column(source, table.set_column(at, col.name, filled), col.name).dates().astype(np.int64)
+    departure[~blank] = days[~blank]
+    return departure
+

@@ -248,7 +248,8 @@ def explain(facts: PlanFacts, shipment_id: str, alternatives: int = 3) -> Explan
     options, needs = _options(facts, one)
     sid = str(shipment_id)
     committed = sid in facts.committed
-    chosen_at = _chosen(facts, row, options, committed) if row["status"] == "assigned" else None
+    booked = committed or row.get("changed") is False  # held to, or kept on, a booked option
+    chosen_at = _chosen(facts, row, options, booked) if row["status"] == "assigned" else None
     if chosen_at == len(options):  # a booked departure no enumeration keeps: the plan's own option
         options.append(_booked_option(facts, row))
         needs.append({})
@@ -351,14 +352,14 @@ def _taken(facts: PlanFacts, sid: str) -> tuple[tuple[str, dt.date | None], ...]
     return tuple(zip(legs["lane_id"].to_pylist(), legs["departure_date"].to_pylist(), strict=True))
 
 
-def _chosen(facts: PlanFacts, row: dict[str, Any], options: list[Option], committed: bool) -> int:
-    """Which of ``options`` the plan row and its legs are (``len(options)``: a committed shipment's booked
-    departure, no enumerated option)."""
+def _chosen(facts: PlanFacts, row: dict[str, Any], options: list[Option], booked: bool) -> int:
+    """Which of ``options`` the plan row and its legs are (``len(options)``: a ``booked`` shipment's booked
+    departure — committed, or kept from the previous plan — that no enumeration keeps)."""
     taken = _taken(facts, row["shipment_id"])
     for i, opt in enumerate(options):
         if opt.route == row["route"] and opt.legs == taken:
             return i
-    if committed:
+    if booked:
         return len(options)
     raise InputError("explain", row["shipment_id"], f"the plan's path {row['route']} with its departures is not an "
                                                     "option on these inputs and settings (a hand-edited plan?)")
@@ -418,7 +419,7 @@ def _why(facts: PlanFacts, one: Shipments, opt: Option, need: dict[tuple[str, st
     change = opt.costs.get("change", 0.0) - chosen.costs.get("change", 0.0)
     if change > 0 and delta > TOLERANCE and delta - change <= TOLERANCE:
         return CHANGE, (f"costs {change - delta:,.2f} less to run, but leaves the previous plan's route or departures: "
-                        f"change penalty {facts.change_penalty:,.2f}"), None
+                        f"change penalty {facts.change_penalty:,.2f}{also}"), None
     if delta <= TOLERANCE and opt.days_late and not chosen.days_late and price:
         return LATE_TARGET, (f"{opt.days_late} day(s) late (delivery {opt.delivery_date}, promised by "
                              f"{_promise(opt)}) while {market}'s on-time target binds: an on-time parcel there is "

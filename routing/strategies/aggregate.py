@@ -81,8 +81,8 @@ def make_classes(cand: Candidates, shipments: Shipments, bucket: float, with_sku
             shipments.origin.astype(np.int64)] + [kg[:, d] for d in range(kg.shape[1])]
     if with_sku:
         cols += [shipments.sku.astype(np.int64), shipments.quantity.astype(np.int64)]
-    if cand.booked is not None and cand.booked.has_previous.any():  # members share the options the penalty spares
-        cols.append(cand.booked.previous)
+    if cand.booked is not None:  # members share the options the penalty spares, and their group's added ones
+        cols += [cand.booked.previous, cand.table.group_of]
     inv = factorize([c[contested] for c in cols])
     of_ship = np.full(n, -1, dtype=np.int64)
     of_ship[contested] = inv

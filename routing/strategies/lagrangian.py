@@ -29,9 +29,12 @@ def priced_choice(model: Model, cand: Candidates, values: np.ndarray, priced: np
 
 
 def priced_best(model: Model, cand: Candidates, priced: np.ndarray) -> np.ndarray:
-    """Per shipment: its cheapest option at these prices, or the penalty if leaving it out is cheaper."""
+    """Per shipment: its cheapest option at these prices, or the penalty if leaving it out is cheaper (and
+    allowed: a committed shipment's unassigned column is bounded at 0)."""
     best = ship_min(priced, cand)
-    best[model.u_ship] = np.minimum(best[model.u_ship], model.unassigned_penalty)
+    may_leave = model.col_ub[model.n_x:model.n_x + model.n_u] > 0
+    ships = model.u_ship[may_leave]
+    best[ships] = np.minimum(best[ships], model.unassigned_penalty)
     return best
 
 

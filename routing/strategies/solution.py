@@ -92,6 +92,8 @@ def with_committed(model: Model, cand: Candidates, solution: Solution) -> tuple[
     values = solution.values.copy()
     values[var[off]] = 1.0
     values[model.n_x + np.cumsum(cand.routable)[ships[off]] - 1] = 0.0  # u columns: one per routable shipment
+    on = model.A_target @ values[:model.n_x]  # their on-time parcels count: the shortfall is what is left
+    values[model.n_x + model.n_u:] = np.maximum(0.0, model.target_need - on)
     objective = float(model.cost @ values)
     return replace(solution, values=values, model_objective=objective,
                    model_bound=min(solution.model_bound, objective)), len(off)
