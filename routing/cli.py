@@ -18,13 +18,14 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
 from .data.bookings import Bookings, load_booked_legs
 from .data.generate import check_generate, write_generated
+from .data.limits import CHANGE_PENALTY
 from .data.network import Network, load_network
 from .data.shipments import load_inventory, load_shipments
 from .errors import HistoryError, InputError, RoutingError
@@ -73,32 +74,25 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_INPUT)
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
+def _ranged(convert: Callable[[str], float], ok: Callable[[float], bool], what: str) -> Callable[[str], float]:
+    """An argparse ``type``: ``convert`` the text and check it, else one line saying what it must be."""
+    def parse(text: str) -> float:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
+        return value
+    return parse
 
 
-def _gap(text: str) -> float:
-    value = float(text)
-    if not (math.isfinite(value) and 0 <= value <= 1):
-        raise argparse.ArgumentTypeError(f"must be a relative gap from 0 to 1, got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
+_positive_float = _ranged(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
+_gap = _ranged(float, lambda v: math.isfinite(v) and 0 <= v <= 1, "a relative gap from 0 to 1")
+_positive_int = _ranged(int, lambda v: v >= 1, "a whole number >= 1")
+_non_negative_int = _ranged(int, lambda v: v >= 0, "a whole number >= 0")
+_change_penalty = _ranged(float, lambda v: math.isfinite(v) and CHANGE_PENALTY[0] <= v <= CHANGE_PENALTY[1],
+                          f"a finite number >= 0 and <= {CHANGE_PENALTY[1]:,.0f}")
 
 
 def _add_inputs(p: argparse.ArgumentParser) -> None:
@@ -115,13 +109,6 @@ def _load_inputs(args: argparse.Namespace) -> tuple:
     return network, shipments, inventory
 
 
-def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
-    return value
-
-
 def _add_bookings(p: argparse.ArgumentParser) -> None:
     """``--committed``, ``--previous`` and ``--change-penalty`` of ``plan`` (docs/cli.md#bookings)."""
     p.add_argument("--committed", type=Path, metavar="FILE",
@@ -130,7 +117,7 @@ def _add_bookings(p: argparse.ArgumentParser) -> None:
     p.add_argument("--previous", metavar="PLAN_DIR|RUN",
                    help="a previous plan (its directory, or a run of --history: id, last, last-N): the plan table "
                         "marks the shipments whose route or departures changed")
-    p.add_argument("--change-penalty", type=_non_negative_float, default=0.0, metavar="COST",
+    p.add_argument("--change-penalty", type=_change_penalty, default=0.0, metavar="COST",
                    help="cost per shipment whose route or departures differ from --previous (default 0: changes "
                         "are marked, not penalised)")
 
@@ -139,6 +126,8 @@ def _load_bookings(args: argparse.Namespace, network: Network) -> Bookings | Non
     """The bookings of a ``plan`` command line, read against ``network`` (None without any)."""
     if args.previous is None and args.change_penalty:
         raise InputError("--change-penalty", None, "needs --previous PLAN_DIR|RUN (the plan changes are counted from)")
+    if args.committed is not None and str(args.committed) == "-" == str(args.shipments):
+        raise InputError("--committed", None, "standard input is read for --shipments already: give a file")
     committed = load_booked_legs(args.committed, network) if args.committed is not None else None
     previous = None
     if args.previous is not None:
@@ -303,6 +292,9 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--inventory", type=Path, help="stock table (default: the one the plan records, if any)")
     val.add_argument("--committed", type=Path, metavar="FILE",
                      help="booked legs the plan must keep (default: the --committed file the plan records, if any)")
+    val.add_argument("--previous", type=Path, metavar="FILE",
+                     help="the previous plan's legs table, the plan's changed column is checked against (default: "
+                          "the --previous directory's legs the plan records, if any)")
     val.add_argument("--quiet", action="store_true", help="print only violations")
     for command in sub.choices.values():
         command.add_argument("--log-format", choices=("text", "json"), default="text",
@@ -460,11 +452,15 @@ def _report(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     try:
-        found = check_plan_dir(args.plan_dir, args.network, args.shipments, args.inventory, args.committed)
+        found = check_plan_dir(args.plan_dir, args.network, args.shipments, args.inventory, args.committed,
+                               args.previous)
     except PlanDirError as exc:
         raise InputError(exc.path, None, exc.message) from None
     except (ValueError, KeyError, TypeError, OSError, UnicodeDecodeError) as exc:
         raise InputError(str(args.plan_dir), None, f"cannot be checked: {type(exc).__name__}: {exc}") from None
+    if not args.quiet:
+        for note in found.skipped:
+            print(f"note: {note}")
     if found.changed and not args.quiet:
         print(f"note: {', '.join(found.changed)} changed since the plan was written (a hand edit?): every rule is "
               "checked, the summary's figures are not")

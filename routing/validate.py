@@ -665,9 +665,11 @@ def validate_plan(network_path: str | Path, shipments_path: str | Path, out_dir:
 
 def plan_violations(network_path: str | Path, shipments_path: str | Path, out_dir: str | Path,
                     inventory_path: str | Path | None = None, *, fmt: str = "csv", max_legs: int | None = None,
-                    with_summary: bool = True, committed_path: str | Path | None = None) -> Violations:
+                    with_summary: bool = True, committed_path: str | Path | None = None,
+                    previous_path: str | Path | None = None) -> Violations:
     """Every violation of the plan in `out_dir` (``with_summary``: its summary.json's figures too;
-    ``committed_path``: a legs table of booked legs, which the plan must keep)."""
+    ``committed_path``: a legs table of booked legs, which the plan must keep; ``previous_path``: the previous
+    plan's legs table, which the ``changed`` column is checked against)."""
     net = load_network(network_path)
     ship_cols, ship_rows = _read_table(Path(shipments_path))  # read once: the shipments and their extra columns
     ships = _shipments(ship_rows, {n: raw.get("timezone") for n, raw in net.nodes.items()})
@@ -735,6 +737,8 @@ def plan_violations(network_path: str | Path, shipments_path: str | Path, out_di
         v.add(sid, "legs for an unknown shipment")
     if committed_path is not None:
         check_committed(Path(committed_path), legs, c)
+    if previous_path is not None:
+        check_changed(Path(previous_path), rows, legs, c)
     lane_load, node_load, used = check_capacities(placed, stock, c)
     if with_summary:
         check_summary(summary, rows, lane_load, node_load, c)
@@ -743,8 +747,18 @@ def plan_violations(network_path: str | Path, shipments_path: str | Path, out_di
     return v
 
 
-def check_committed(path: Path, legs: dict[str, list[Row]], c: Ctx) -> None:
-    """Every shipment of the committed legs table keeps exactly those legs: lanes in order, same departures."""
+class PlanDirError(ValueError):
+    """What cannot be checked at all, with the file it is about: ``path: message``."""
+
+    def __init__(self, path: str | Path, message: str) -> None:
+        self.path, self.message = str(path), message
+        super().__init__(f"{path}: {message}")
+
+
+def _booked_legs(path: Path) -> dict[str, list[tuple[int, str, int | None]]]:
+    """A legs table (committed or previous) per shipment: (seq, lane id, departure day or None)."""
+    if not path.is_file():
+        raise PlanDirError(path, "file not found")
     _, rows = _read_table(path)
     booked: dict[str, list[tuple[int, str, int | None]]] = defaultdict(list)
     for k, g in enumerate(rows):
@@ -753,20 +767,32 @@ def check_committed(path: Path, legs: dict[str, list[Row]], c: Ctx) -> None:
             day = _day(g.get("departure_date"))
         except (ValueError, TypeError) as exc:
             raise PlanDirError(path, f"row {k + 1}: {exc}") from None
-        booked[str(g["shipment_id"])].append((seq, str(g["lane_id"]).strip(), day))
-    for sid, want in booked.items():
+        booked[str(g["shipment_id"]).strip()].append((seq, str(g["lane_id"]).strip(), day))
+    return booked
+
+
+def check_committed(path: Path, legs: dict[str, list[Row]], c: Ctx) -> None:
+    """Every shipment of the committed legs table keeps exactly those legs: lanes in order, same departures."""
+    for sid, want in _booked_legs(path).items():
         kept = [(g["lane_id"], g["dep"]) for g in sorted(legs.get(sid, []), key=lambda g: g["seq"])]
         if kept != [(lane, day) for _, lane, day in sorted(want)]:
             c.v.add(sid, f"committed legs not kept: plan has {[(x, d and _iso(d)) for x, d in kept]}, "
                          f"{path.name} books {[(x, d and _iso(d)) for _, x, d in sorted(want)]}")
 
 
-class PlanDirError(ValueError):
-    """What cannot be checked at all, with the file it is about: ``path: message``."""
-
-    def __init__(self, path: str | Path, message: str) -> None:
-        self.path, self.message = str(path), message
-        super().__init__(f"{path}: {message}")
+def check_changed(path: Path, rows: list[tuple[Shipment, Row]], legs: dict[str, list[Row]], c: Ctx) -> None:
+    """``changed`` of every plan row against the previous plan's legs: null for a shipment it did not assign,
+    true when the shipment left the plan or took another lane or departure, else false."""
+    previous = _booked_legs(path)
+    for s, row in rows:
+        before = previous.get(s.sid)
+        if before is None:
+            want = None
+        else:
+            now = [(g["lane_id"], g["dep"]) for g in sorted(legs.get(s.sid, []), key=lambda g: g["seq"])]
+            want = row["status"] != "assigned" or now != [(lane, day) for _, lane, day in sorted(before)]
+        if row["changed"] != want:
+            c.v.add(s.sid, f"changed={row['changed']} expected {want} against the previous plan {path.name}")
 
 
 @dataclass
@@ -779,15 +805,18 @@ class PlanCheck:
     inputs: dict[str, str]
     shipments: int
     legs: int
+    skipped: list[str] = field(default_factory=list)  # checks left out, and why
 
 
 def check_plan_dir(out_dir: str | Path, network: str | Path | None = None, shipments: str | Path | None = None,
-                   inventory: str | Path | None = None, committed: str | Path | None = None) -> PlanCheck:
+                   inventory: str | Path | None = None, committed: str | Path | None = None,
+                   previous: str | Path | None = None) -> PlanCheck:
     """Check the plan directory `out_dir` against the input files it records in summary.json (or those
     given). A table changed since the plan was written (a hand edit: its SHA-256 differs from the
     summary's) is checked against every rule, but the summary's figures are then not. Raises ValueError
     for what cannot be checked at all (no plan directory, inputs neither recorded nor given, an input
-    changed since the plan was made). ``committed``: a legs table of booked legs the plan must keep."""
+    changed since the plan was made). ``committed``: a legs table of booked legs the plan must keep;
+    ``previous``: the previous plan's legs table, the ``changed`` column's reference."""
     out = Path(out_dir)
     marker = out / "summary.json"
     if not marker.is_file():
@@ -798,14 +827,21 @@ def check_plan_dir(out_dir: str | Path, network: str | Path | None = None, shipm
     fmt = "parquet" if plan_name.endswith(".parquet") else "csv"
     changed = [n for n, digest in files.items() if not (out / n).is_file() or _sha256(out / n) != digest]
     recorded = summary.get("inputs") or {}
-    given = {"network": network, "shipments": shipments, "inventory": inventory, "committed": committed}
+    given = {"network": network, "shipments": shipments, "inventory": inventory, "committed": committed,
+             "previous": previous}
     paths: dict[str, str] = {}
-    for kind in ("network", "shipments", "inventory", "committed"):
+    skipped: list[str] = []
+    for kind in ("network", "shipments", "inventory", "committed", "previous"):
         if given[kind] is not None:
             paths[kind] = str(given[kind])
         elif kind in recorded:
             entry = recorded[kind]
-            if not Path(entry["path"]).is_file() or _sha256(Path(entry["path"])) != entry["sha256"]:
+            gone = not Path(entry["path"]).is_file() or _sha256(Path(entry["path"])) != entry["sha256"]
+            if gone and kind == "previous":  # last night's directory moves on: the changed column is then not checked
+                skipped.append(f"the previous plan's legs {entry['path']} are gone or changed: column changed not "
+                               "checked (give them with --previous)")
+                continue
+            if gone:
                 raise PlanDirError(entry["path"], f"the {kind} file is gone or changed since the plan was made "
                                  f"(give it with --{kind})")
             paths[kind] = entry["path"]
@@ -813,8 +849,10 @@ def check_plan_dir(out_dir: str | Path, network: str | Path | None = None, shipm
         if kind not in paths:
             raise PlanDirError(marker, f"records no {kind} file (give it with --{kind})")
     v = plan_violations(paths["network"], paths["shipments"], out, paths.get("inventory"), fmt=fmt,
-                        with_summary=not changed, committed_path=paths.get("committed"))
-    return PlanCheck(violations=list(v.items), changed=changed, inputs=paths, shipments=v.shipments, legs=v.legs)
+                        with_summary=not changed, committed_path=paths.get("committed"),
+                        previous_path=paths.get("previous"))
+    return PlanCheck(violations=list(v.items), changed=changed, inputs=paths, shipments=v.shipments, legs=v.legs,
+                     skipped=skipped)
 
 
 def _sha256(path: Path) -> str:

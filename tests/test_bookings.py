@@ -204,7 +204,11 @@ def test_replanning_against_its_own_plan_changes_nothing(tmp_path):
      "lane truck departs 2026-11-30 (Mon), before the parcel is ready for it on 2026-12-01 (Tue)"),
     ({"b": [("truck", "2026-12-01"), ("air", "2026-12-17"), ("lm", "2026-12-19")]},
      "lane air departs 2026-12-17 (Thu), beyond the horizon (14 days after the order)"),
-    ({"b": [("truck", "2026-12-01"), ("air", ""), ("lm", "2026-12-05")]}, "a date on every other leg"),
+    ({"b": [("truck", "2026-12-01"), ("air", ""), ("lm", "2026-12-05")]},
+     "row 1: shipment 'b': leg 2 (air) of route F>H>G>M has no departure date"),
+    ({"b": [("truck", "2026-11-30"), ("sea", ""), ("blm", "2026-12-01")]},
+     "leg 1 (truck) is a replenishment leg of route F>H>B>M: it has no departure date"),
+    ({"b": [("truck", "2026-12-01"), ("truck", "2026-12-01")]}, "shipment 'b' has lane 'truck' twice"),
     ({"b": BONDED}, "row 1: shipment 'b': its channel is jit, the booked route is bonded"),
     ({"a": BONDED}, "row 1: shipment 'a': its sku has no stock at the booked bonded warehouse"),
 ])
@@ -400,3 +404,35 @@ def test_validate_names_the_committed_file_it_cannot_read(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "out"), "--committed", str(bad)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"routing: error: {bad}: row 1: ") and "garbage" in err, err
+
+
+def test_validate_checks_changed_against_the_previous_plan(tmp_path, capsys):
+    inst = write_instance(tmp_path, jit_only(lane_air={"capacity_kg_per_departure": 2.0}),
+                          [ship("a", weight_kg=1.5, promise_days=10), ship("e", weight_kg=1.0)])
+    base = ["plan", "--network", str(inst.network), "--shipments", str(inst.shipments), "--quiet", "--gap", "0"]
+    assert main([*base, "--out", str(tmp_path / "y")]) == 0
+    assert main([*base, "--out", str(tmp_path / "t"), "--previous", str(tmp_path / "y"), "--change-penalty", "3"]) == 0
+    capsys.readouterr()
+    assert main(["validate", str(tmp_path / "t"), "--quiet"]) == 0
+    plan = tmp_path / "t" / "plan.csv"
+    rows = plan.read_text().splitlines()
+    edited = [rows[0]] + [r.replace(",false", ",true") if r.startswith('"a"') else r for r in rows[1:]]
+    plan.write_text("\n".join(edited) + "\n")
+    assert main(["validate", str(tmp_path / "t"), "--quiet"]) == 7
+    assert "a: changed=True expected False against the previous plan legs.csv" in capsys.readouterr().out
+    # last night's directory replaced since: the changed column is then not checked, and a note says so
+    (tmp_path / "y" / "legs.csv").write_text("shipment_id,seq,lane_id,departure_date\n")
+    assert main(["validate", str(tmp_path / "t")]) == 7  # the hand edit of plan.csv is still caught by costs
+    assert "note: the previous plan's legs" in capsys.readouterr().out
+
+
+def test_the_change_penalty_is_bounded_like_the_unassigned_penalty(tmp_path, capsys):
+    inst = write_instance(tmp_path, jit_only(), [ship("a")])
+    assert main(["plan", "--network", str(inst.network), "--shipments", str(inst.shipments), "--quiet",
+                 "--out", str(tmp_path / "y")]) == 0
+    for bad in ("1e300", "-1", "abc"):
+        with pytest.raises(SystemExit) as exc:
+            main(["plan", "--network", str(inst.network), "--shipments", str(inst.shipments), "--quiet",
+                  "--out", str(tmp_path / "t"), "--previous", str(tmp_path / "y"), "--change-penalty", bad])
+        assert exc.value.code == 2
+        assert "--change-penalty: must be a finite number >= 0 and <= 10,000,000" in capsys.readouterr().err

@@ -125,7 +125,7 @@ def test_solver_choice_and_time_limit_are_validated(generated, tmp_path, capsys)
             main([command, "--network", str(FIXTURES / "network.yaml"), "--shipments",
                   str(generated / "shipments.csv"), "--out", str(tmp_path / "x"), *extra, flag, "0"])
         assert exc.value.code == 2
-        assert f"argument {flag}: must be >= 1, got 0" in capsys.readouterr().err
+        assert f"argument {flag}: must be a whole number >= 1, got 0" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
     with pytest.raises(routing.InputError, match="threads: must be a whole number >= 1, got 0"):
         routing.SolveOptions(threads=0)

@@ -76,9 +76,15 @@ class _Matcher:
         r = mine[0]
         route = table.routes[r]
         first = route.first_timed
-        if any(d != NO_DATE for d in departures[:first]) or any(d == NO_DATE for d in departures[first:]):
-            return _Match(-1, why=f"route {table.route_names[r]} has {first} replenishment leg(s) without a "
-                                  "departure date and a date on every other leg")
+        lane_ids = [self.network.lanes[x].id for x in lanes]
+        dated = [k for k in range(first) if departures[k] != NO_DATE]
+        if dated:
+            return _Match(-1, why=f"leg {dated[0] + 1} ({lane_ids[dated[0]]}) is a replenishment leg of route "
+                                  f"{table.route_names[r]}: it has no departure date")
+        undated = [k for k in range(first, len(lanes)) if departures[k] == NO_DATE]
+        if undated:
+            return _Match(-1, why=f"leg {undated[0] + 1} ({lane_ids[undated[0]]}) of route {table.route_names[r]} "
+                                  "has no departure date")
         order = self.epoch_day + int(self.data.order_day[ship])
         offsets = tuple(d - order for d in departures[first:])
         for k in np.flatnonzero(table.route[g] == r).tolist():

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import InputError
-from .limits import FIRST_DATE
+from .limits import CHANGE_PENALTY, FIRST_DATE
 from .network import Network
 from .tables import STDIN, Column, read_table
 
@@ -74,8 +74,10 @@ class Bookings:
     change_penalty: float = 0.0
 
     def __post_init__(self) -> None:
-        if not (np.isfinite(self.change_penalty) and self.change_penalty >= 0):
-            raise InputError("bookings", "change_penalty", f"must be a finite number >= 0, got {self.change_penalty!r}")
+        lo, hi = CHANGE_PENALTY
+        if not (np.isfinite(self.change_penalty) and lo <= self.change_penalty <= hi):
+            raise InputError("bookings", "change_penalty",
+                             f"must be a finite number >= {lo:g} and <= {hi:g}, got {self.change_penalty!r}")
 
     @property
     def empty(self) -> bool:
@@ -113,6 +115,14 @@ def load_booked_legs(path: str | Path | Any, network: Network, source: str | Non
     enc = pc.dictionary_encode(ids)
     code = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)  # in order of first appearance
     n_ship = len(enc.dictionary)
+    pair = code * (len(known) + 1) + (lane_idx + 1)  # a route takes a lane once: a second is a repeated row
+    _, first_at, count = np.unique(pair, return_index=True, return_counts=True)
+    if (count > 1).any():
+        seen = np.zeros(len(pair), dtype=bool)
+        seen[first_at] = True
+        row = int(np.flatnonzero(~seen)[0])
+        col["lane_id"].fail(row + 1, f"shipment {ids[row].as_py()!r} has lane {lane_ids[row].as_py()!r} twice "
+                                     "(a route takes a lane once)")
     if col["seq"].present:
         seq = col["seq"].ints(0, 1, 1_000)
         col["seq"].require_filled()

@@ -44,6 +44,7 @@ SHIPMENT_RANGES: dict[str, tuple[float, float]] = {
     "promise_days": DAYS,
 }
 INVENTORY_UNITS = (0, 1e9)
+CHANGE_PENALTY = (0.0, 1e7)  # currency per changed shipment (as the unassigned penalty)
 
 
 def show(value: Any, limit: int = 60) -> str:

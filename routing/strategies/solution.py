@@ -102,10 +102,10 @@ def with_committed(model: Model, cand: Candidates, solution: Solution) -> tuple[
 def previous_plan(model: Model, cand: Candidates) -> np.ndarray | None:
     """The previous plan as column values of ``model`` (committed shipments on their options, the others
     on their previous option where they have it, else unassigned; shortfall where targets are missed), or
-    None when that plan does not fit tonight's limits: a start that changes nothing."""
+    None when that plan does not fit tonight's limits or changes cost nothing: a start that changes nothing."""
     booked = cand.booked
-    if booked is None or not booked.has_previous.any():
-        return None
+    if booked is None or not booked.has_previous.any() or booked.change_penalty <= 0:
+        return None  # (without a penalty the previous plan is no better a start than any)
     k = cand.var_slot % cand.table.K
     ships = cand.var_ship
     take = booked.has_previous[ships] & (k == booked.previous[ships])
