@@ -45,17 +45,17 @@ class BookedLegs:
     def __len__(self) -> int:
         return len(self.shipment_ids)
 
-    def by_shipment(self, network: Network) -> dict[str, tuple[tuple[str, dt.date | None], ...]]:
-        """Each shipment's legs as (lane id, departure date or None), in route order (a lane the network
+    def find(self, shipment_id: str) -> int:
+        """The index of ``shipment_id`` among the booked shipments, -1 if it is not booked."""
+        at = pc.index(self.shipment_ids, pa.scalar(shipment_id, pa.string())).as_py()
+        return -1 if at is None else int(at)
+
+    def dated_legs(self, i: int, network: Network) -> tuple[tuple[str, dt.date | None], ...]:
+        """Shipment ``i``'s legs as (lane id, departure date or None), in route order (a lane the network
         lacks as ``?``)."""
-        lane_ids = [ln.id for ln in network.lanes]
         day0 = dt.date(1970, 1, 1)
-        out = {}
-        for i, sid in enumerate(self.shipment_ids.to_pylist()):
-            lanes, days = self.legs_of(i)
-            out[sid] = tuple((lane_ids[x] if x >= 0 else "?", None if d == NO_DATE else day0 + dt.timedelta(days=d))
-                             for x, d in zip(lanes, days, strict=True))
-        return out
+        return tuple((network.lanes[x].id if x >= 0 else "?", None if d == NO_DATE else day0 + dt.timedelta(days=d))
+                     for x, d in zip(*self.legs_of(i), strict=True))
 
     def legs_of(self, i: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """Shipment ``i``'s lanes and departure days, in route order."""

@@ -183,10 +183,7 @@ class PlanFacts:
     rows: dict[tuple[str, str, str], tuple[float, float | None, float]]
     target_price: dict[str, float | None]
     gap_target: float
-    committed: frozenset[str] = frozenset()  # shipments held to their booked legs
-    committed_source: str = ""
-    previous: dict[str, tuple] | None = None  # each shipment's legs in the previous plan (None: not at hand)
-    change_penalty: float = 0.0  # currency per shipment leaving its previous option
+    bookings: Bookings = field(default_factory=Bookings)  # committed legs, previous plan (None: not at hand)
 
     @classmethod
     def of(cls, network: Network, shipments: Shipments, inventory: Inventory | None, settings: PlanSettings,
@@ -205,13 +202,8 @@ class PlanFacts:
                 rows[kind, str(r[ids]), str(r[at])] = (float(r[used]), None if r[cap] is None else float(r[cap]),
                                                        float(r["shadow_price"] or 0.0))
         price = {m: v.get("target_price") for m, v in markets.items()}
-        booked = bookings or Bookings()
         return cls(network, shipments, inventory, settings, epoch, tables["plan"], tables["legs"], rows, price,
-                   gap_target,
-                   committed=frozenset(booked.committed.shipment_ids.to_pylist()) if booked.committed else frozenset(),
-                   committed_source=booked.committed.source if booked.committed else "",
-                   previous=booked.previous.by_shipment(network) if booked.previous else None,
-                   change_penalty=booked.change_penalty)
+                   gap_target, bookings or Bookings())
 
 
 def plan_dir_facts(plan_dir: PlanDir) -> PlanFacts:
@@ -247,17 +239,18 @@ def explain(facts: PlanFacts, shipment_id: str, alternatives: int = 3) -> Explan
         raise InputError("explain", str(shipment_id), "the shipments file does not match the plan (rows differ)")
     options, needs = _options(facts, one)
     sid = str(shipment_id)
-    committed = sid in facts.committed
+    booked_legs = facts.bookings.committed
+    committed = booked_legs is not None and booked_legs.find(sid) >= 0
     booked = committed or row.get("changed") is False  # held to, or kept on, a booked option
     chosen_at = _chosen(facts, row, options, booked) if row["status"] == "assigned" else None
     if chosen_at == len(options):  # a booked departure no enumeration keeps: the plan's own option
         options.append(_booked_option(facts, row))
         needs.append({})
     if row.get("changed") is not None:  # the change penalty: in the chosen option's cost and the others'
-        previous = (facts.previous or {}).get(sid) if facts.previous is not None else \
+        previous = _previous_legs(facts, sid) if facts.bookings.previous is not None else \
             (options[chosen_at].legs if chosen_at is not None and row["changed"] is False else None)
-        options = [replace(o, costs={**o.costs, "change": facts.change_penalty * (previous is None
-                                                                                   or o.legs != previous)})
+        penalty = facts.bookings.change_penalty
+        options = [replace(o, costs={**o.costs, "change": penalty * (previous is None or o.legs != previous)})
                    for o in options]
     chosen = options[chosen_at] if chosen_at is not None else None
     market = row["destination"]
@@ -272,14 +265,14 @@ def explain(facts: PlanFacts, shipment_id: str, alternatives: int = 3) -> Explan
             continue
         if committed:
             reason, limit = COMMITTED, None
-            detail = f"the shipment is committed to its booked legs ({facts.committed_source})"
+            detail = f"the shipment is committed to its booked legs ({booked_legs.source})"
         else:
             reason, detail, limit = _why(facts, one, opt, needs[i], own, chosen, base, price, market)
         judged.append(Alternative(opt, opt.total - base, reason, detail, limit))
     picked = _pick(judged, chosen, alternatives)
     note = ""
     if committed:
-        note = f"committed: its legs were booked ({facts.committed_source}) and are kept as booked"
+        note = f"committed: its legs were booked ({booked_legs.source}) and are kept as booked"
     elif row["status"] == "unroutable":
         note = "unroutable: " + UNROUTABLE_TEXT.get(row["reason"], row["reason"])
     elif row["status"] == "unassigned":
@@ -344,6 +337,13 @@ def _options(facts: PlanFacts, one: Shipments) -> tuple[list[Option], list[dict[
     order = sorted(range(len(options)), key=lambda j: (round(options[j].total, 6), options[j].delivery_date,
                                                        options[j].route, options[j].legs))
     return [options[j] for j in order], [needs[j] for j in order]
+
+
+def _previous_legs(facts: PlanFacts, sid: str) -> tuple | None:
+    """``sid``'s legs in the previous plan (None: it did not assign it)."""
+    previous = facts.bookings.previous
+    at = previous.find(sid) if previous is not None else -1
+    return previous.dated_legs(at, facts.network) if at >= 0 else None
 
 
 def _taken(facts: PlanFacts, sid: str) -> tuple[tuple[str, dt.date | None], ...]:
@@ -419,7 +419,7 @@ def _why(facts: PlanFacts, one: Shipments, opt: Option, need: dict[tuple[str, st
     change = opt.costs.get("change", 0.0) - chosen.costs.get("change", 0.0)
     if change > 0 and delta > TOLERANCE and delta - change <= TOLERANCE:
         return CHANGE, (f"costs {change - delta:,.2f} less to run, but leaves the previous plan's route or departures: "
-                        f"change penalty {facts.change_penalty:,.2f}{also}"), None
+                        f"change penalty {facts.bookings.change_penalty:,.2f}{also}"), None
     if delta <= TOLERANCE and opt.days_late and not chosen.days_late and price:
         return LATE_TARGET, (f"{opt.days_late} day(s) late (delivery {opt.delivery_date}, promised by "
                              f"{_promise(opt)}) while {market}'s on-time target binds: an on-time parcel there is "
