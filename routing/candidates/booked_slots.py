@@ -32,6 +32,11 @@ class BookedSlots:
     def has_previous(self) -> np.ndarray:
         return self.previous != NOT_PREVIOUS
 
+    @cached_property
+    def prices_changes(self) -> bool:
+        """Whether some option costs a change penalty (a previous plan and a penalty above 0)."""
+        return self.change_penalty > 0 and bool(self.has_previous.any())
+
     def changed(self, ships: np.ndarray, k: np.ndarray) -> np.ndarray:
         """Whether slot ``k`` of shipments ``ships`` (broadcast) differs from their previous one (False
         for shipments the previous plan did not assign)."""

@@ -24,7 +24,7 @@ from ..errors import InputError
 from .booked_slots import FREE, GONE, NOT_PREVIOUS, BookedSlots
 from .option_table import OptionTable, with_extra_slots
 from .pricing import slot_costs, stock_mask
-from .schedules import Schedule, booked_schedule
+from .schedules import Schedule, booked_schedule, capacitated
 from .shipment_data import ShipmentData
 
 
@@ -48,18 +48,11 @@ class _Matcher:
         for r, row in enumerate(table.route_lanes.tolist()):
             self.routes.setdefault(tuple(x for x in row if x >= 0), []).append(r)
         self.epoch_day = (table.epoch - dt.date(1970, 1, 1)).days
-        self.lane_cap = np.array([ln.capacity_kg_per_departure is not None for ln in network.lanes])
-        self.node_cap = np.array([n.capacity_parcels_per_day is not None for n in network.nodes])
-        self.cache: dict[tuple, _Match] = {}
+        self.lane_cap, self.node_cap = capacitated(network)
 
     def match(self, ship: int, lanes: tuple[int, ...], departures: tuple[int, ...]) -> _Match:
-        """The option of ``ship`` with route ``lanes`` and ``departures`` (days since 1970)."""
-        key = (int(self.table.group_of[ship]), lanes, departures)
-        if key not in self.cache:
-            self.cache[key] = self._match(ship, lanes, departures)
-        return self.cache[key]
-
-    def _match(self, ship: int, lanes: tuple[int, ...], departures: tuple[int, ...]) -> _Match:
+        """The option of ``ship`` with route ``lanes`` and ``departures`` (days since 1970); shipments
+        booked alike are matched once (:func:`_alike`)."""
         table = self.table
         g = int(table.group_of[ship])
         if table.group_cut is not None and table.group_cut[g]:

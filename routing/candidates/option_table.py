@@ -22,7 +22,7 @@ from ..data.shipments import Shipments
 from ..settings import EnumerationParams
 from .keys import RES_LANE, resource_key
 from .routes import Route, RouteCosts, enumerate_routes, padded_lanes, route_costs
-from .schedules import Schedule, ScheduleArrays, enumerate_schedules
+from .schedules import Schedule, ScheduleArrays, capacitated, enumerate_schedules
 from .shipment_data import lane_divclasses
 
 
@@ -125,8 +125,7 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
     legs it already enumerated are taken from it instead of enumerated again. ``known_routes``: per
     (origin × nodes + destination) pair, its routes where they are known not to have changed."""
     n_nodes = len(network.nodes)
-    lane_cap = np.array([ln.capacity_kg_per_departure is not None for ln in network.lanes])
-    node_cap = np.array([n.capacity_parcels_per_day is not None for n in network.nodes])
+    lane_cap, node_cap = capacitated(network)
     lane_cls = lane_divclasses(network)
     n_div = int(lane_cls.max(initial=0)) + 1
     pair = shipments.origin.astype(np.int64) * n_nodes + shipments.destination

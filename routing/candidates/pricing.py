@@ -129,7 +129,8 @@ def price_options(table: OptionTable, data: ShipmentData, stock: dict[int, np.nd
         held = None
         if booked is not None:
             slots = np.arange(K)[None, :]
-            cost += booked.change_cost(part[:, None], slots)
+            if booked.prices_changes:
+                cost += booked.change_cost(part[:, None], slots)
             fixed = booked.committed[part]
             held = np.flatnonzero(fixed >= 0)
             only = slots == fixed[held, None]

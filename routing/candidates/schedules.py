@@ -32,6 +32,12 @@ class Schedule:
     resources: tuple[tuple[int, int, int], ...]
 
 
+def capacitated(network: Network) -> tuple[np.ndarray, np.ndarray]:
+    """Per lane, whether its departures have a kg limit; per node, whether its days have a parcel limit."""
+    return (np.array([ln.capacity_kg_per_departure is not None for ln in network.lanes], dtype=bool),
+            np.array([n.capacity_parcels_per_day is not None for n in network.nodes], dtype=bool))
+
+
 def _departs(departures: tuple[bool, ...], weekday: int) -> bool:
     return departures[weekday % 7]
 

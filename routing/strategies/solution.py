@@ -104,7 +104,7 @@ def previous_plan(model: Model, cand: Candidates) -> np.ndarray | None:
     on their previous option where they have it, else unassigned; shortfall where targets are missed), or
     None when that plan does not fit tonight's limits or changes cost nothing: a start that changes nothing."""
     booked = cand.booked
-    if booked is None or not booked.has_previous.any() or booked.change_penalty <= 0:
+    if booked is None or not booked.prices_changes:
         return None  # (without a penalty the previous plan is no better a start than any)
     k = cand.var_slot % cand.table.K
     ships = cand.var_ship
