@@ -111,6 +111,15 @@ class OptionTable:
         return ~(self.has_jit | self.has_bonded)
 
 
+def slot_rows(kind: np.ndarray, ident: np.ndarray, day: np.ndarray,
+              lane_cls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A slot's resource entries as the table keeps them: the packed row key of each (kind, id, absolute
+    day), and the chargeable-kg column of a lane row (-1 for a node row)."""
+    lane_rows = kind == RES_LANE  # (a node row's id is a node index: not a lane's)
+    return resource_key(kind, ident, day), np.where(lane_rows, np.append(lane_cls, 0)[np.where(lane_rows, ident, -1)],
+                                                    -1)
+
+
 def build_option_table(network: Network, shipments: Shipments, order_day: np.ndarray, epoch: dt.date,
                        horizon_days: int, waiting_days: int | None, max_legs: int,
                        reuse: OptionTable | None = None,
@@ -244,9 +253,7 @@ def build_option_table(network: Network, shipments: Shipments, order_day: np.nda
     pos = concat_ranges(sa.res_ptr[ss], n_res)
     kinds_a, idents_a = sa.res_kind[pos], sa.res_ident[pos]
     days_a = sa.res_off[pos] + np.repeat(g_day[sg], n_res)
-    res_key = resource_key(kinds_a, idents_a, days_a)
-    lane_rows = kinds_a == RES_LANE  # (a node row's id is a node index: not a lane's)
-    res_div = np.where(lane_rows, np.append(lane_cls, 0)[np.where(lane_rows, idents_a, -1)], -1)
+    res_key, res_div = slot_rows(kinds_a, idents_a, days_a, lane_cls)
     return OptionTable(
         epoch=epoch, routes=routes, schedules=schedules, group_of=group_of.astype(np.int64), group_day=g_day,
         group_market=g_pair % n_nodes, route=route, sched=grid(0, np.int64, ss),
@@ -484,12 +491,10 @@ def with_extra_slots(table: OptionTable, network: Network, group: np.ndarray, ro
         g, k = int(group[j]), int(place[j])
         lo, mid, hi = (int(table.res_ptr[g * K + x]) for x in (0, min(k, K), K))
         own = slice(int(s_arr.res_ptr[j]), int(s_arr.res_ptr[j + 1]))
-        kind, ident = s_arr.res_kind[own], s_arr.res_ident[own]
-        lane_rows = kind == RES_LANE
-        keys += [table.res_key[lo:mid], resource_key(kind, ident, s_arr.res_off[own] + table.group_day[g]),
-                 table.res_key[mid:hi]]
-        divs += [table.res_div[lo:mid], np.where(lane_rows, np.append(lane_cls, 0)[np.where(lane_rows, ident, -1)], -1),
-                 table.res_div[mid:hi]]
+        key, div = slot_rows(s_arr.res_kind[own], s_arr.res_ident[own], s_arr.res_off[own] + table.group_day[g],
+                             lane_cls)
+        keys += [table.res_key[lo:mid], key, table.res_key[mid:hi]]
+        divs += [table.res_div[lo:mid], div, table.res_div[mid:hi]]
     return replace(
         table, schedules=table.schedules + list(schedules),
         group_day=np.r_[table.group_day, table.group_day[group]],
